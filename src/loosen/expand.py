@@ -1,0 +1,281 @@
+"""Expansion: a script's steps -> a flat list of concrete steps (repeats unrolled, sides copied,
+ranges resolved, templates filled). Pure: no I/O, no audio."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from loosen.errors import ScriptError
+from loosen.script import Pacing, ScriptStep, Session
+from loosen.text import fill_template
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "MAX_EXPANDED_STEPS",
+    "Breathe",
+    "Hold",
+    "Pause",
+    "Reps",
+    "Say",
+    "Step",
+    "Switch",
+    "TenseRelease",
+    "expand_session",
+]
+
+MAX_EXPANDED_STEPS = 20_000
+DEFAULT_TEMPLATES = {
+    "tense": "Now tense your {name}. Hold the tension.",
+    "release": "And release. Let your {name} relax completely.",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Switch:
+    """The change of sides that leads into the second copy of a sided step."""
+
+    transition_s: float
+    text: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One concrete step of the expanded session; ``index`` is 1-based."""
+
+    index: int
+    kind: str
+    name: str | None
+    side: str | None
+    source: str = ""  # where the step stands in the script, for error messages
+    switch: Switch | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Say(Step):
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Pause(Step):
+    seconds_s: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hold(Step):
+    text: str
+    seconds_s: float
+    release_text: str | None = None
+    halfway: str | None = None  # "chime", or a line to speak
+    countdown: int = 0
+    countdown_style: str = "ticks"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reps(Step):
+    text: str
+    count: int
+    cadence_s: float
+    cue: str  # "spoken" or "ticks"
+    rep_texts: tuple[str, ...]
+    release_text: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Breathe(Step):
+    text: str | None
+    cycles: int
+    inhale_s: float
+    hold_s: float
+    exhale_s: float
+    guide: str  # "spoken" or "tones"
+    inhale_text: str
+    hold_text: str
+    exhale_text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TenseRelease(Step):
+    text: str
+    tense_s: float
+    release_text: str
+    release_s: float
+
+
+def expand_session(session: Session, pacing: Pacing | None = None) -> list[Step]:
+    """Return the concrete steps of ``session``, numbered from 1.
+
+    ``pacing`` replaces the script's own pacing (for command-line overrides). Raises
+    `ScriptError` (without the file; the caller locates it) for text variables that have no
+    value in their step, and when the expansion passes `MAX_EXPANDED_STEPS`.
+    """
+    total = _count_expanded(session.steps)
+    if total > MAX_EXPANDED_STEPS:
+        raise ScriptError(
+            f"the session expands to {total} steps; the limit is {MAX_EXPANDED_STEPS}",
+            where="steps",
+        )
+    templates = {**DEFAULT_TEMPLATES, **session.templates}
+    context = _Context(pacing or session.pacing, templates)
+    return list(context.expand(session.steps, side_pair=None))
+
+
+def _count_expanded(steps: tuple[ScriptStep, ...]) -> int:
+    total = 0
+    for step in steps:
+        copies = 2 if step.sides else 1
+        if step.kind == "repeat":
+            total += copies * int(step.values["times"]) * _count_expanded(step.children)
+        else:
+            total += copies
+        if total > MAX_EXPANDED_STEPS:
+            return total
+    return total
+
+
+def _number(seconds: float) -> str:
+    return f"{seconds:g}"
+
+
+class _Context:
+    def __init__(self, pacing: Pacing, templates: Mapping[str, str]):
+        self.pacing = pacing
+        self.templates = templates
+        self.next_index = 1
+
+    def expand(
+        self, steps: tuple[ScriptStep, ...], side_pair: tuple[str, str] | None
+    ) -> Iterator[Step]:
+        for step in steps:
+            if step.sides is None:
+                yield from self._one(step, side_pair, switch=None)
+                continue
+            first, second = step.sides
+            yield from self._one(step, (first, second), switch=None)
+            switch_text = None
+            if step.switch_text is not None:
+                switch_text = self._fill(step, "switch_text", step.switch_text, (second, first))
+            switch = Switch(transition_s=self.pacing.transition_s, text=switch_text)
+            yield from self._one(step, (second, first), switch=switch)
+
+    def _one(
+        self, step: ScriptStep, sides: tuple[str, str] | None, switch: Switch | None
+    ) -> Iterator[Step]:
+        if step.kind == "repeat":
+            for round_number in range(int(step.values["times"])):
+                inner = self.expand(step.children, sides)
+                if switch is not None and round_number == 0:
+                    # the switch leads into the first step of the second side's block
+                    first = next(inner)
+                    yield _with_switch(first, switch)
+                yield from inner
+            return
+        header: dict[str, Any] = {
+            "index": self.next_index,
+            "kind": step.kind,
+            "name": step.name,
+            "side": sides[0] if sides else None,
+            "source": step.label + (f" ({sides[0]} side)" if sides else ""),
+            "switch": switch,
+        }
+        self.next_index += 1
+        yield self._build(step, sides, header)
+
+    def _build(
+        self, step: ScriptStep, sides: tuple[str, str] | None, header: dict[str, Any]
+    ) -> Step:
+        v, p = step.values, self.pacing
+
+        def fill(key: str, text: str, **extra: object) -> str:
+            return self._fill(step, key, text, sides, **extra)
+
+        def optional(key: str, **extra: object) -> str | None:
+            return fill(key, v[key], **extra) if key in v else None
+
+        if step.kind == "say":
+            return Say(**header, text=fill("text", v["text"]))
+        if step.kind == "pause":
+            seconds = v.get("seconds", p.rest_s)
+            return Pause(**header, seconds_s=seconds)
+        if step.kind == "hold":
+            seconds = v.get("seconds", p.hold_s)
+            halfway = v.get("halfway")
+            if halfway is not None and halfway != "chime":
+                halfway = fill("halfway", halfway, seconds=_number(seconds))
+            return Hold(
+                **header,
+                text=fill("text", v["text"], seconds=_number(seconds)),
+                seconds_s=seconds,
+                release_text=optional("release_text", seconds=_number(seconds)),
+                halfway=halfway,
+                countdown=v.get("countdown", 0),
+                countdown_style=v.get("countdown_style", "ticks"),
+            )
+        if step.kind == "reps":
+            count = _resolve_count(v["count"], p.reps)
+            rep_text = v.get("rep_text", "{rep}")
+            return Reps(
+                **header,
+                text=fill("text", v["text"], count=count),
+                count=count,
+                cadence_s=v.get("cadence", p.cadence_s),
+                cue=v.get("cue", "spoken"),
+                rep_texts=tuple(fill("rep_text", rep_text, count=count, rep=n) for n in range(1, count + 1)),
+                release_text=optional("release_text", count=count),
+            )
+        if step.kind == "breathe":
+            return Breathe(
+                **header,
+                text=optional("text"),
+                cycles=v.get("cycles", 3),
+                inhale_s=v.get("inhale", p.inhale_s),
+                hold_s=v.get("hold", p.breath_hold_s),
+                exhale_s=v.get("exhale", p.exhale_s),
+                guide=v.get("guide", "spoken"),
+                inhale_text=fill("inhale_text", v.get("inhale_text", "Breathe in.")),
+                hold_text=fill("hold_text", v.get("hold_text", "Hold.")),
+                exhale_text=fill("exhale_text", v.get("exhale_text", "Breathe out.")),
+            )
+        tense = v.get("tense", p.tense_s)
+        return TenseRelease(
+            **header,
+            text=fill("text", v.get("text", self.templates["tense"]), seconds=_number(tense)),
+            tense_s=tense,
+            release_text=fill("release_text", v.get("release_text", self.templates["release"])),
+            release_s=v.get("release", p.release_s),
+        )
+
+    def _fill(
+        self,
+        step: ScriptStep,
+        key: str,
+        text: str,
+        sides: tuple[str, str] | None,
+        **extra: object,
+    ) -> str:
+        values: dict[str, object] = {
+            "name": step.name,
+            "side": sides[0] if sides else None,
+            "other_side": sides[1] if sides else None,
+            **extra,
+        }
+        try:
+            return " ".join(fill_template(text, values).split())
+        except ValueError as error:
+            raise ScriptError(str(error), where=f"{step.label}, key {key!r}") from None
+
+
+def _with_switch(step: Step, switch: Switch) -> Step:
+    return replace(step, switch=switch)
+
+
+def _resolve_count(count: int | tuple[int, int], pick: str) -> int:
+    if isinstance(count, int):
+        return count
+    low, high = count
+    if pick == "low":
+        return low
+    if pick == "high":
+        return high
+    return (low + high + 1) // 2

@@ -1,0 +1,485 @@
+"""Session scripts: the model and TOML loading with validation (a spec table plus small checks).
+
+A script is data. Loading checks every key against the table below and turns durations into
+seconds; it evaluates nothing. Errors are `ScriptError` naming the file and the place.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from loosen.durations import parse_duration_s
+from loosen.errors import ScriptError
+from loosen.resources import bundled_dir
+from loosen.text import check_template
+
+__all__ = [
+    "MAX_NESTING",
+    "MAX_SCRIPT_BYTES",
+    "STEP_KINDS",
+    "Pacing",
+    "ScriptStep",
+    "Session",
+    "bundled_scripts",
+    "load_session",
+    "parse_session",
+    "resolve_script",
+    "session_from_dict",
+]
+
+STEP_KINDS = ("say", "pause", "hold", "reps", "breathe", "tense_release", "repeat")
+MAX_SCRIPT_BYTES = 1_000_000
+MAX_NESTING = 8
+MAX_TEXT_CHARS = 2_000
+MAX_REPEAT_TIMES = 1_000
+MAX_STEP_SECONDS = 6 * 3600.0
+MAX_COUNT = 1_000
+
+
+@dataclass(frozen=True)
+class Pacing:
+    """Session-wide timing defaults, all in seconds."""
+
+    hold_s: float = 30.0
+    rest_s: float = 5.0
+    tense_s: float = 6.0
+    release_s: float = 30.0
+    gap_s: float = 1.0
+    cadence_s: float = 2.0
+    transition_s: float = 6.0
+    reps: str = "low"
+    inhale_s: float = 4.0
+    breath_hold_s: float = 0.0
+    exhale_s: float = 6.0
+
+
+@dataclass(frozen=True)
+class ScriptStep:
+    """One step as written in the script, validated but not yet expanded.
+
+    ``values`` holds the kind's keys with durations already in seconds (float), counts as int
+    or an inclusive ``(low, high)`` range, texts as str. ``label`` names the step in errors.
+    """
+
+    kind: str
+    label: str
+    name: str | None = None
+    sides: tuple[str, str] | None = None
+    switch_text: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    children: tuple[ScriptStep, ...] = ()
+
+
+@dataclass(frozen=True)
+class Session:
+    """A loaded session script."""
+
+    title: str
+    description: str
+    steps: tuple[ScriptStep, ...]
+    pacing: Pacing = Pacing()
+    templates: Mapping[str, str] = field(default_factory=dict)
+    cues: Mapping[str, str] = field(default_factory=dict)
+    language: str | None = None
+    voice: str | None = None
+    rate_wpm: int | None = None
+    path: Path | None = None
+
+    @property
+    def source_name(self) -> str:
+        """The script's file name, or ``"<script>"`` for one parsed from text."""
+        return self.path.name if self.path else "<script>"
+
+
+# ---------------------------------------------------------------- value checkers
+Checker = Callable[[object], object]
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected text, got {_type_name(value)}")
+    if not value.strip():
+        raise ValueError("text is empty")
+    if len(value) > MAX_TEXT_CHARS:
+        raise ValueError(f"text is {len(value)} characters; the limit is {MAX_TEXT_CHARS}")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value):
+        raise ValueError("text contains control characters")
+    check_template(value)
+    return value
+
+
+def _label_text(value: object) -> str:
+    text = _text(value)
+    if "{" in text or "}" in text:
+        raise ValueError("braces are not allowed here")
+    return " ".join(text.split())
+
+
+def _duration(minimum_s: float, *, allow_zero: bool = False) -> Checker:
+    def check(value: object) -> float:
+        seconds = parse_duration_s(value)
+        if seconds == 0 and allow_zero:
+            return seconds
+        if seconds < minimum_s or seconds == 0:
+            raise ValueError(f"must be at least {minimum_s:g} s, got {value!r}")
+        if seconds > MAX_STEP_SECONDS:
+            raise ValueError(f"{value!r} is longer than the limit of {MAX_STEP_SECONDS / 3600:g} h")
+        return seconds
+
+    return check
+
+
+def _integer(low: int, high: int) -> Checker:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"expected a whole number, got {_type_name(value)}")
+        if not low <= value <= high:
+            raise ValueError(f"must be from {low} to {high}, got {value}")
+        return value
+
+    return check
+
+
+_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
+
+
+def _count(value: object) -> int | tuple[int, int]:
+    if isinstance(value, str):
+        match = _RANGE.fullmatch(value)
+        if match is None:
+            raise ValueError(f"expected a number or a range such as '15-20', got {value!r}")
+        low, high = int(match[1]), int(match[2])
+        if not 1 <= low <= high <= MAX_COUNT:
+            raise ValueError(f"range {value!r} must rise from 1 to at most {MAX_COUNT}")
+        return (low, high)
+    result: int = _integer(1, MAX_COUNT)(value)  # type: ignore[assignment]
+    return result
+
+
+def _choice(*choices: str) -> Checker:
+    def check(value: object) -> str:
+        if value not in choices:
+            raise ValueError(f"expected one of {', '.join(choices)}; got {value!r}")
+        return str(value)
+
+    return check
+
+
+def _halfway(value: object) -> str:
+    if value == "chime":
+        return "chime"
+    return _text(value)
+
+
+_POSITIVE = _duration(0.05)
+_STEP_KEYS: dict[str, dict[str, Checker]] = {
+    "say": {"text": _text},
+    "pause": {"seconds": _POSITIVE},
+    "hold": {
+        "text": _text,
+        "seconds": _POSITIVE,
+        "release_text": _text,
+        "halfway": _halfway,
+        "countdown": _integer(0, 60),
+        "countdown_style": _choice("ticks", "spoken"),
+    },
+    "reps": {
+        "text": _text,
+        "count": _count,
+        "cadence": _duration(0.2),
+        "cue": _choice("spoken", "ticks"),
+        "rep_text": _text,
+        "release_text": _text,
+    },
+    "breathe": {
+        "text": _text,
+        "cycles": _integer(1, MAX_COUNT),
+        "inhale": _duration(0.5),
+        "hold": _duration(0.0, allow_zero=True),
+        "exhale": _duration(0.5),
+        "guide": _choice("spoken", "tones"),
+        "inhale_text": _text,
+        "hold_text": _text,
+        "exhale_text": _text,
+    },
+    "tense_release": {
+        "text": _text,
+        "release_text": _text,
+        "tense": _POSITIVE,
+        "release": _POSITIVE,
+    },
+    "repeat": {"times": _integer(1, MAX_REPEAT_TIMES)},
+}
+_REQUIRED = {"say": ("text",), "hold": ("text",), "reps": ("text", "count"), "repeat": ("times",)}
+
+_PACING_KEYS: dict[str, tuple[str, Checker]] = {
+    "hold": ("hold_s", _POSITIVE),
+    "rest": ("rest_s", _POSITIVE),
+    "tense": ("tense_s", _POSITIVE),
+    "release": ("release_s", _POSITIVE),
+    "gap": ("gap_s", _duration(0.0, allow_zero=True)),
+    "cadence": ("cadence_s", _duration(0.2)),
+    "transition": ("transition_s", _POSITIVE),
+    "reps": ("reps", _choice("low", "middle", "high")),
+    "inhale": ("inhale_s", _duration(0.5)),
+    "breath_hold": ("breath_hold_s", _duration(0.0, allow_zero=True)),
+    "exhale": ("exhale_s", _duration(0.5)),
+}
+_TEMPLATE_KEYS = ("tense", "release")
+_HEADER_KEYS = (
+    "title",
+    "description",
+    "language",
+    "voice",
+    "rate_wpm",
+    "pacing",
+    "templates",
+    "cues",
+    "steps",
+)
+
+
+def _type_name(value: object) -> str:
+    return {
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def _unknown_key(key: str, allowed: Any) -> str:
+    return f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}"
+
+
+# ---------------------------------------------------------------- loading
+def resolve_script(name_or_path: str | Path) -> Path:
+    """Return the file for a script given as a path or as a bundled session's name."""
+    path = Path(name_or_path)
+    if path.is_dir():
+        raise ScriptError("is a folder, not a session script", path=path)
+    if path.is_file():
+        return path
+    text = str(name_or_path)
+    if not path.suffix and "/" not in text and "\\" not in text:
+        bundled = bundled_dir("scripts") / f"{text}.toml"
+        if bundled.is_file():
+            return bundled
+        names = ", ".join(sorted(bundled_scripts()))
+        raise ScriptError(f"no script file or bundled session named {text!r}; bundled: {names}")
+    raise ScriptError("no such file", path=path)
+
+
+def bundled_scripts() -> dict[str, Path]:
+    """Return the bundled session scripts by name (file stem)."""
+    folder = bundled_dir("scripts")
+    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
+
+
+def load_session(name_or_path: str | Path) -> Session:
+    """Load and validate a session script from a path or a bundled session's name."""
+    path = resolve_script(name_or_path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_SCRIPT_BYTES:
+            raise ScriptError(
+                f"file is {size} bytes; the limit for a script is {MAX_SCRIPT_BYTES}", path=path
+            )
+        data = path.read_bytes()
+    except OSError as error:
+        raise ScriptError(f"cannot read: {error.strerror or error}", path=path) from None
+    return parse_session(data, path=path)
+
+
+def parse_session(data: bytes | str, *, path: Path | None = None) -> Session:
+    """Parse and validate a script from its bytes (UTF-8) or text."""
+    where_file = path if path is not None else "<script>"
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as error:
+            line = data[: error.start].count(b"\n") + 1
+            raise ScriptError(
+                f"not UTF-8 text (byte {error.start})", path=where_file, where=f"line {line}"
+            ) from None
+    else:
+        text = data
+    text = text.removeprefix("\ufeff")  # a BOM from a Windows editor is harmless
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        where = f"line {match[1]}, column {match[2]}" if match else None
+        if match is None and "(at end of document)" in message:
+            match = re.search(r"\(at end of document\)", message)
+            where = f"line {text.count(chr(10)) + 1}, end of file"
+        reason = message[: match.start()].strip() if match else message
+        raise ScriptError(f"TOML syntax: {reason}", path=where_file, where=where) from None
+    try:
+        session = session_from_dict(document)
+    except ScriptError as error:
+        raise error.located(where_file) from None
+    return replace(session, path=path)
+
+
+def session_from_dict(doc: dict[str, Any]) -> Session:
+    """Validate a parsed TOML document (a dict) as a session; errors carry no file name."""
+    for key in doc:
+        if key not in _HEADER_KEYS:
+            raise ScriptError(_unknown_key(key, _HEADER_KEYS), where=f"key {key!r}")
+    title = _header(doc, "title", _label_text, required=True)
+    description = _header(doc, "description", _label_text) or ""
+    language = _header(doc, "language", _label_text)
+    voice = _header(doc, "voice", _label_text)
+    rate_wpm = _header(doc, "rate_wpm", _integer(80, 450))
+    pacing = _pacing_from(_table(doc, "pacing"))
+    templates = _templates_from(_table(doc, "templates"))
+    cues = _cues_from(_table(doc, "cues"))
+    steps_raw = doc.get("steps")
+    if steps_raw is None:
+        raise ScriptError("a script needs a list of [[steps]]", where="key 'steps'")
+    steps = _steps_from(steps_raw, prefix="", depth=1)
+    return Session(
+        title=title,
+        description=description,
+        steps=steps,
+        pacing=pacing,
+        templates=templates,
+        cues=cues,
+        language=language,
+        voice=voice,
+        rate_wpm=rate_wpm,
+    )
+
+
+def _header(doc: Mapping[str, Any], key: str, check: Checker, *, required: bool = False) -> Any:
+    if key not in doc:
+        if required:
+            raise ScriptError(f"missing {key!r}", where="header")
+        return None
+    try:
+        return check(doc[key])
+    except ValueError as error:
+        raise ScriptError(str(error), where=f"key {key!r}") from None
+
+
+def _table(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = doc.get(key, {})
+    if not isinstance(value, dict):
+        raise ScriptError(f"expected a table [{key}], got {_type_name(value)}", where=f"key {key!r}")
+    return value
+
+
+def _pacing_from(table: Mapping[str, Any]) -> Pacing:
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _PACING_KEYS:
+            raise ScriptError(_unknown_key(key, _PACING_KEYS), where=f"pacing.{key}")
+        attribute, check = _PACING_KEYS[key]
+        try:
+            changes[attribute] = check(value)
+        except ValueError as error:
+            raise ScriptError(str(error), where=f"pacing.{key}") from None
+    return replace(Pacing(), **changes)
+
+
+def _templates_from(table: Mapping[str, Any]) -> dict[str, str]:
+    templates: dict[str, str] = {}
+    for key, value in table.items():
+        if key not in _TEMPLATE_KEYS:
+            raise ScriptError(_unknown_key(key, _TEMPLATE_KEYS), where=f"templates.{key}")
+        try:
+            templates[key] = _text(value)
+        except ValueError as error:
+            raise ScriptError(str(error), where=f"templates.{key}") from None
+    return templates
+
+
+def _cues_from(table: Mapping[str, Any]) -> dict[str, str]:
+    cues: dict[str, str] = {}
+    for key, value in table.items():
+        if not isinstance(value, str) or not value.strip():
+            raise ScriptError("expected a recipe name or a WAV file path", where=f"cues.{key}")
+        cues[key] = value
+    return cues
+
+
+def _steps_from(raw: object, *, prefix: str, depth: int) -> tuple[ScriptStep, ...]:
+    where = f"step {prefix.rstrip('.')}" if prefix else "key 'steps'"
+    if depth > MAX_NESTING:
+        raise ScriptError(f"repeat blocks nest deeper than the limit of {MAX_NESTING}", where=where)
+    if not isinstance(raw, list) or not raw:
+        raise ScriptError("expected a non-empty list of steps ([[steps]] tables)", where=where)
+    return tuple(_step_from(item, f"{prefix}{number}", depth) for number, item in enumerate(raw, 1))
+
+
+def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
+    if not isinstance(raw, dict):
+        raise ScriptError(f"expected a table, got {_type_name(raw)}", where=f"step {number}")
+    name = raw.get("name")
+    label = f"step {number}" + (f" {name!r}" if isinstance(name, str) else "")
+    kind = raw.get("kind")
+    if kind is None:
+        raise ScriptError(f"missing 'kind' (one of {', '.join(STEP_KINDS)})", where=label)
+    if kind not in STEP_KINDS:
+        raise ScriptError(
+            f"unknown kind {kind!r}; kinds: {', '.join(STEP_KINDS)}", where=f"{label}, key 'kind'"
+        )
+    spec = _STEP_KEYS[kind]
+    common = {"kind", "name", "sides", "switch_text"} | ({"steps"} if kind == "repeat" else set())
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key in common:
+            continue
+        if key not in spec:
+            raise ScriptError(
+                _unknown_key(key, set(spec) | common - {"kind"}) + f" for a {kind} step",
+                where=f"{label}, key {key!r}",
+            )
+        try:
+            values[key] = spec[key](value)
+        except ValueError as error:
+            raise ScriptError(str(error), where=f"{label}, key {key!r}") from None
+    for key in _REQUIRED.get(kind, ()):
+        if key not in values:
+            raise ScriptError(f"a {kind} step needs {key!r}", where=label)
+    step = ScriptStep(
+        kind=kind,
+        label=label,
+        name=_optional(raw, "name", _label_text, label),
+        sides=_optional(raw, "sides", _sides, label),
+        switch_text=_optional(raw, "switch_text", _text, label),
+        values=values,
+    )
+    if step.switch_text is not None and step.sides is None:
+        raise ScriptError("switch_text needs sides", where=f"{label}, key 'switch_text'")
+    if kind == "repeat":
+        children = _steps_from(raw.get("steps"), prefix=f"{number}.", depth=depth + 1)
+        step = replace(step, children=children)
+    return step
+
+
+def _optional(raw: Mapping[str, Any], key: str, check: Checker, label: str) -> Any:
+    if key not in raw:
+        return None
+    try:
+        return check(raw[key])
+    except ValueError as error:
+        raise ScriptError(str(error), where=f"{label}, key {key!r}") from None
+
+
+def _sides(value: object) -> tuple[str, str]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise ValueError('expected two sides, such as ["right", "left"]')
+    first, second = (_label_text(v) for v in value)
+    if first == second:
+        raise ValueError("the two sides must differ")
+    return (first, second)
