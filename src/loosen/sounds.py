@@ -1,0 +1,510 @@
+"""Cue sounds: bells, bowls, ticks and tones synthesized from recipes in ``audio_templates/``.
+
+A recipe is a small TOML file (format in ``audio_templates/README.md``); ``cues.toml`` there maps
+each cue kind to a recipe, and a script's ``[cues]`` table may swap in another recipe or a sound
+file. Synthesis is pure numpy and deterministic (noise is seeded). Every cue sounds from sample 0
+and ends on an exact zero.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+import platformdirs
+
+from loosen.errors import ScriptError
+from loosen.resources import bundled_dir
+
+__all__ = [
+    "CUE_KINDS",
+    "DEFAULT_SAMPLE_RATE",
+    "Audio",
+    "BellRecipe",
+    "CueSet",
+    "CueSource",
+    "Partial",
+    "Recipe",
+    "SoundFile",
+    "TickRecipe",
+    "ToneRecipe",
+    "list_recipes",
+    "load_cue_set",
+    "load_recipe",
+    "parse_recipe",
+    "render_cue",
+    "synthesize",
+    "user_sounds_dir",
+]
+
+Audio: TypeAlias = npt.NDArray[np.float32]
+"""Mono audio: float32 samples in [-1, 1], shape ``(n,)``."""
+_Samples: TypeAlias = npt.NDArray[np.float64]  # working precision during synthesis
+
+CUE_KINDS: tuple[str, ...] = (
+    "hold_start",
+    "hold_end",
+    "switch_sides",
+    "halfway",
+    "countdown",
+    "rep",
+    "session_end",
+    "inhale",
+    "exhale",
+)
+DEFAULT_SAMPLE_RATE = 48000
+MAX_SOUND_FILE_BYTES = 10 * 1024 * 1024
+SOUNDS_DIR_ENV = "LOOSEN_SOUNDS_DIR"
+_RATE_RANGE = (8000, 384000)
+# A partial this close to Nyquist would alias into a harsh low tone, so it is left out.
+_NYQUIST_FRACTION = 0.45
+_PARTIAL_HZ_RANGE = (20.0, 18000.0)
+_LN_1000 = math.log(1000.0)  # exp(-t * ln(1000) / decay_s) is 60 dB down at t = decay_s
+_AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3")
+_DEFAULT_ATTACK_MS = {"bell": 3.0, "tick": 0.5, "tone": 30.0}
+_REQUIRED: Any = object()
+
+
+def _key(low: float, high: float, default: Any = _REQUIRED, type_: str = "float") -> Any:
+    """Declare a recipe key: its TOML type, inclusive range and default (None: computed later).
+
+    For ``type_="floats"`` the range bounds each entry; for ``"tables"`` the number of tables.
+    """
+    return field(metadata={"spec": (type_, low, high, default)})
+
+
+@dataclass(frozen=True)
+class Partial:
+    """A sine at ``fundamental_hz * ratio``, ``gain_db`` relative, 60 dB down after ``decay_s``;
+    ``detune_hz`` adds a second sine that far above, so the pair beats slowly (a bowl)."""
+
+    ratio: float = _key(0.25, 20.0)
+    gain_db: float = _key(-60.0, 0.0, 0.0)
+    decay_s: float = _key(0.01, 60.0)
+    detune_hz: float = _key(0.0, 20.0, 0.0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Recipe:
+    """Keys of every recipe. ``gain_db`` is the peak level in dBFS after normalisation,
+    ``attack_ms`` the rise from silence, ``fade_ms`` the fade of the tail to exact zero."""
+
+    name: str
+    path: Path | None
+    description: str = _key(0, 0, "", "str")
+    duration_s: float = _key(0.02, 30.0)
+    gain_db: float = _key(-40.0, -1.0)
+    attack_ms: float = _key(0.1, 50.0, None)
+    fade_ms: float = _key(1.0, 30000.0, None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class BellRecipe(Recipe):
+    """``kind = "bell"``: additive bell or singing bowl of inharmonic, decaying partials."""
+
+    fundamental_hz: float = _key(40.0, 4000.0)
+    partials: tuple[Partial, ...] = _key(1, 16, _REQUIRED, "tables")
+
+
+@dataclass(frozen=True, kw_only=True)
+class TickRecipe(Recipe):
+    """``kind = "tick"``: a seeded noise burst of ``noise_ms`` ringing in a resonator."""
+
+    centre_hz: float = _key(100.0, 8000.0)
+    q: float = _key(0.5, 50.0)
+    noise_ms: float = _key(0.1, 20.0, 3.0)
+    seed: int = _key(0, 2**32 - 1, 0, "int")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToneRecipe(Recipe):
+    """``kind = "tone"``: a soft tone gliding from ``start_hz`` to ``end_hz``;
+    ``harmonics_db`` gives the levels of harmonics 2, 3, ... (at most 8)."""
+
+    start_hz: float = _key(40.0, 4000.0)
+    end_hz: float = _key(40.0, 4000.0)
+    harmonics_db: tuple[float, ...] = _key(-60.0, 0.0, (), "floats")
+
+
+@dataclass(frozen=True)
+class SoundFile:
+    """A user's sound file (any format soundfile reads), played at peak level ``gain_db`` dBFS."""
+
+    path: Path
+    gain_db: float
+
+
+CueSource: TypeAlias = Recipe | SoundFile
+_RECIPE_KINDS: dict[str, type[Recipe]] = {
+    "bell": BellRecipe,
+    "tick": TickRecipe,
+    "tone": ToneRecipe,
+}
+
+
+@dataclass(frozen=True)
+class CueSet:
+    """The sound of every cue kind; rendered cues are cached per ``(cue, sample_rate)``."""
+
+    sources: Mapping[str, CueSource]
+    _cache: dict[tuple[str, int], Audio] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
+    return (names | {list: "an array", dict: "a table"}).get(type(value), "a date or time")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+_TYPE_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "str": ("a string", lambda v: isinstance(v, str)),
+    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "float": ("a number", _is_number),
+    "floats": ("an array of numbers", lambda v: isinstance(v, list) and all(map(_is_number, v))),
+    "tables": (
+        "an array of tables",
+        lambda v: isinstance(v, list) and all(type(t) is dict for t in v),
+    ),
+}
+
+
+def _check(table: Mapping[str, Any], cls: type, path: Path | None, where: str) -> dict[str, Any]:
+    """Return the keys of ``cls`` read from ``table``, defaults filled in (None: not given).
+
+    Raises ScriptError naming ``path`` and the key for an unknown, missing, mistyped or
+    out-of-range key.
+    """
+    specs = {f.name: f.metadata["spec"] for f in fields(cls) if "spec" in f.metadata}
+
+    def fail(key: str, message: str) -> ScriptError:
+        return ScriptError(message, path=path, where=f"{where}key '{key}'")
+
+    for key in table:
+        if key not in specs:
+            raise fail(key, f"unknown key (known keys: {', '.join(specs)})")
+    values: dict[str, Any] = {}
+    for key, (type_, low, high, default) in specs.items():
+        value = table.get(key, default)
+        if key not in table:
+            if value is _REQUIRED:
+                raise fail(key, "missing required key")
+        elif not _TYPE_CHECKS[type_][1](value):
+            raise fail(key, f"must be {_TYPE_CHECKS[type_][0]}, not {_toml_type(value)}")
+        elif type_ == "tables" and not low <= len(value) <= high:
+            raise fail(key, f"must have {low:g} to {high:g} entries, not {len(value)}")
+        elif type_ == "floats" and (len(value) > 8 or not all(low <= x <= high for x in value)):
+            raise fail(key, f"must have at most 8 entries, each between {low:g} and {high:g}")
+        elif type_ in ("int", "float") and not low <= value <= high:
+            raise fail(key, f"must be between {low:g} and {high:g}, not {value}")
+        if type_ == "tables":
+            value = tuple(
+                Partial(**_check(t, Partial, path, f"partial {i}, "))
+                for i, t in enumerate(value, 1)
+            )
+        elif type_ == "floats":
+            value = tuple(float(x) for x in value)
+        elif type_ == "float" and value is not None:
+            value = float(value)
+        values[key] = value
+    return values
+
+
+def parse_recipe(table: Mapping[str, Any], *, name: str, path: Path | None = None) -> Recipe:
+    """Validate a recipe table (as read from TOML) and return the recipe called ``name``.
+
+    Raises
+    ------
+    ScriptError
+        Naming ``path`` and the offending key: unknown key, wrong type, value out of range,
+        missing required key.
+    """
+    kind = table.get("kind")
+    if kind not in _RECIPE_KINDS:
+        message = f"must be one of {', '.join(map(repr, _RECIPE_KINDS))}, not {kind!r}"
+        raise ScriptError(message, path=path, where="key 'kind'")
+    cls = _RECIPE_KINDS[kind]
+    values = _check({k: v for k, v in table.items() if k != "kind"}, cls, path, "")
+    duration_ms = values["duration_s"] * 1000.0
+    if values["attack_ms"] is None:
+        values["attack_ms"] = min(_DEFAULT_ATTACK_MS[kind], 0.25 * duration_ms)
+    if values["fade_ms"] is None:
+        values["fade_ms"] = max(1.0, 0.25 * duration_ms)
+    if values["attack_ms"] + values["fade_ms"] > duration_ms:
+        message = f"attack_ms + fade_ms exceeds duration_s ({duration_ms:g} ms)"
+        raise ScriptError(message, path=path, where="key 'fade_ms'")
+    for number, partial in enumerate(values.get("partials", ()), start=1):
+        freq_hz = values["fundamental_hz"] * partial.ratio
+        low_hz, high_hz = _PARTIAL_HZ_RANGE
+        if not low_hz <= freq_hz <= high_hz - partial.detune_hz:
+            message = f"puts the partial at {freq_hz:g} Hz, outside {low_hz:g}-{high_hz:g} Hz"
+            raise ScriptError(message, path=path, where=f"partial {number}, key 'ratio'")
+    return cls(name=name, path=path, **values)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise ScriptError(f"cannot read: {exc.strerror}", path=path) from exc
+    except UnicodeDecodeError as exc:
+        raise ScriptError("is not UTF-8 text", path=path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ScriptError(f"is not valid TOML: {exc}", path=path) from exc
+
+
+def load_recipe(path: Path) -> Recipe:
+    """Read and validate the recipe file ``path``; the recipe's name is the file's stem."""
+    return parse_recipe(_read_toml(path), name=path.stem, path=path)
+
+
+def user_sounds_dir() -> Path:
+    """Return the folder of the user's own recipes: ``$LOOSEN_SOUNDS_DIR`` or the config folder."""
+    override = os.environ.get(SOUNDS_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_config_dir("loosen")) / "audio_templates"
+
+
+def list_recipes() -> dict[str, Path]:
+    """Return every recipe file by name, bundled and the user's; a user's shadows a bundled one."""
+    found: dict[str, Path] = {}
+    for folder in (bundled_dir("audio_templates"), user_sounds_dir()):
+        if folder.is_dir():
+            for path in folder.glob("*.toml"):
+                if path.stem != "cues" and path.is_file():
+                    found[path.stem] = path
+    return dict(sorted(found.items()))
+
+
+def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
+    path = bundled_dir("audio_templates") / "cues.toml"
+    table = _read_toml(path)
+    for kind, name in table.items():
+        if kind not in CUE_KINDS or not isinstance(name, str) or name not in recipes:
+            raise ScriptError(
+                f"unknown cue kind or recipe {name!r}", path=path, where=f"key {kind!r}"
+            )
+    missing = [kind for kind in CUE_KINDS if kind not in table]
+    if missing:
+        raise ScriptError(f"no recipe for cue kinds {', '.join(missing)}", path=path)
+    return {kind: load_recipe(recipes[table[kind]]) for kind in CUE_KINDS}
+
+
+def _sound_file(path: Path, gain_db: float, script_path: Path | None, where: str) -> SoundFile:
+    import soundfile  # loads libsndfile: needed only for a user's sound file
+
+    def fail(problem: str) -> ScriptError:
+        return ScriptError(f"sound file {str(path)!r} {problem}", path=script_path, where=where)
+
+    if not path.is_file():
+        raise fail("does not exist or is not a regular file")
+    if path.stat().st_size > MAX_SOUND_FILE_BYTES:
+        raise fail(f"is larger than {MAX_SOUND_FILE_BYTES // 2**20} MB")
+    try:
+        frames = soundfile.info(str(path)).frames
+    except (RuntimeError, OSError) as exc:  # soundfile.LibsndfileError is a RuntimeError
+        raise fail(f"cannot be read: {exc}") from exc
+    if frames <= 0:
+        raise fail("is empty")
+    return SoundFile(path=path.resolve(), gain_db=gain_db)
+
+
+def load_cue_set(
+    overrides: Mapping[str, str] | None = None,
+    *,
+    base_dir: Path | None = None,
+    script_path: Path | None = None,
+) -> CueSet:
+    """Return the default cue set (``audio_templates/cues.toml``) with a script's overrides.
+
+    Parameters
+    ----------
+    overrides
+        A script's ``[cues]`` table: cue kind -> recipe name, or path of a sound file (``.wav``,
+        ``.flac``, ...), relative to ``base_dir``. A sound file plays at the level of the cue's
+        default recipe.
+    base_dir
+        Folder that relative sound paths start from; default: the script's folder, else the cwd.
+    script_path
+        The script the overrides come from, named in errors.
+
+    Raises
+    ------
+    ScriptError
+        For an unknown cue kind or recipe (``where="cues.<kind>"``, listing what exists), an
+        unusable sound file, or a malformed recipe file (naming that file and key).
+    """
+    recipes = list_recipes()
+    sources = _default_sources(recipes)
+    if base_dir is None:
+        base_dir = script_path.parent if script_path is not None else Path.cwd()
+    for kind, value in (overrides or {}).items():
+        where = f"cues.{kind}"
+        if kind not in CUE_KINDS:
+            message = f"unknown cue kind {kind!r} (cue kinds: {', '.join(CUE_KINDS)})"
+            raise ScriptError(message, path=script_path, where=where)
+        if not isinstance(value, str) or not value.strip():
+            message = f"must be a recipe name or a sound file path, not {_toml_type(value)}"
+            raise ScriptError(message, path=script_path, where=where)
+        if "/" in value or "\\" in value or value.lower().endswith(_AUDIO_SUFFIXES):
+            sources[kind] = _sound_file(base_dir / value, sources[kind].gain_db, script_path, where)
+        elif value in recipes:
+            sources[kind] = load_recipe(recipes[value])
+        else:
+            message = f"unknown recipe {value!r} (recipes: {', '.join(recipes)}; or a .wav path)"
+            raise ScriptError(message, path=script_path, where=where)
+    return CueSet(sources=sources)
+
+
+def _envelope(n: int, attack_n: int, fade_n: int) -> _Samples:
+    """Quarter-sine attack from 0 (steep at first, so the sound starts at once, yet no click)
+    and raised-cosine fade to exactly 0."""
+    envelope = np.ones(n)
+    attack_n = max(1, min(attack_n, n // 2))
+    envelope[:attack_n] = np.sin(0.5 * np.pi * np.arange(attack_n) / attack_n)
+    fade_n = max(2, min(fade_n, n))
+    envelope[n - fade_n :] *= 0.5 * (1.0 + np.cos(np.pi * np.arange(fade_n) / (fade_n - 1)))
+    envelope[-1] = 0.0
+    return envelope
+
+
+def _normalise(samples: _Samples, gain_db: float) -> Audio:
+    scale = 10.0 ** (gain_db / 20.0) / float(np.max(np.abs(samples)))
+    audio = np.asarray(samples * scale, dtype=np.float32)
+    audio[-1] = 0.0  # the envelope ends on 0; this also turns -0.0 into 0.0
+    return audio
+
+
+def _bell(recipe: BellRecipe, t_s: _Samples, limit_hz: float) -> _Samples:
+    samples = np.zeros_like(t_s)
+    for p in recipe.partials:
+        freq_hz = recipe.fundamental_hz * p.ratio
+        if freq_hz + p.detune_hz >= limit_hz:
+            continue
+        tone = np.sin(2 * np.pi * freq_hz * t_s)
+        if p.detune_hz > 0:  # a split mode: two close sines beat at detune_hz, as in a bowl
+            tone = 0.5 * (tone + np.sin(2 * np.pi * (freq_hz + p.detune_hz) * t_s))
+        samples += 10.0 ** (p.gain_db / 20.0) * np.exp(-_LN_1000 * t_s / p.decay_s) * tone
+    return samples
+
+
+def _tick(recipe: TickRecipe, n: int, sample_rate: int) -> _Samples:
+    rng = np.random.default_rng(recipe.seed)
+    burst_n = max(1, round(recipe.noise_ms * sample_rate / 1000.0))
+    burst = rng.standard_normal(burst_n) * np.linspace(1.0, 0.0, burst_n, endpoint=False)
+    k = np.arange(n)
+    # Impulse response of a two-pole resonator: a sine decaying as fast as its bandwidth says.
+    ring = np.exp(-np.pi * (recipe.centre_hz / recipe.q) * k / sample_rate)
+    ring *= np.sin(2 * np.pi * recipe.centre_hz * k / sample_rate)
+    return np.asarray(np.convolve(burst, ring)[:n], dtype=np.float64)
+
+
+def _tone(recipe: ToneRecipe, t_s: _Samples, sample_rate: int) -> _Samples:
+    freq_hz = recipe.start_hz * (recipe.end_hz / recipe.start_hz) ** (t_s / recipe.duration_s)
+    phase = 2 * np.pi * (np.cumsum(freq_hz) - freq_hz[0]) / sample_rate
+    samples = np.sin(phase)
+    top_hz = max(recipe.start_hz, recipe.end_hz)
+    for harmonic, gain_db in enumerate(recipe.harmonics_db, start=2):
+        if harmonic * top_hz < _NYQUIST_FRACTION * sample_rate:
+            samples += 10.0 ** (gain_db / 20.0) * np.sin(harmonic * phase)
+    return np.asarray(samples, dtype=np.float64)
+
+
+def synthesize(recipe: Recipe, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Audio:
+    """Render ``recipe`` as float32 mono samples, shape ``(round(duration_s * sample_rate),)``.
+
+    The sound starts at sample 0, peaks at ``gain_db`` dBFS and ends on an exact zero.
+
+    Raises
+    ------
+    ScriptError
+        If nothing of the recipe lies far enough below Nyquist to play at ``sample_rate``.
+    """
+    n = round(recipe.duration_s * sample_rate)
+    t_s = np.arange(n) / sample_rate
+    limit_hz = _NYQUIST_FRACTION * sample_rate
+    if isinstance(recipe, BellRecipe):
+        raw = _bell(recipe, t_s, limit_hz)
+    elif isinstance(recipe, ToneRecipe):
+        raw = _tone(recipe, t_s, sample_rate)
+    elif isinstance(recipe, TickRecipe) and recipe.centre_hz < limit_hz:
+        raw = _tick(recipe, n, sample_rate)
+    else:
+        raw = np.zeros(n)
+    attack_n = round(recipe.attack_ms * sample_rate / 1000.0)
+    samples = raw * _envelope(n, attack_n, round(recipe.fade_ms * sample_rate / 1000.0))
+    if not np.any(samples):
+        message = f"has nothing below {limit_hz:g} Hz to play at {sample_rate} Hz"
+        raise ScriptError(message, path=recipe.path or recipe.name)
+    return _normalise(samples, recipe.gain_db)
+
+
+def _render_sound_file(source: SoundFile, sample_rate: int) -> Audio:
+    # Imported here: they load native libraries, needed only for a user's sound file.
+    import soundfile
+    import soxr
+
+    try:
+        data, file_rate = soundfile.read(str(source.path), dtype="float32", always_2d=True)
+    except (RuntimeError, OSError) as exc:
+        raise ScriptError(f"cannot read sound file: {exc}", path=source.path) from exc
+    mono = np.asarray(data, dtype=np.float64).mean(axis=1)
+    if file_rate != sample_rate:
+        mono = np.asarray(soxr.resample(mono, file_rate, sample_rate), dtype=np.float64)
+    peak = float(np.max(np.abs(mono), initial=0.0))
+    if not math.isfinite(peak) or peak == 0.0:
+        raise ScriptError("sound file is silent or not finite", path=source.path)
+    # Leading silence would delay the onset, which the timeline takes as the cue's start.
+    loud = np.flatnonzero(np.abs(mono) >= 1e-3 * peak)
+    mono = mono[loud[0] : loud[-1] + 1]
+    if len(mono) < sample_rate // 100:
+        raise ScriptError("sound file is shorter than 10 ms", path=source.path)
+    fade_n = min(round(0.05 * sample_rate), len(mono) // 4)
+    return _normalise(mono * _envelope(len(mono), sample_rate // 1000, fade_n), source.gain_db)
+
+
+def render_cue(cue: str, cue_set: CueSet, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Audio:
+    """Return the sound of cue kind ``cue`` at ``sample_rate`` Hz.
+
+    Returns
+    -------
+    Audio
+        float32 mono samples, shape ``(n,)``, read-only (cached in ``cue_set``): sounding from
+        sample 0, peak at the source's ``gain_db`` dBFS, last sample exactly 0.
+
+    Raises
+    ------
+    ValueError
+        For a cue kind not in the set or a sample rate outside 8000-384000 Hz.
+    ScriptError
+        If a user's sound file cannot be read any more, or is silent.
+    """
+    if cue not in cue_set.sources:
+        raise ValueError(f"unknown cue kind {cue!r} (cue kinds: {', '.join(cue_set.sources)})")
+    low, high = _RATE_RANGE
+    if not isinstance(sample_rate, int) or isinstance(sample_rate, bool):
+        raise ValueError(f"sample_rate must be an integer, not {sample_rate!r}")
+    if not low <= sample_rate <= high:
+        raise ValueError(f"sample_rate must be {low}-{high} Hz, not {sample_rate}")
+    audio = cue_set._cache.get((cue, sample_rate))
+    if audio is None:
+        source = cue_set.sources[cue]
+        if isinstance(source, SoundFile):
+            audio = _render_sound_file(source, sample_rate)
+        else:
+            audio = synthesize(source, sample_rate)
+        audio.setflags(write=False)
+        cue_set._cache[(cue, sample_rate)] = audio
+    return audio
