@@ -1,0 +1,120 @@
+"""Blocks -> an audio file, written atomically: a temporary file beside the target, renamed at the end.
+
+A failure or an interruption removes the temporary file, so the target is either absent, the
+previous complete file, or the new complete file; never a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from loosen.errors import BadInputError, ExportError
+
+__all__ = ["FORMATS", "AudioFormat", "check_output_path", "export_blocks", "format_for"]
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """A container and codec as libsndfile names them."""
+
+    name: str
+    container: str
+    subtype: str
+
+
+FORMATS = {
+    ".wav": AudioFormat("WAV (PCM 16-bit)", "WAV", "PCM_16"),
+    ".flac": AudioFormat("FLAC (16-bit)", "FLAC", "PCM_16"),
+    ".ogg": AudioFormat("Ogg Vorbis", "OGG", "VORBIS"),
+    ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III"),
+}
+_WAV_LIMIT_BYTES = 2**32 - 2**20  # past this a RIFF size field overflows: write RF64 instead
+
+
+def format_for(path: Path) -> AudioFormat:
+    """Return the format of ``path`` from its extension; `BadInputError` if it has none we write."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(FORMATS)
+        shown = path.suffix or "no extension"
+        raise BadInputError(f"{path}: cannot export to {shown}; use one of {known}")
+    return fmt
+
+
+def check_output_path(path: Path) -> AudioFormat:
+    """Check before any work that ``path`` can be written; return its format."""
+    if path.is_dir():
+        raise BadInputError(f"{path}: is a folder; name an output file such as {path / 'session.wav'}")
+    fmt = format_for(path)
+    parent = path.parent if str(path.parent) else Path()
+    if not parent.is_dir():
+        raise BadInputError(f"{path}: the folder {parent} does not exist")
+    return fmt
+
+
+def export_blocks(
+    blocks: Iterable[npt.NDArray[np.float32]],
+    path: Path,
+    *,
+    sample_rate: int,
+    channels: int,
+    total_frames: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Write ``blocks`` (float32, shape (frames, channels), in [-1, 1]) to ``path``.
+
+    The format follows the extension (see `FORMATS`). ``progress(frames)`` is called after each
+    block with the number of frames it held. Raises `ExportError` on a write failure; on any
+    failure or interruption the temporary file is removed and an existing ``path`` is untouched.
+    """
+    import soundfile as sf
+
+    fmt = check_output_path(path)
+    container = fmt.container
+    if container == "WAV" and total_frames and total_frames * channels * 2 > _WAV_LIMIT_BYTES:
+        container = "RF64"
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else "."
+    )
+    temp = Path(temp_name)
+    try:
+        with os.fdopen(descriptor, "w+b") as handle:
+            with sf.SoundFile(
+                handle,
+                "w",
+                samplerate=sample_rate,
+                channels=channels,
+                subtype=fmt.subtype,
+                format=container,
+            ) as out:
+                for block in blocks:
+                    out.write(block)
+                    if progress is not None:
+                        progress(len(block))
+            handle.flush()
+            os.fsync(handle.fileno())
+        # mkstemp makes the file private; give it the permissions a plain new file would get
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
+        os.replace(temp, path)
+    except (OSError, RuntimeError, sf.LibsndfileError) as error:
+        _remove(temp)
+        reason = getattr(error, "strerror", None) or str(error)
+        raise ExportError(f"{path}: could not write the file: {reason}") from None
+    except BaseException:
+        _remove(temp)
+        raise
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()
