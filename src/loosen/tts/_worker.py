@@ -1,0 +1,293 @@
+"""The pyttsx3 worker process: one engine, many texts, one text per file, nothing on stdout.
+
+Runs in a child started with the multiprocessing *spawn* context (pyttsx3 misbehaves after fork)
+so that the parent can kill it when pyttsx3 hangs. The parent talks to :func:`serve` over a pipe:
+
+==========================  =====================================================
+parent -> worker            worker -> parent
+==========================  =====================================================
+(start)                     ``("ready", backend)`` or ``("fatal", message)``
+``("synth", seq, text, s)``  ``("clip", seq, text, samples, sample_rate)`` or
+                            ``("failed", seq, message)``
+``("voices",)``             ``("voices", [(id, name, languages, gender), ...], variants)``
+``("stop",)``               (exits)
+==========================  =====================================================
+
+``s`` is the longest wait in seconds for that text; ``samples`` is mono float32 of shape
+``(n_frames,)``; ``sample_rate`` in Hz; ``variants`` the espeak voice variant names, if any.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import struct
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from loosen.errors import SpeechError
+from loosen.tts.espeak_loader import (
+    EspeakPlan,
+    friendly_voice_id,
+    list_espeak_variants,
+    load_espeak,
+)
+
+__all__ = ["WorkerConfig", "serve"]
+
+_POLL_S = 0.005
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs to start.
+
+    Parameters
+    ----------
+    driver
+        pyttsx3 driver name (``"espeak"``, ``"nsss"``, ``"sapi5"``) or ``None`` for its default.
+    voice
+        Voice id for pyttsx3's ``voice`` property, or ``None`` to keep the driver's.
+    rate_wpm
+        Speaking rate in words per minute.
+    plan
+        Which libespeak-ng to load first (Linux), or ``None``.
+    workdir
+        Directory for the per-text audio files; the parent owns and removes it.
+    fault
+        Test hook: ``"hang"`` (never answer a text), ``"die"`` (exit on a text),
+        ``"exit-on-start"``, ``"missing-data"``. ``None`` in real use.
+    """
+
+    driver: str | None
+    voice: str | None
+    rate_wpm: int
+    plan: EspeakPlan | None
+    workdir: str
+    fault: str | None = None
+
+
+def serve(conn: Connection, config: WorkerConfig) -> None:
+    """Entry point of the worker process: start pyttsx3, then answer requests until told to stop."""
+    _silence_stdout()
+    # Ctrl+C reaches the whole process group: the parent decides when the worker stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if config.fault == "exit-on-start":
+        os._exit(1)  # what espeak-ng does when it cannot find its data
+    try:
+        engine, backend = _start_engine(config)
+    except Exception as exc:
+        conn.send(("fatal", _one_line(exc)))
+        return
+    conn.send(("ready", backend))
+    synthesizer = _Synthesizer(engine, Path(config.workdir), config)
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:
+            return
+        if request[0] == "stop":
+            return
+        if request[0] == "voices":
+            conn.send(("voices", _list_voices(engine, config), _list_variants(engine)))
+            continue
+        _, seq, text, timeout_s = request
+        if config.fault == "hang":
+            time.sleep(3600)
+        if config.fault == "die":
+            os._exit(3)
+        try:
+            samples, sample_rate = synthesizer.run(seq, text, timeout_s)
+        except Exception as exc:
+            conn.send(("failed", seq, _one_line(exc)))
+        else:
+            conn.send(("clip", seq, text, samples, sample_rate))
+
+
+def _silence_stdout() -> None:
+    # pyttsx3's espeak driver prints "Audio saved to ..." for every file: keep it off the
+    # user's terminal, at the file descriptor level too (the parent's fd 1 is inherited).
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    sys.stdout = io.TextIOWrapper(io.FileIO(1, "w", closefd=False), write_through=True)
+
+
+def _start_engine(config: WorkerConfig) -> tuple[Any, str]:
+    plan = config.plan
+    if plan is not None and config.fault == "missing-data":
+        plan = EspeakPlan(plan.source, plan.library, "/nonexistent/espeak-ng-data", plan.version)
+    if plan is not None:
+        load_espeak(plan)
+    import pyttsx3
+
+    engine = pyttsx3.init(config.driver)
+    backend = str(engine)
+    if backend == "espeak" and plan is not None:
+        from pyttsx3.drivers import _espeak
+
+        version = _espeak.Info().decode("utf-8", "replace")
+        loaded = EspeakPlan(plan.source, plan.library, plan.data_path, version)
+        backend = loaded.describe()
+    if config.voice is not None:
+        engine.setProperty("voice", config.voice)
+    engine.setProperty("rate", config.rate_wpm)
+    return engine, backend
+
+
+def _list_voices(
+    engine: Any, config: WorkerConfig
+) -> list[tuple[str, str, tuple[str, ...], str | None]]:
+    result = []
+    for voice in engine.getProperty("voices"):
+        voice_id = str(voice.id)
+        if config.plan is not None:
+            voice_id = friendly_voice_id(voice_id)
+        languages = tuple(str(lang) for lang in (voice.languages or ()))
+        gender = str(voice.gender).lower() if voice.gender else None
+        result.append((voice_id, str(voice.name), languages, gender))
+    return result
+
+
+def _list_variants(engine: Any) -> list[str]:
+    if str(engine) != "espeak":
+        return []
+    import ctypes
+
+    from pyttsx3.drivers import _espeak
+
+    data_path = ctypes.c_char_p()
+    _espeak.Info(ctypes.addressof(data_path))
+    if not data_path.value:
+        return []
+    return list(list_espeak_variants(data_path.value.decode("utf-8", "replace")))
+
+
+class _Synthesizer:
+    """Drives pyttsx3 the one safe way: one text per save_to_file/runAndWait, then wait."""
+
+    def __init__(self, engine: Any, workdir: Path, config: WorkerConfig) -> None:
+        self._engine = engine
+        self._config = config
+        self._workdir = workdir
+        self._suffix = ".aiff" if str(engine) == "nsss" else ".wav"
+        self._finished = threading.Event()
+        engine.connect("finished-utterance", self._on_finished)
+
+    def _on_finished(self, **_: object) -> None:
+        self._finished.set()
+
+    def run(self, seq: int, text: str, timeout_s: float) -> tuple[Any, int]:
+        import numpy as np
+        import soundfile
+
+        for stale in self._workdir.iterdir():
+            stale.unlink()
+        path = self._workdir / f"utterance-{seq:06d}{self._suffix}"
+        deadline = time.monotonic() + timeout_s
+        self._finished.clear()
+        # Set the rate again for every text: espeak-ng applies parameters through its
+        # command queue, and a rate set once at start-up was seen lost (clips at the default
+        # 200 wpm); set just before the text, it is queued ahead of that text's synthesis.
+        self._engine.save_to_file(text, str(path))
+        self._engine.runAndWait()
+        if not self._finished.wait(max(0.0, deadline - time.monotonic())):
+            raise TimeoutError(f"no finished-utterance event after {timeout_s:.1f} s")
+        _wait_until_complete(path, deadline)
+        self._settle(deadline)
+        # Each text has its own file: any other file means pyttsx3 mixed utterances up.
+        others = [p.name for p in self._workdir.iterdir() if p != path]
+        if others:
+            raise RuntimeError(f"pyttsx3 wrote unexpected files {others} for text {seq}")
+        with soundfile.SoundFile(path) as audio:
+            frames = audio.read(dtype="float32", always_2d=True)
+            sample_rate = int(audio.samplerate)
+        path.unlink()
+        samples = np.ascontiguousarray(frames.mean(axis=1, dtype=np.float32))
+        if samples.size == 0 and any(c.isalnum() for c in text):
+            # pyttsx3 has been seen writing an empty file for a real text: retry, never keep it
+            raise RuntimeError(f"pyttsx3 wrote no audio for text {seq}")
+        return samples, sample_rate
+
+    def _apply_rate(self) -> None:
+        # A rate set once through pyttsx3 at start-up was seen lost now and then (clips at the
+        # engine's default rate). espeak-ng queues parameters with the texts, so setting it
+        # directly before each text puts it ahead of that text. (Through pyttsx3's own
+        # setProperty, per text, the driver's loop dropped whole texts.)
+        if str(self._engine) != "espeak":
+            return
+        from pyttsx3.drivers import _espeak
+
+        _espeak.SetParameter(_espeak.RATE, self._config.rate_wpm, 0)
+
+    def _settle(self, deadline: float) -> None:
+        # espeak's driver fires finished-utterance from espeak's thread, then still calls
+        # setBusy/endLoop: starting the next text before that returns can lose the next text.
+        if str(self._engine) != "espeak":
+            return
+        from pyttsx3.drivers import _espeak
+
+        while _espeak.IsPlaying():
+            if time.monotonic() > deadline:
+                raise TimeoutError("espeak-ng did not become idle")
+            time.sleep(_POLL_S)
+
+
+def _wait_until_complete(path: Path, deadline: float) -> None:
+    while not _is_complete(path):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"audio file {path.name} missing or incomplete")
+        time.sleep(_POLL_S)
+
+
+def _is_complete(path: Path) -> bool:
+    """True when ``path`` holds a whole WAV/AIFF file: chunk sizes agree with the file size."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if len(data) < 12:
+        return False
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        return _riff_complete(data)
+    if data[:4] == b"FORM":
+        form_size: int = struct.unpack(">I", data[4:8])[0]
+        return form_size + 8 <= len(data)
+    return _readable(path)
+
+
+def _riff_complete(data: bytes) -> bool:
+    riff_size: int = struct.unpack("<I", data[4:8])[0]
+    if riff_size + 8 > len(data):
+        return False
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id = data[offset : offset + 4]
+        size: int = struct.unpack("<I", data[offset + 4 : offset + 8])[0]
+        if chunk_id == b"data":
+            return offset + 8 + size <= len(data)
+        offset += 8 + size + (size & 1)
+    return False
+
+
+def _readable(path: Path) -> bool:
+    import soundfile
+
+    with contextlib.suppress(Exception):
+        soundfile.info(str(path))
+        return True
+    return False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    if isinstance(exc, SpeechError):
+        return text
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

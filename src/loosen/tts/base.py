@@ -1,0 +1,227 @@
+"""What every speech engine shares: the clip type, voice descriptions and the engine protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol, Self, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from loosen.errors import BadInputError, SpeechError
+
+__all__ = [
+    "DEFAULT_RATE_WPM",
+    "DEFAULT_VOICE",
+    "MAX_RATE_WPM",
+    "MIN_RATE_WPM",
+    "Clip",
+    "SpeechEngine",
+    "VoiceInfo",
+    "check_rate_wpm",
+    "describe_choices",
+    "resolve_voice",
+]
+
+#: espeak-ng clamps anything slower than this; slower speech needs gaps, not a lower rate.
+MIN_RATE_WPM = 80
+MAX_RATE_WPM = 450
+DEFAULT_RATE_WPM = 150
+DEFAULT_VOICE = "en-us"
+
+#: How many voice ids an error message lists before pointing at ``loosen voices``.
+_MAX_LISTED = 12
+
+Samples = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, eq=False)
+class Clip:
+    """One utterance of synthesized speech.
+
+    Parameters
+    ----------
+    samples
+        Mono audio, ``float32``, shape ``(n_frames,)``, values in ``[-1, 1]``.
+    sample_rate
+        Frames per second (Hz) of ``samples``.
+    """
+
+    samples: Samples
+    sample_rate: int
+
+    @property
+    def n_frames(self) -> int:
+        """Length of the clip in frames (samples of the one channel)."""
+        return int(self.samples.shape[0])
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the clip in seconds."""
+        return self.n_frames / self.sample_rate
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Clip):
+            return NotImplemented
+        return self.sample_rate == other.sample_rate and np.array_equal(self.samples, other.samples)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice an engine offers.
+
+    Parameters
+    ----------
+    id
+        What to pass as ``voice=`` (``"en-us"``); espeak variants may follow (``"en-us+f3"``).
+    name
+        Human name (``"English (America)"``).
+    languages
+        Language tags, best match first (``("en-us",)``).
+    gender
+        ``"male"``, ``"female"`` or ``None`` when the engine does not say.
+    """
+
+    id: str
+    name: str
+    languages: tuple[str, ...]
+    gender: str | None
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    """A text-to-speech engine: texts in, one :class:`Clip` per text out.
+
+    Attributes
+    ----------
+    name
+        Engine name as given to :func:`loosen.tts.open_engine` (``"pyttsx3"``).
+    voice
+        The voice id actually used, after resolution (``"en-us"``, ``"en-us+f3"``).
+    rate_wpm
+        Speaking rate in words per minute.
+    """
+
+    name: str
+    voice: str
+    rate_wpm: int
+
+    def describe(self) -> str:
+        """One line naming the engine, its backend, voice and rate."""
+        ...
+
+    def voices(self) -> list[VoiceInfo]:
+        """Every voice this engine can use (variants excluded)."""
+        ...
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
+        """Yield ``(text, clip)`` for each text, in order, each text in its own clip.
+
+        An empty or blank text gives an empty clip. Raises :class:`loosen.errors.SpeechError`
+        when the engine fails.
+        """
+        ...
+
+    def close(self) -> None:
+        """Release the engine (stop worker processes). Safe to call twice."""
+        ...
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+def check_rate_wpm(rate_wpm: int | None) -> int:
+    """Return ``rate_wpm`` (words per minute), or the default for ``None``; reject bad values."""
+    if rate_wpm is None:
+        return DEFAULT_RATE_WPM
+    if isinstance(rate_wpm, bool) or not isinstance(rate_wpm, int):
+        raise BadInputError(
+            f"speech rate must be a whole number of words per minute, not {rate_wpm!r}"
+        )
+    if not MIN_RATE_WPM <= rate_wpm <= MAX_RATE_WPM:
+        raise BadInputError(
+            f"speech rate {rate_wpm} wpm is out of range; use {MIN_RATE_WPM} to {MAX_RATE_WPM} wpm"
+        )
+    return rate_wpm
+
+
+def describe_choices(wanted: str, choices: Sequence[str], more: str = "see `loosen voices`") -> str:
+    """List the ``choices`` most relevant to ``wanted``, short enough for a one-line error.
+
+    ``more`` says where the full list is, when not all choices are shown.
+    """
+    stem = wanted.lower().split("+")[0].split("-")[0].split("/")[-1]
+    related = [c for c in choices if stem and c.lower().split("/")[-1].startswith(stem)]
+    shown = related or list(choices)
+    listed = ", ".join(shown[:_MAX_LISTED])
+    if len(shown) > _MAX_LISTED or len(shown) < len(choices):
+        listed += f", ... ({more})"
+    return listed
+
+
+def resolve_voice(
+    engine: str,
+    wanted: str | None,
+    voices: Sequence[VoiceInfo],
+    variants: Sequence[str],
+    *,
+    friendly_ids: bool,
+) -> str:
+    """Turn the voice a user asked for into the id to use, or explain what exists.
+
+    Parameters
+    ----------
+    engine
+        Engine name, for messages.
+    wanted
+        ``"en-us"``, ``"gmw/en-US"`` (when ``friendly_ids``), ``"en-us+f3"``, or ``None`` for
+        :data:`DEFAULT_VOICE` (else the first English voice, else the first voice).
+    voices, variants
+        What the engine offers; variants may follow ``"+"``.
+    friendly_ids
+        Accept espeak's ``family/id`` form and reduce it to the last part.
+
+    Raises
+    ------
+    BadInputError
+        Unknown voice or variant; the message lists the closest choices.
+    """
+    ids = [v.id for v in voices]
+    if not ids:
+        raise SpeechError(f"speech engine {engine} offers no voices")
+    if wanted is None:
+        if DEFAULT_VOICE in ids:
+            return DEFAULT_VOICE
+        english = [v.id for v in voices if any(lang.startswith("en") for lang in v.languages)]
+        return (english or ids)[0]
+    base, plus, variant = wanted.strip().partition("+")
+    if friendly_ids:
+        base = base.replace("\\", "/").rsplit("/", 1)[-1]
+    found = next((i for i in ids if i.lower() == base.lower()), None)
+    if found is None:
+        raise BadInputError(
+            f"unknown voice {wanted!r} for engine {engine}; "
+            f"available: {describe_choices(wanted, ids)}"
+        )
+    if not plus:
+        return found
+    found_variant = next((v for v in variants if v.lower() == variant.lower()), None)
+    if found_variant is None:
+        choices = "none on this platform"
+        if variants:
+            choices = describe_choices("", variants, f"{len(variants)} in all")
+        raise BadInputError(
+            f"unknown voice variant {variant!r} in {wanted!r} for engine {engine}; "
+            f"available variants: {choices}"
+        )
+    return f"{found}+{found_variant}"

@@ -1,0 +1,85 @@
+"""A hung, dead or broken pyttsx3 worker is replaced; in the end a SpeechError, never a hang."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+import pytest
+
+from loosen.errors import SpeechError
+from loosen.tts.pyttsx3_engine import TRIES, Pyttsx3Engine
+
+TEXT = "Let your arms rest."
+
+
+def live_workers() -> set[int | None]:
+    """Process ids of the worker processes alive now (other tests may hold one)."""
+    return {p.pid for p in multiprocessing.active_children() if p.name == "loosen-tts-worker"}
+
+
+def test_a_hung_worker_is_killed_and_the_text_retried() -> None:
+    before = live_workers()
+    with Pyttsx3Engine(_fault="hang-once", _timeout_base_s=1.5, _timeout_per_char_s=0.0) as engine:
+        started = time.monotonic()
+        [(text, clip)] = engine.synthesize([TEXT])
+        elapsed_s = time.monotonic() - started
+        assert text == TEXT
+        assert clip.n_frames > 0.3 * clip.sample_rate
+        assert engine._workers_started == 2
+        assert len(live_workers() - before) == 1
+        assert 1.5 <= elapsed_s < 8.0
+    assert live_workers() == before
+
+
+def test_a_worker_that_keeps_hanging_ends_in_a_one_line_speech_error() -> None:
+    before = live_workers()
+    with Pyttsx3Engine(_fault="hang", _timeout_base_s=0.5, _timeout_per_char_s=0.0) as engine:
+        started = time.monotonic()
+        with pytest.raises(SpeechError) as raised:
+            list(engine.synthesize([TEXT]))
+        assert time.monotonic() - started < 10.0
+        assert engine._workers_started == TRIES
+    message = str(raised.value)
+    assert message.startswith(f"pyttsx3 failed to speak {TEXT!r} after {TRIES} tries: ")
+    assert "no answer within 0.6 s" in message
+    assert "\n" not in message
+    assert live_workers() == before
+
+
+def test_a_worker_that_dies_mid_text_is_replaced() -> None:
+    with Pyttsx3Engine(_fault="die-once") as engine:
+        [(_, clip)] = engine.synthesize([TEXT])
+        assert clip.n_frames > 0
+        assert engine._workers_started == 2
+
+
+def test_a_worker_that_dies_every_time_ends_in_a_speech_error() -> None:
+    with (
+        Pyttsx3Engine(_fault="die") as engine,
+        pytest.raises(SpeechError, match="exited with code 3"),
+    ):
+        list(engine.synthesize([TEXT]))
+
+
+def test_espeak_exiting_at_start_becomes_a_speech_error() -> None:
+    # espeak-ng calls exit(1) when it lacks its data: the worker vanishes without a word.
+    with (
+        Pyttsx3Engine(_fault="exit-on-start") as engine,
+        pytest.raises(SpeechError, match="exited with code 1 while starting"),
+    ):
+        list(engine.synthesize([TEXT]))
+
+
+def test_missing_espeak_data_is_reported_before_espeak_can_exit() -> None:
+    with Pyttsx3Engine(_fault="missing-data") as engine:
+        with pytest.raises(SpeechError, match="espeak-ng data not found at /nonexistent"):
+            list(engine.synthesize([TEXT]))
+        assert engine._workers_started == 1  # a setup fault is not retried
+
+
+def test_one_worker_serves_many_texts() -> None:
+    with Pyttsx3Engine() as engine:
+        clips = [clip for _, clip in engine.synthesize(["One.", "Two.", "Three.", "Four."])]
+        assert all(clip.n_frames > 0 for clip in clips)
+        assert engine._workers_started == 1
