@@ -64,6 +64,8 @@ def test_a_variable_with_no_value_in_its_step_names_the_step_and_key() -> None:
 
 def test_an_expansion_past_the_limit_is_refused_before_any_work() -> None:
     body = '[[steps]]\nkind = "repeat"\ntimes = 1000\n'
-    body += '[[steps.steps]]\nkind = "repeat"\ntimes = 1000\n[[steps.steps.steps]]\nkind = "pause"\n'
+    body += (
+        '[[steps.steps]]\nkind = "repeat"\ntimes = 1000\n[[steps.steps.steps]]\nkind = "pause"\n'
+    )
     with pytest.raises(ScriptError, match=f"limit is {MAX_EXPANDED_STEPS}"):
         expand(body)

@@ -54,7 +54,12 @@ def test_a_wav_export_keeps_every_frame(tmp_path: Path) -> None:
     out = tmp_path / "session.wav"
     export_blocks(tone_blocks(1.5), out, sample_rate=RATE, channels=2)
     info = sf.info(out)
-    assert (info.frames, info.samplerate, info.channels, info.subtype) == (72_000, RATE, 2, "PCM_16")
+    assert (info.frames, info.samplerate, info.channels, info.subtype) == (
+        72_000,
+        RATE,
+        2,
+        "PCM_16",
+    )
 
 
 def test_a_failure_midway_leaves_the_previous_file_intact_and_no_temporary(tmp_path: Path) -> None:
@@ -71,7 +76,9 @@ def test_a_failure_midway_leaves_the_previous_file_intact_and_no_temporary(tmp_p
     assert list(tmp_path.iterdir()) == [out]
 
 
-def test_a_write_error_becomes_an_export_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_error_becomes_an_export_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "session.wav"
 
     def full_disk(*args: object) -> None:
@@ -97,7 +104,9 @@ def test_the_exported_file_gets_ordinary_permissions(tmp_path: Path) -> None:
     [("session.aiff", "cannot export to .aiff"), ("session", "no extension"),
      ("missing/session.wav", "does not exist")],
 )  # fmt: skip
-def test_bad_output_paths_are_refused_before_any_work(tmp_path: Path, name: str, message: str) -> None:
+def test_bad_output_paths_are_refused_before_any_work(
+    tmp_path: Path, name: str, message: str
+) -> None:
     with pytest.raises(BadInputError, match=message):
         check_output_path(tmp_path / name)
 

@@ -37,9 +37,10 @@ def test_every_bundled_session_loads() -> None:
 
 
 def test_a_bundled_session_is_found_by_name() -> None:
-    assert resolve_script("pmr-16") == (SCRIPTS / "pmr-16.toml").resolve() or resolve_script(
-        "pmr-16"
-    ).name == "pmr-16.toml"
+    assert (
+        resolve_script("pmr-16") == (SCRIPTS / "pmr-16.toml").resolve()
+        or resolve_script("pmr-16").name == "pmr-16.toml"
+    )
 
 
 def test_repeat_steps_hold_their_children() -> None:

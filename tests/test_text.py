@@ -15,7 +15,16 @@ def test_double_braces_are_literal_braces() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["{colour}", "{side.__class__}", "{side[0]}", "{side!r}", "{side:>20}", "{}", "{0}", "{__import__}"],
+    [
+        "{colour}",
+        "{side.__class__}",
+        "{side[0]}",
+        "{side!r}",
+        "{side:>20}",
+        "{}",
+        "{0}",
+        "{__import__}",
+    ],
 )
 def test_anything_but_a_plain_known_variable_is_refused(text: str) -> None:
     with pytest.raises(ValueError, match="unknown variable"):

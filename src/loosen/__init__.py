@@ -37,14 +37,44 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:
-    from loosen.errors import BadInputError, ExportError, LoosenError, ScriptError, SpeechError
-    from loosen.expand import expand_session
-    from loosen.export import export_blocks
-    from loosen.render import Rendering, render_session
-    from loosen.script import Pacing, Session, load_session, parse_session
-    from loosen.sounds import load_cue_set, render_cue
-    from loosen.timeline import Timeline, build_timeline
-    from loosen.tts import Speech, SpeechCache, open_engine
+    from loosen.errors import (
+        BadInputError as BadInputError,
+    )
+    from loosen.errors import (
+        ExportError as ExportError,
+    )
+    from loosen.errors import (
+        LoosenError as LoosenError,
+    )
+    from loosen.errors import (
+        ScriptError as ScriptError,
+    )
+    from loosen.errors import (
+        SpeechError as SpeechError,
+    )
+    from loosen.expand import expand_session as expand_session
+    from loosen.export import export_blocks as export_blocks
+    from loosen.render import Rendering as Rendering
+    from loosen.render import render_session as render_session
+    from loosen.script import (
+        Pacing as Pacing,
+    )
+    from loosen.script import (
+        Session as Session,
+    )
+    from loosen.script import (
+        load_session as load_session,
+    )
+    from loosen.script import (
+        parse_session as parse_session,
+    )
+    from loosen.sounds import load_cue_set as load_cue_set
+    from loosen.sounds import render_cue as render_cue
+    from loosen.timeline import Timeline as Timeline
+    from loosen.timeline import build_timeline as build_timeline
+    from loosen.tts import Speech as Speech
+    from loosen.tts import SpeechCache as SpeechCache
+    from loosen.tts import open_engine as open_engine
 
 
 def __getattr__(name: str) -> Any:

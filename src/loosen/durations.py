@@ -1,4 +1,4 @@
-"""Parsing and formatting of durations written by people: ``30``, ``"30s"``, ``"1m30s"``, ``"1h"``."""
+"""Durations as people write them: ``30``, ``"30s"``, ``"1m30s"``, ``"1h"``; and clock display."""
 
 from __future__ import annotations
 

@@ -221,7 +221,9 @@ class _Context:
                 count=count,
                 cadence_s=v.get("cadence", p.cadence_s),
                 cue=v.get("cue", "spoken"),
-                rep_texts=tuple(fill("rep_text", rep_text, count=count, rep=n) for n in range(1, count + 1)),
+                rep_texts=tuple(
+                    fill("rep_text", rep_text, count=count, rep=n) for n in range(1, count + 1)
+                ),
                 release_text=optional("release_text", count=count),
             )
         if step.kind == "breathe":

@@ -1,4 +1,4 @@
-"""Blocks -> an audio file, written atomically: a temporary file beside the target, renamed at the end.
+"""Blocks -> an audio file, written atomically: a temporary file beside the target, then a rename.
 
 A failure or an interruption removes the temporary file, so the target is either absent, the
 previous complete file, or the new complete file; never a truncated one.
@@ -52,7 +52,9 @@ def format_for(path: Path) -> AudioFormat:
 def check_output_path(path: Path) -> AudioFormat:
     """Check before any work that ``path`` can be written; return its format."""
     if path.is_dir():
-        raise BadInputError(f"{path}: is a folder; name an output file such as {path / 'session.wav'}")
+        raise BadInputError(
+            f"{path}: is a folder; name an output file such as {path / 'session.wav'}"
+        )
     fmt = format_for(path)
     parent = path.parent if str(path.parent) else Path()
     if not parent.is_dir():
@@ -104,8 +106,8 @@ def export_blocks(
         # mkstemp makes the file private; give it the permissions a plain new file would get
         umask = os.umask(0)
         os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        os.replace(temp, path)
+        temp.chmod(0o666 & ~umask)
+        temp.replace(path)
     except (OSError, RuntimeError, sf.LibsndfileError) as error:
         _remove(temp)
         reason = getattr(error, "strerror", None) or str(error)

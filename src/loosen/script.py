@@ -374,7 +374,9 @@ def _header(doc: Mapping[str, Any], key: str, check: Checker, *, required: bool 
 def _table(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
     value = doc.get(key, {})
     if not isinstance(value, dict):
-        raise ScriptError(f"expected a table [{key}], got {_type_name(value)}", where=f"key {key!r}")
+        raise ScriptError(
+            f"expected a table [{key}], got {_type_name(value)}", where=f"key {key!r}"
+        )
     return value
 
 

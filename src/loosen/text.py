@@ -1,4 +1,4 @@
-"""Spoken-text templates: only whitelisted ``{names}``, no attribute or index access, nothing evaluated."""
+"""Spoken-text templates: only whitelisted ``{names}``, no attribute or index access, no eval."""
 
 from __future__ import annotations
 
@@ -22,12 +22,16 @@ def template_variables(text: str) -> list[str]:
     try:
         parsed = list(_FORMATTER.parse(text))
     except ValueError as error:
-        raise ValueError(f"unbalanced braces in text ({error}); write {{{{ or }}}} for a brace")
+        raise ValueError(
+            f"unbalanced braces in text ({error}); write {{{{ or }}}} for a brace"
+        ) from None
     names: list[str] = []
     for _literal, field, conversion, spec in parsed:
         if field is None:
             continue
-        shown = "{" + field + ("!" + conversion if conversion else "") + (":" + spec if spec else "")
+        shown = (
+            "{" + field + ("!" + conversion if conversion else "") + (":" + spec if spec else "")
+        )
         shown += "}"
         if field not in VARIABLES or conversion or spec:
             known = ", ".join("{" + v + "}" for v in sorted(VARIABLES))

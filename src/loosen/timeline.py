@@ -2,8 +2,9 @@
 
 Every position is a whole number of frames at the output sample rate, so a hold lasts exactly
 its seconds (to the nearest frame) from the onset of its start chime to the onset of its end chime.
-Speech never overlaps a chime or other speech: each spoken line is measured first and placed after
-what precedes it; a line that must fit a fixed slot (a count, a breath cue) and does not is an error.
+Speech never overlaps a chime or other speech: each spoken line is measured first and placed
+after what precedes it; a line that must fit a fixed slot (a count, a breath cue) and does not
+is an error.
 """
 
 from __future__ import annotations

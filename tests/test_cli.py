@@ -1,0 +1,190 @@
+"""The command line through typer's runner, with the real speech engine."""
+
+import json
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from loosen.cli import app
+
+HERE = Path(__file__).parent
+TINY = HERE / "data" / "tiny.toml"
+
+runner = CliRunner()
+
+
+def run(*args: str | Path) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_export_writes_a_wav_named_after_the_script(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("export", TINY)
+    assert code == 0, err
+    info = sf.info(tmp_path / "tiny.wav")
+    assert (info.samplerate, info.channels, info.subtype) == (48_000, 2, "PCM_16")
+    assert "Wrote tiny.wav" in err
+
+
+def test_export_writes_the_timeline_beside_the_audio(tmp_path: Path) -> None:
+    out, timeline = tmp_path / "s.flac", tmp_path / "s.json"
+    code, _, err = run("export", TINY, "-o", out, "--timeline", timeline, "--channels", "1")
+    assert code == 0, err
+    document = json.loads(timeline.read_text())
+    assert set(document) >= {"title", "duration_s", "sample_rate", "events"}
+    info = sf.info(out)
+    assert info.channels == 1
+    assert info.frames == round(document["duration_s"] * document["sample_rate"])
+    kinds = {e["kind"] for e in document["events"]}
+    assert kinds == {"speech", "chime", "hold", "pause", "rep", "breath"}
+    cues = {e["cue"] for e in document["events"] if e["kind"] == "chime"}
+    assert {
+        "hold_start",
+        "hold_end",
+        "switch_sides",
+        "halfway",
+        "countdown",
+        "rep",
+        "session_end",
+    } <= cues
+    for event in document["events"]:
+        assert set(event) >= {
+            "start_s",
+            "end_s",
+            "kind",
+            "step",
+            "step_name",
+            "side",
+            "text",
+            "cue",
+        }
+
+
+def test_show_prints_the_timeline_and_its_length() -> None:
+    code, out, err = run("show", TINY)
+    assert code == 0, err
+    assert out.splitlines()[0].startswith("Tiny: ")
+    assert "Reach right." in out and "hold_start" in out and "hold 6 s" in out
+
+
+def test_show_json_matches_the_documented_shape() -> None:
+    code, out, _ = run("show", TINY, "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["title"] == "Tiny"
+    sides = {e["side"] for e in document["events"]}
+    assert sides == {None, "left", "right"}
+    holds = [e for e in document["events"] if e["kind"] == "hold"]
+    assert [round(h["end_s"] - h["start_s"], 3) for h in holds] == [6.0, 6.0, 3.0]
+
+
+def test_check_accepts_every_bundled_session() -> None:
+    names = ["back-loosening", "pmr-16", "pmr-7", "pmr-4", "stretch-quick"]
+    code, out, err = run("check", *names)
+    assert code == 0, err
+    assert out.count(": ok,") == len(names)
+
+
+def test_list_shows_the_bundled_sessions_with_title_and_length() -> None:
+    code, out, _ = run("list")
+    assert code == 0
+    assert "back-loosening" in out and "Loosen your back muscles" in out
+    assert "pmr-16" in out
+
+
+def test_voices_says_which_engine_it_lists() -> None:
+    code, out, _ = run("voices", "--language", "en")
+    assert code == 0
+    assert out.startswith("# pyttsx3")
+    assert "en-us" in out
+
+
+def test_verbose_export_names_the_engine_and_voice(tmp_path: Path) -> None:
+    code, _, err = run("export", TINY, "-o", tmp_path / "x.wav", "-v", "--voice", "en-gb-x-rp")
+    assert code == 0, err
+    assert "speech: pyttsx3" in err and "en-gb-x-rp" in err
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    return path
+
+
+BAD_SCRIPTS = {
+    "syntax": ('title = "T"\n[[steps]\n', "bad.toml: line 2, column"),
+    "kind": ('title = "T"\n[[steps]]\nkind = "dance"\n', "bad.toml: step 1, key 'kind'"),
+    "variable": (
+        'title = "T"\n[[steps]]\nkind = "say"\nname = "x"\ntext = "{colour}"\n',
+        "bad.toml: step 1 'x', key 'text': unknown variable {colour}",
+    ),
+    "slot": (
+        'title = "T"\n[[steps]]\nkind = "reps"\nname = "r"\ntext = "go"\ncount = 2\ncadence = 0.3\n'
+        'rep_text = "this count is much too long to say in a third of a second {rep}"\n',
+        "bad.toml: step 1 'r': the spoken count",
+    ),
+    "missing cue recipe": (
+        'title = "T"\n[cues]\nhold_end = "no-such-sound"\n[[steps]]\nkind = "pause"\n',
+        "bad.toml: cues.hold_end",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SCRIPTS))
+def test_a_bad_script_gets_one_line_exit_2_and_no_file(tmp_path: Path, case: str) -> None:
+    text, expected = BAD_SCRIPTS[case]
+    script = write(tmp_path, text)
+    out = tmp_path / "out.wav"
+    code, stdout, err = run("export", script, "-o", out)
+    assert code == 2
+    assert err.startswith("Error: ") and expected in err, err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err + stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            ["export", "no-such-session"],
+            "no script file or bundled session named 'no-such-session'",
+        ),
+        (["export", "missing.toml"], "missing.toml: no such file"),
+        (["export", "."], "is a folder"),
+        (["export", TINY, "-o", "out.aiff"], "cannot export to .aiff"),
+        (["export", TINY, "-o", "nowhere/out.wav"], "does not exist"),
+        (["export", TINY, "-o", "."], "is a folder"),
+        (["export", TINY, "--timeline", "t.txt"], "name it .json"),
+        (["export", TINY, "--rate", "20"], "rate"),
+        (["export", TINY, "--voice", "klingon"], "unknown voice 'klingon'"),
+        (["export", TINY, "--engine", "nope"], "unknown speech engine 'nope'"),
+        (["export", TINY, "--channels", "3"], "--channels must be 1 or 2"),
+        (["export", TINY, "--sample-rate", "100"], "--sample-rate must be"),
+        (["check", "missing.toml"], "no such file"),
+        (["show", "missing.toml"], "no such file"),
+        (["voices", "--engine", "nope"], "available"),
+    ],
+)
+def test_bad_options_get_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], expected: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, stdout, err = run(*args)
+    assert code == 2, (stdout, err)
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err + stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_lists_every_command() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("export", "show", "check", "list", "voices", "sounds"):
+        assert command in out

@@ -1,0 +1,43 @@
+"""The README documents every command, and its test command is the one CI runs."""
+
+import re
+from pathlib import Path
+
+from typer.main import get_command
+
+from loosen.cli import app
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def test_every_command_has_help_and_a_section_in_the_readme() -> None:
+    command = get_command(app)
+    for name, sub in command.commands.items():  # type: ignore[attr-defined]
+        assert sub.help, name
+        assert f"loosen {name}" in README, name
+
+
+def test_the_quick_start_is_two_commands_and_ci_runs_the_test_one() -> None:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```(?:sh|bash|console)\n(.*?)\n```", section, re.S)
+    assert len(commands) == 2
+    assert "loosen export back-loosening" in commands[0]
+    test_command = commands[1].strip()
+    assert "pytest" in test_command
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert test_command in ci
+
+
+def test_the_readme_example_script_is_valid() -> None:
+    from loosen.expand import expand_session
+    from loosen.script import parse_session
+
+    example = README.split("## Script format", 1)[1]
+    toml = re.search(r"```toml\n(.*?)\n```", example, re.S)
+    assert toml is not None
+    body = toml[1].replace(
+        'session_end = "sounds/gong.wav"   # a path, relative to this script\n', ""
+    )
+    session = parse_session(body)
+    assert expand_session(session)

@@ -1,0 +1,114 @@
+"""The renderer with a fake speech engine: blocks, seeking, levels and the speech cache."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from loosen.render import (
+    PEAK_CEILING_DBFS,
+    SPEECH_PEAK_DBFS,
+    SpeechClips,
+    prepare_speech,
+    render_session,
+)
+from loosen.script import load_session
+from loosen.sounds import load_cue_set
+from loosen.tts import Clip, Speech, SpeechCache
+from tests.fakes import FakeEngine
+
+HERE = Path(__file__).parent
+TINY = HERE / "data" / "tiny.toml"
+RATE = 48_000
+
+
+@pytest.fixture
+def engine() -> FakeEngine:
+    return FakeEngine()
+
+
+def render(engine: FakeEngine, cache: SpeechCache | None = None, **options: object):  # type: ignore[no-untyped-def]
+    session = load_session(TINY)
+    return render_session(
+        session, speech=Speech(engine, cache), cue_set=load_cue_set(session.cues), **options
+    )
+
+
+def test_the_blocks_add_up_to_the_timeline_exactly(engine: FakeEngine) -> None:
+    rendering = render(engine)
+    blocks = list(rendering.blocks(block_frames=1000))
+    assert all(b.dtype == np.float32 and b.shape[1] == 2 and len(b) <= 1000 for b in blocks)
+    assert sum(len(b) for b in blocks) == rendering.timeline.total_frames
+
+
+def test_block_size_does_not_change_a_single_sample(engine: FakeEngine) -> None:
+    rendering = render(engine)
+    small = np.concatenate(list(rendering.blocks(block_frames=777)))
+    large = np.concatenate(list(rendering.blocks(block_frames=48_000)))
+    assert np.array_equal(small, large)
+
+
+def test_starting_midway_gives_the_same_samples_as_the_whole(engine: FakeEngine) -> None:
+    rendering = render(engine)
+    whole = np.concatenate(list(rendering.blocks()))
+    hold = next(e for e in rendering.timeline.events if e.kind == "hold")
+    start = hold.start + 1234  # inside a sounding chime
+    tail = np.concatenate(list(rendering.blocks(start_frame=start)))
+    assert np.array_equal(tail, whole[start:])
+
+
+def test_the_peak_never_passes_the_ceiling_and_the_session_fades(engine: FakeEngine) -> None:
+    mono = np.concatenate(list(render(engine, channels=1).blocks()))[:, 0]
+    assert np.max(np.abs(mono)) <= 10 ** (PEAK_CEILING_DBFS / 20) + 1e-6
+    assert mono[0] == 0.0
+    assert abs(mono[-1]) < 1e-4
+
+
+def test_speech_sounds_in_its_events_at_its_level(engine: FakeEngine) -> None:
+    rendering = render(engine, channels=1)
+    mono = np.concatenate(list(rendering.blocks()))[:, 0]
+    for event in (e for e in rendering.timeline.events if e.kind == "speech"):
+        peak = np.max(np.abs(mono[event.start : event.end]))
+        assert peak == pytest.approx(10 ** (SPEECH_PEAK_DBFS / 20), rel=0.05), event
+
+
+def test_a_pacing_change_needs_no_new_synthesis(engine: FakeEngine, tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    first = render(engine, cache)
+    spoken = len(engine.spoken)
+    slower = replace(first.session.pacing, gap_s=2.0, release_s=9.0)
+    second = render(engine, cache, pacing=slower)
+    assert len(engine.spoken) == spoken
+    assert second.timeline.total_frames > first.timeline.total_frames
+
+
+def test_a_different_rate_is_a_different_recording(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    render(FakeEngine(rate_wpm=150), cache)
+    slow = FakeEngine(rate_wpm=100)
+    render(slow, cache)
+    assert slow.spoken  # a rate change is not served from the 150 wpm cache
+
+
+def test_prepared_speech_is_trimmed_resampled_faded_and_levelled() -> None:
+    rate = 22_050
+    tone = np.sin(2 * np.pi * 300 * np.arange(rate) / rate).astype(np.float32) * 0.3
+    padded = np.concatenate([np.zeros(rate // 2, np.float32), tone, np.zeros(rate, np.float32)])
+    out = prepare_speech(Clip(padded, rate), RATE)
+    assert out.dtype == np.float32
+    assert out.size == pytest.approx(RATE * (1.0 + 2 * 0.015), rel=0.01)
+    assert np.max(np.abs(out)) == pytest.approx(10 ** (SPEECH_PEAK_DBFS / 20), rel=1e-4)
+    assert abs(out[0]) < 1e-3 and abs(out[-1]) < 1e-3
+
+
+def test_silent_speech_still_has_a_length() -> None:
+    out = prepare_speech(Clip(np.zeros(100, np.float32), 22_050), RATE)
+    assert out.size >= 1 and not np.any(out)
+
+
+def test_processed_speech_stays_within_its_memory_budget(engine: FakeEngine) -> None:
+    clips = SpeechClips(Speech(engine, None), RATE, budget_bytes=200_000)
+    lengths = [clips.frames(f"line number {n} " * 4) for n in range(40)]
+    assert all(n > 0 for n in lengths)
+    assert clips._bytes <= 200_000 + max(lengths) * 4
