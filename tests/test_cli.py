@@ -188,3 +188,64 @@ def test_help_lists_every_command() -> None:
     assert code == 0
     for command in ("export", "show", "check", "list", "voices", "sounds"):
         assert command in out
+
+
+def test_a_write_failure_is_a_runtime_error_with_exit_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    def full_disk(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    code, _, err = run("export", TINY, "-o", tmp_path / "out.wav")
+    assert code == 1
+    assert (
+        err.strip()
+        == f"Error: {tmp_path / 'out.wav'}: could not write the file: No space left on device"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_export_exits_130_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "pmr-16.wav"
+    out.write_bytes(b"the previous export")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "loosen", "export", "pmr-16", "-o", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LOOSEN_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".pmr-16.wav.*.part")) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert err.strip().splitlines()[-1] == "Interrupted."
+    assert "Traceback" not in err
+    assert out.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "pmr-16.wav"]
+
+
+def test_importing_the_command_loads_no_audio_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, loosen, loosen.cli; "
+        "print([m for m in ('sounddevice', 'numpy', 'soundfile', 'pyttsx3') if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -113,3 +113,51 @@ def test_a_folder_or_missing_file_is_refused(tmp_path: Path) -> None:
         load_session(tmp_path / "missing.toml")
     with pytest.raises(ScriptError, match="no script file or bundled session named 'nope'"):
         load_session("nope")
+
+
+# ---------------------------------------------------------------- properties of the loader
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from loosen.expand import expand_session  # noqa: E402
+from loosen.script import session_from_dict  # noqa: E402
+
+KEYS = ["kind", "name", "text", "seconds", "sides", "count", "times", "steps", "cadence", "cue",
+        "halfway", "countdown", "tense", "release", "release_text", "title", "pacing", "hold",
+        "guide", "cycles", "inhale", "exhale", "x", "{side}"]  # fmt: skip
+scalars = st.one_of(
+    st.sampled_from(["say", "pause", "hold", "reps", "breathe", "tense_release", "repeat",
+                     "30s", "1m", "15-20", "{side}", "{name}", "{x.y}", "right", "", "ticks"]),
+    st.integers(-5, 50), st.floats(allow_nan=True), st.booleans(), st.text(max_size=12),
+)  # fmt: skip
+values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(KEYS), inner, max_size=5)
+    ),
+    max_leaves=25,
+)
+documents = st.fixed_dictionaries(
+    {"title": st.one_of(st.just("T"), values)},
+    optional={"steps": st.lists(st.dictionaries(st.sampled_from(KEYS), values, max_size=6), max_size=4),
+              "pacing": values, "templates": values, "cues": values},
+)  # fmt: skip
+
+
+@settings(max_examples=300)
+@given(documents)
+def test_any_document_either_loads_or_raises_a_script_error(document: dict) -> None:  # type: ignore[type-arg]
+    try:
+        session = session_from_dict(document)
+        expand_session(session)
+    except ScriptError as error:
+        assert "\n" not in str(error)
+
+
+@settings(max_examples=300)
+@given(st.binary(max_size=200))
+def test_any_bytes_either_load_or_raise_a_script_error(data: bytes) -> None:
+    try:
+        parse_session(data)
+    except ScriptError as error:
+        assert "\n" not in str(error)

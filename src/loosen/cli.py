@@ -125,10 +125,6 @@ def _render(
                 channels=channels,
                 progress=progress,
             )
-        except LoosenError as error:
-            if isinstance(error, BadInputError) and session.path and hasattr(error, "located"):
-                raise error.located(session.path) from None
-            raise
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
@@ -254,8 +250,8 @@ def show(
 
         typer.echo(f"{rendering.session.title}: {_clock(timeline.duration_s)} total")
         for event in timeline.events:
-            if event.kind in ("hold", "pause", "rep", "breath") and event.kind != "hold":
-                continue
+            if event.kind in ("pause", "rep", "breath"):
+                continue  # their sound is the speech and chimes listed with them
             what = event.text if event.kind == "speech" else (event.cue or event.text or "")
             if event.kind == "hold":
                 what = f"hold {timeline.seconds(event.frames):g} s"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from loosen.errors import ScriptError
 from loosen.expand import Step, expand_session
 from loosen.script import Pacing, Session
 from loosen.sounds import CueSet, render_cue
@@ -209,6 +210,23 @@ def render_session(
     Speech is synthesized (or read from the cache) before anything is placed, so every
     line's real length is known. ``progress(done, total)`` reports synthesis.
     """
+    try:
+        return _render(session, speech, cue_set, sample_rate, channels, pacing, progress)
+    except ScriptError as error:
+        if error.path is None and session.path is not None:
+            raise error.located(session.path) from None
+        raise
+
+
+def _render(
+    session: Session,
+    speech: Speech,
+    cue_set: CueSet,
+    sample_rate: int,
+    channels: int,
+    pacing: Pacing | None,
+    progress: Callable[[int, int], None] | None,
+) -> Rendering:
     pacing = pacing or session.pacing
     steps = expand_session(session, pacing)
     texts: list[str] = []
