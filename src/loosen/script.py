@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from loosen.durations import parse_duration_s
+from loosen import fields
 from loosen.errors import ScriptError
+from loosen.fields import Checker
 from loosen.resources import bundled_dir
-from loosen.text import check_template
 
 __all__ = [
     "MAX_NESTING",
@@ -35,10 +35,7 @@ __all__ = [
 STEP_KINDS = ("say", "pause", "hold", "reps", "breathe", "tense_release", "repeat")
 MAX_SCRIPT_BYTES = 1_000_000
 MAX_NESTING = 8
-MAX_TEXT_CHARS = 2_000
 MAX_REPEAT_TIMES = 1_000
-MAX_STEP_SECONDS = 6 * 3600.0
-MAX_COUNT = 1_000
 
 
 @dataclass(frozen=True)
@@ -96,124 +93,44 @@ class Session:
         return self.path.name if self.path else "<script>"
 
 
-# ---------------------------------------------------------------- value checkers
-Checker = Callable[[object], object]
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected text, got {_type_name(value)}")
-    if not value.strip():
-        raise ValueError("text is empty")
-    if len(value) > MAX_TEXT_CHARS:
-        raise ValueError(f"text is {len(value)} characters; the limit is {MAX_TEXT_CHARS}")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise ValueError("text contains control characters")
-    check_template(value)
-    return value
-
-
-def _label_text(value: object) -> str:
-    text = _text(value)
-    if "{" in text or "}" in text:
-        raise ValueError("braces are not allowed here")
-    return " ".join(text.split())
-
-
-def _duration(minimum_s: float, *, allow_zero: bool = False) -> Checker:
-    def check(value: object) -> float:
-        seconds = parse_duration_s(value)
-        if seconds == 0 and allow_zero:
-            return seconds
-        if seconds < minimum_s or seconds == 0:
-            raise ValueError(f"must be at least {minimum_s:g} s, got {value!r}")
-        if seconds > MAX_STEP_SECONDS:
-            raise ValueError(f"{value!r} is longer than the limit of {MAX_STEP_SECONDS / 3600:g} h")
-        return seconds
-
-    return check
-
-
-def _integer(low: int, high: int) -> Checker:
-    def check(value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number, got {_type_name(value)}")
-        if not low <= value <= high:
-            raise ValueError(f"must be from {low} to {high}, got {value}")
-        return value
-
-    return check
-
-
-_RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
-
-
-def _count(value: object) -> int | tuple[int, int]:
-    if isinstance(value, str):
-        match = _RANGE.fullmatch(value)
-        if match is None:
-            raise ValueError(f"expected a number or a range such as '15-20', got {value!r}")
-        low, high = int(match[1]), int(match[2])
-        if not 1 <= low <= high <= MAX_COUNT:
-            raise ValueError(f"range {value!r} must rise from 1 to at most {MAX_COUNT}")
-        return (low, high)
-    result: int = _integer(1, MAX_COUNT)(value)  # type: ignore[assignment]
-    return result
-
-
-def _choice(*choices: str) -> Checker:
-    def check(value: object) -> str:
-        if value not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}; got {value!r}")
-        return str(value)
-
-    return check
-
-
-def _halfway(value: object) -> str:
-    if value == "chime":
-        return "chime"
-    return _text(value)
-
-
-_POSITIVE = _duration(0.05)
+_POSITIVE = fields.duration(0.05)
 _STEP_KEYS: dict[str, dict[str, Checker]] = {
-    "say": {"text": _text},
+    "say": {"text": fields.text},
     "pause": {"seconds": _POSITIVE},
     "hold": {
-        "text": _text,
+        "text": fields.text,
         "seconds": _POSITIVE,
-        "release_text": _text,
-        "halfway": _halfway,
-        "countdown": _integer(0, 60),
-        "countdown_style": _choice("ticks", "spoken"),
+        "release_text": fields.text,
+        "halfway": fields.halfway,
+        "countdown": fields.integer(0, 60),
+        "countdown_style": fields.choice("ticks", "spoken"),
     },
     "reps": {
-        "text": _text,
-        "count": _count,
-        "cadence": _duration(0.2),
-        "cue": _choice("spoken", "ticks"),
-        "rep_text": _text,
-        "release_text": _text,
+        "text": fields.text,
+        "count": fields.count,
+        "cadence": fields.duration(0.2),
+        "cue": fields.choice("spoken", "ticks"),
+        "rep_text": fields.text,
+        "release_text": fields.text,
     },
     "breathe": {
-        "text": _text,
-        "cycles": _integer(1, MAX_COUNT),
-        "inhale": _duration(0.5),
-        "hold": _duration(0.0, allow_zero=True),
-        "exhale": _duration(0.5),
-        "guide": _choice("spoken", "tones"),
-        "inhale_text": _text,
-        "hold_text": _text,
-        "exhale_text": _text,
+        "text": fields.text,
+        "cycles": fields.integer(1, fields.MAX_COUNT),
+        "inhale": fields.duration(0.5),
+        "hold": fields.duration(0.0, allow_zero=True),
+        "exhale": fields.duration(0.5),
+        "guide": fields.choice("spoken", "tones"),
+        "inhale_text": fields.text,
+        "hold_text": fields.text,
+        "exhale_text": fields.text,
     },
     "tense_release": {
-        "text": _text,
-        "release_text": _text,
+        "text": fields.text,
+        "release_text": fields.text,
         "tense": _POSITIVE,
         "release": _POSITIVE,
     },
-    "repeat": {"times": _integer(1, MAX_REPEAT_TIMES)},
+    "repeat": {"times": fields.integer(1, MAX_REPEAT_TIMES)},
 }
 _REQUIRED = {"say": ("text",), "hold": ("text",), "reps": ("text", "count"), "repeat": ("times",)}
 
@@ -222,13 +139,13 @@ _PACING_KEYS: dict[str, tuple[str, Checker]] = {
     "rest": ("rest_s", _POSITIVE),
     "tense": ("tense_s", _POSITIVE),
     "release": ("release_s", _POSITIVE),
-    "gap": ("gap_s", _duration(0.0, allow_zero=True)),
-    "cadence": ("cadence_s", _duration(0.2)),
+    "gap": ("gap_s", fields.duration(0.0, allow_zero=True)),
+    "cadence": ("cadence_s", fields.duration(0.2)),
     "transition": ("transition_s", _POSITIVE),
-    "reps": ("reps", _choice("low", "middle", "high")),
-    "inhale": ("inhale_s", _duration(0.5)),
-    "breath_hold": ("breath_hold_s", _duration(0.0, allow_zero=True)),
-    "exhale": ("exhale_s", _duration(0.5)),
+    "reps": ("reps", fields.choice("low", "middle", "high")),
+    "inhale": ("inhale_s", fields.duration(0.5)),
+    "breath_hold": ("breath_hold_s", fields.duration(0.0, allow_zero=True)),
+    "exhale": ("exhale_s", fields.duration(0.5)),
 }
 _TEMPLATE_KEYS = ("tense", "release")
 _HEADER_KEYS = (
@@ -242,17 +159,6 @@ _HEADER_KEYS = (
     "cues",
     "steps",
 )
-
-
-def _type_name(value: object) -> str:
-    return {
-        str: "text",
-        int: "a number",
-        float: "a number",
-        bool: "true/false",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
 
 
 def _unknown_key(key: str, allowed: Any) -> str:
@@ -335,11 +241,11 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
     for key in doc:
         if key not in _HEADER_KEYS:
             raise ScriptError(_unknown_key(key, _HEADER_KEYS), where=f"key {key!r}")
-    title = _header(doc, "title", _label_text, required=True)
-    description = _header(doc, "description", _label_text) or ""
-    language = _header(doc, "language", _label_text)
-    voice = _header(doc, "voice", _label_text)
-    rate_wpm = _header(doc, "rate_wpm", _integer(80, 450))
+    title = _header(doc, "title", fields.label_text, required=True)
+    description = _header(doc, "description", fields.label_text) or ""
+    language = _header(doc, "language", fields.label_text)
+    voice = _header(doc, "voice", fields.label_text)
+    rate_wpm = _header(doc, "rate_wpm", fields.integer(80, 450))
     pacing = _pacing_from(_table(doc, "pacing"))
     templates = _templates_from(_table(doc, "templates"))
     cues = _cues_from(_table(doc, "cues"))
@@ -375,7 +281,7 @@ def _table(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
     value = doc.get(key, {})
     if not isinstance(value, dict):
         raise ScriptError(
-            f"expected a table [{key}], got {_type_name(value)}", where=f"key {key!r}"
+            f"expected a table [{key}], got {fields.type_name(value)}", where=f"key {key!r}"
         )
     return value
 
@@ -399,7 +305,7 @@ def _templates_from(table: Mapping[str, Any]) -> dict[str, str]:
         if key not in _TEMPLATE_KEYS:
             raise ScriptError(_unknown_key(key, _TEMPLATE_KEYS), where=f"templates.{key}")
         try:
-            templates[key] = _text(value)
+            templates[key] = fields.text(value)
         except ValueError as error:
             raise ScriptError(str(error), where=f"templates.{key}") from None
     return templates
@@ -425,7 +331,7 @@ def _steps_from(raw: object, *, prefix: str, depth: int) -> tuple[ScriptStep, ..
 
 def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
     if not isinstance(raw, dict):
-        raise ScriptError(f"expected a table, got {_type_name(raw)}", where=f"step {number}")
+        raise ScriptError(f"expected a table, got {fields.type_name(raw)}", where=f"step {number}")
     name = raw.get("name")
     label = f"step {number}" + (f" {name!r}" if isinstance(name, str) else "")
     kind = raw.get("kind")
@@ -456,9 +362,9 @@ def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
     step = ScriptStep(
         kind=kind,
         label=label,
-        name=_optional(raw, "name", _label_text, label),
-        sides=_optional(raw, "sides", _sides, label),
-        switch_text=_optional(raw, "switch_text", _text, label),
+        name=_optional(raw, "name", fields.label_text, label),
+        sides=_optional(raw, "sides", fields.sides, label),
+        switch_text=_optional(raw, "switch_text", fields.text, label),
         values=values,
     )
     if step.switch_text is not None and step.sides is None:
@@ -476,12 +382,3 @@ def _optional(raw: Mapping[str, Any], key: str, check: Checker, label: str) -> A
         return check(raw[key])
     except ValueError as error:
         raise ScriptError(str(error), where=f"{label}, key {key!r}") from None
-
-
-def _sides(value: object) -> tuple[str, str]:
-    if not isinstance(value, list) or len(value) != 2:
-        raise ValueError('expected two sides, such as ["right", "left"]')
-    first, second = (_label_text(v) for v in value)
-    if first == second:
-        raise ValueError("the two sides must differ")
-    return (first, second)
