@@ -249,3 +249,11 @@ def test_importing_the_command_loads_no_audio_library() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_the_scripts_language_picks_the_voice_when_none_is_named(tmp_path: Path) -> None:
+    script = tmp_path / "de.toml"
+    script.write_text('title = "T"\nlanguage = "de"\n[[steps]]\nkind = "say"\ntext = "Atme ein."\n')
+    code, _, err = run("export", script, "-o", tmp_path / "de.wav", "-v")
+    assert code == 0, err
+    assert "voice de," in err

@@ -98,7 +98,7 @@ def _render(
     source = session.path or Path(script)
     cue_set = load_cue_set(session.cues, script_path=session.path)
     speech_engine = open_engine(
-        engine, voice=voice or session.voice, rate_wpm=rate or session.rate_wpm
+        engine, voice=_pick_voice(voice, session), rate_wpm=rate or session.rate_wpm
     )
     with speech_engine:
         if verbose:
@@ -131,6 +131,16 @@ def _render(
         if verbose:
             typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
     return rendering
+
+
+def _pick_voice(option: str | None, session: Any) -> str | None:
+    """The command line's voice, else the script's, else one for the script's language."""
+    if option or session.voice:
+        return str(option or session.voice)
+    language = session.language
+    if language and not language.lower().startswith("en"):
+        return str(language)  # espeak-ng names a language's default voice by its code
+    return None  # the engine's default English voice
 
 
 @app.command()
