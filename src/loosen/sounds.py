@@ -1,26 +1,36 @@
 """Cue sounds: bells, bowls, ticks and tones synthesized from recipes in ``audio_templates/``.
 
-A recipe is a small TOML file (format in ``audio_templates/README.md``); ``cues.toml`` there maps
-each cue kind to a recipe, and a script's ``[cues]`` table may swap in another recipe or a sound
-file. Synthesis is pure numpy and deterministic (noise is seeded). Every cue sounds from sample 0
-and ends on an exact zero.
+A recipe is a small TOML file (format in ``audio_templates/README.md``; model, checks and loading
+in ``loosen.recipes``); ``cues.toml`` there maps each cue kind to a recipe, and a script's
+``[cues]`` table may swap in another recipe or a sound file. Synthesis is pure numpy and
+deterministic (noise is seeded). Every cue sounds from sample 0 and ends on an exact zero.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import numpy as np
 import numpy.typing as npt
 import platformdirs
 
 from loosen.errors import ScriptError
+from loosen.recipes import (
+    BellRecipe,
+    Partial,
+    Recipe,
+    TickRecipe,
+    ToneRecipe,
+    load_recipe,
+    parse_recipe,
+    read_toml,
+    toml_type,
+)
 from loosen.resources import bundled_dir
 
 __all__ = [
@@ -65,72 +75,8 @@ SOUNDS_DIR_ENV = "LOOSEN_SOUNDS_DIR"
 _RATE_RANGE = (8000, 384000)
 # A partial this close to Nyquist would alias into a harsh low tone, so it is left out.
 _NYQUIST_FRACTION = 0.45
-_PARTIAL_HZ_RANGE = (20.0, 18000.0)
 _LN_1000 = math.log(1000.0)  # exp(-t * ln(1000) / decay_s) is 60 dB down at t = decay_s
 _AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3")
-_DEFAULT_ATTACK_MS = {"bell": 3.0, "tick": 0.5, "tone": 30.0}
-_REQUIRED: Any = object()
-
-
-def _key(low: float, high: float, default: Any = _REQUIRED, type_: str = "float") -> Any:
-    """Declare a recipe key: its TOML type, inclusive range and default (None: computed later).
-
-    For ``type_="floats"`` the range bounds each entry; for ``"tables"`` the number of tables.
-    """
-    return field(metadata={"spec": (type_, low, high, default)})
-
-
-@dataclass(frozen=True)
-class Partial:
-    """A sine at ``fundamental_hz * ratio``, ``gain_db`` relative, 60 dB down after ``decay_s``;
-    ``detune_hz`` adds a second sine that far above, so the pair beats slowly (a bowl)."""
-
-    ratio: float = _key(0.25, 20.0)
-    gain_db: float = _key(-60.0, 0.0, 0.0)
-    decay_s: float = _key(0.01, 60.0)
-    detune_hz: float = _key(0.0, 20.0, 0.0)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Recipe:
-    """Keys of every recipe. ``gain_db`` is the peak level in dBFS after normalisation,
-    ``attack_ms`` the rise from silence, ``fade_ms`` the fade of the tail to exact zero."""
-
-    name: str
-    path: Path | None
-    description: str = _key(0, 0, "", "str")
-    duration_s: float = _key(0.02, 30.0)
-    gain_db: float = _key(-40.0, -1.0)
-    attack_ms: float = _key(0.1, 50.0, None)
-    fade_ms: float = _key(1.0, 30000.0, None)
-
-
-@dataclass(frozen=True, kw_only=True)
-class BellRecipe(Recipe):
-    """``kind = "bell"``: additive bell or singing bowl of inharmonic, decaying partials."""
-
-    fundamental_hz: float = _key(40.0, 4000.0)
-    partials: tuple[Partial, ...] = _key(1, 16, _REQUIRED, "tables")
-
-
-@dataclass(frozen=True, kw_only=True)
-class TickRecipe(Recipe):
-    """``kind = "tick"``: a seeded noise burst of ``noise_ms`` ringing in a resonator."""
-
-    centre_hz: float = _key(100.0, 8000.0)
-    q: float = _key(0.5, 50.0)
-    noise_ms: float = _key(0.1, 20.0, 3.0)
-    seed: int = _key(0, 2**32 - 1, 0, "int")
-
-
-@dataclass(frozen=True, kw_only=True)
-class ToneRecipe(Recipe):
-    """``kind = "tone"``: a soft tone gliding from ``start_hz`` to ``end_hz``;
-    ``harmonics_db`` gives the levels of harmonics 2, 3, ... (at most 8)."""
-
-    start_hz: float = _key(40.0, 4000.0)
-    end_hz: float = _key(40.0, 4000.0)
-    harmonics_db: tuple[float, ...] = _key(-60.0, 0.0, (), "floats")
 
 
 @dataclass(frozen=True)
@@ -142,11 +88,6 @@ class SoundFile:
 
 
 CueSource: TypeAlias = Recipe | SoundFile
-_RECIPE_KINDS: dict[str, type[Recipe]] = {
-    "bell": BellRecipe,
-    "tick": TickRecipe,
-    "tone": ToneRecipe,
-}
 
 
 @dataclass(frozen=True)
@@ -157,116 +98,6 @@ class CueSet:
     _cache: dict[tuple[str, int], Audio] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
-
-
-def _toml_type(value: object) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string"}
-    return (names | {list: "an array", dict: "a table"}).get(type(value), "a date or time")
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-_TYPE_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "str": ("a string", lambda v: isinstance(v, str)),
-    "int": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
-    "float": ("a number", _is_number),
-    "floats": ("an array of numbers", lambda v: isinstance(v, list) and all(map(_is_number, v))),
-    "tables": (
-        "an array of tables",
-        lambda v: isinstance(v, list) and all(type(t) is dict for t in v),
-    ),
-}
-
-
-def _check(table: Mapping[str, Any], cls: type, path: Path | None, where: str) -> dict[str, Any]:
-    """Return the keys of ``cls`` read from ``table``, defaults filled in (None: not given).
-
-    Raises ScriptError naming ``path`` and the key for an unknown, missing, mistyped or
-    out-of-range key.
-    """
-    specs = {f.name: f.metadata["spec"] for f in fields(cls) if "spec" in f.metadata}
-
-    def fail(key: str, message: str) -> ScriptError:
-        return ScriptError(message, path=path, where=f"{where}key '{key}'")
-
-    for key in table:
-        if key not in specs:
-            raise fail(key, f"unknown key (known keys: {', '.join(specs)})")
-    values: dict[str, Any] = {}
-    for key, (type_, low, high, default) in specs.items():
-        value = table.get(key, default)
-        if key not in table:
-            if value is _REQUIRED:
-                raise fail(key, "missing required key")
-        elif not _TYPE_CHECKS[type_][1](value):
-            raise fail(key, f"must be {_TYPE_CHECKS[type_][0]}, not {_toml_type(value)}")
-        elif type_ == "tables" and not low <= len(value) <= high:
-            raise fail(key, f"must have {low:g} to {high:g} entries, not {len(value)}")
-        elif type_ == "floats" and (len(value) > 8 or not all(low <= x <= high for x in value)):
-            raise fail(key, f"must have at most 8 entries, each between {low:g} and {high:g}")
-        elif type_ in ("int", "float") and not low <= value <= high:
-            raise fail(key, f"must be between {low:g} and {high:g}, not {value}")
-        if type_ == "tables":
-            value = tuple(
-                Partial(**_check(t, Partial, path, f"partial {i}, "))
-                for i, t in enumerate(value, 1)
-            )
-        elif type_ == "floats":
-            value = tuple(float(x) for x in value)
-        elif type_ == "float" and value is not None:
-            value = float(value)
-        values[key] = value
-    return values
-
-
-def parse_recipe(table: Mapping[str, Any], *, name: str, path: Path | None = None) -> Recipe:
-    """Validate a recipe table (as read from TOML) and return the recipe called ``name``.
-
-    Raises
-    ------
-    ScriptError
-        Naming ``path`` and the offending key: unknown key, wrong type, value out of range,
-        missing required key.
-    """
-    kind = table.get("kind")
-    if kind not in _RECIPE_KINDS:
-        message = f"must be one of {', '.join(map(repr, _RECIPE_KINDS))}, not {kind!r}"
-        raise ScriptError(message, path=path, where="key 'kind'")
-    cls = _RECIPE_KINDS[kind]
-    values = _check({k: v for k, v in table.items() if k != "kind"}, cls, path, "")
-    duration_ms = values["duration_s"] * 1000.0
-    if values["attack_ms"] is None:
-        values["attack_ms"] = min(_DEFAULT_ATTACK_MS[kind], 0.25 * duration_ms)
-    if values["fade_ms"] is None:
-        values["fade_ms"] = max(1.0, 0.25 * duration_ms)
-    if values["attack_ms"] + values["fade_ms"] > duration_ms:
-        message = f"attack_ms + fade_ms exceeds duration_s ({duration_ms:g} ms)"
-        raise ScriptError(message, path=path, where="key 'fade_ms'")
-    for number, partial in enumerate(values.get("partials", ()), start=1):
-        freq_hz = values["fundamental_hz"] * partial.ratio
-        low_hz, high_hz = _PARTIAL_HZ_RANGE
-        if not low_hz <= freq_hz <= high_hz - partial.detune_hz:
-            message = f"puts the partial at {freq_hz:g} Hz, outside {low_hz:g}-{high_hz:g} Hz"
-            raise ScriptError(message, path=path, where=f"partial {number}, key 'ratio'")
-    return cls(name=name, path=path, **values)
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise ScriptError(f"cannot read: {exc.strerror}", path=path) from exc
-    except UnicodeDecodeError as exc:
-        raise ScriptError("is not UTF-8 text", path=path) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ScriptError(f"is not valid TOML: {exc}", path=path) from exc
-
-
-def load_recipe(path: Path) -> Recipe:
-    """Read and validate the recipe file ``path``; the recipe's name is the file's stem."""
-    return parse_recipe(_read_toml(path), name=path.stem, path=path)
 
 
 def user_sounds_dir() -> Path:
@@ -290,7 +121,7 @@ def list_recipes() -> dict[str, Path]:
 
 def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
     path = bundled_dir("audio_templates") / "cues.toml"
-    table = _read_toml(path)
+    table = read_toml(path)
     for kind, name in table.items():
         if kind not in CUE_KINDS or not isinstance(name, str) or name not in recipes:
             raise ScriptError(
@@ -356,7 +187,7 @@ def load_cue_set(
             message = f"unknown cue kind {kind!r} (cue kinds: {', '.join(CUE_KINDS)})"
             raise ScriptError(message, path=script_path, where=where)
         if not isinstance(value, str) or not value.strip():
-            message = f"must be a recipe name or a sound file path, not {_toml_type(value)}"
+            message = f"must be a recipe name or a sound file path, not {toml_type(value)}"
             raise ScriptError(message, path=script_path, where=where)
         if "/" in value or "\\" in value or value.lower().endswith(_AUDIO_SUFFIXES):
             sources[kind] = _sound_file(base_dir / value, sources[kind].gain_db, script_path, where)
