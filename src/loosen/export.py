@@ -88,21 +88,22 @@ def export_blocks(
     )
     temp = Path(temp_name)
     try:
-        with os.fdopen(descriptor, "w+b") as handle:
-            with sf.SoundFile(
-                handle,
-                "w",
-                samplerate=sample_rate,
-                channels=channels,
-                subtype=fmt.subtype,
-                format=container,
-            ) as out:
-                for block in blocks:
-                    out.write(block)
-                    if progress is not None:
-                        progress(len(block))
-            handle.flush()
-            os.fsync(handle.fileno())
+        os.close(descriptor)
+        # libsndfile writes the file itself (not through Python callbacks), so Ctrl+C is never
+        # swallowed inside a cffi callback and writing costs no Python per chunk
+        with sf.SoundFile(
+            temp_name,
+            "w",
+            samplerate=sample_rate,
+            channels=channels,
+            subtype=fmt.subtype,
+            format=container,
+        ) as out:
+            for block in blocks:
+                out.write(block)
+                if progress is not None:
+                    progress(len(block))
+        _fsync(temp)
         # mkstemp makes the file private; give it the permissions a plain new file would get
         umask = os.umask(0)
         os.umask(umask)
@@ -115,6 +116,15 @@ def export_blocks(
     except BaseException:
         _remove(temp)
         raise
+
+
+def _fsync(path: Path) -> None:
+    """Flush ``path`` to the disk, so the rename never publishes a file the disk lacks."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _remove(path: Path) -> None:
