@@ -8,9 +8,11 @@ from the few clips that sound in them, and processed speech is kept in a bounded
 from __future__ import annotations
 
 import bisect
+import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
@@ -19,7 +21,7 @@ from loosen.errors import ScriptError
 from loosen.expand import Step, expand_session
 from loosen.script import Pacing, Session
 from loosen.sounds import CueSet, render_cue
-from loosen.timeline import Event, Timeline, build_timeline
+from loosen.timeline import LEAD_IN_S, Event, StepSpan, Timeline, TimelineBuilder, build_timeline
 from loosen.tts import Clip, Speech
 
 __all__ = [
@@ -111,20 +113,70 @@ class SpeechClips:
         return audio
 
 
-@dataclass
 class Rendering:
-    """A session ready to play or export: its steps, its timeline, and the sources of its sound."""
+    """A session ready to play or export: its steps, its timeline, and the sources of its sound.
 
-    session: Session
-    steps: list[Step]
-    timeline: Timeline
-    clips: SpeechClips
-    cue_set: CueSet
-    channels: int = 2
+    The timeline is laid out step by step as audio is asked for (`blocks`, `place_until`), so
+    playback can begin while later steps are still being measured; `timeline` lays out the rest.
+    Thread-safe: a player's producer thread can render while its interface reads positions.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        steps: list[Step],
+        *,
+        clips: SpeechClips,
+        cue_set: CueSet,
+        gap_s: float,
+        channels: int = 2,
+    ):
+        self.session = session
+        self.steps = steps
+        self.clips = clips
+        self.cue_set = cue_set
+        self.channels = channels
+        self.sample_rate = clips.sample_rate
+        self._lock = threading.RLock()
+        self._builder = TimelineBuilder(
+            sample_rate=self.sample_rate,
+            gap_s=gap_s,
+            speech_frames=clips.frames,
+            cue_frames=lambda cue: int(self.cue_samples(cue).size),
+        )
+        self._next_step = 0
+        self._timeline: Timeline | None = None
 
     @property
-    def sample_rate(self) -> int:
-        return self.timeline.sample_rate
+    def timeline(self) -> Timeline:
+        """The whole timeline (lays out every step not placed yet)."""
+        self.place_until(None)
+        assert self._timeline is not None
+        return self._timeline
+
+    @property
+    def finished(self) -> bool:
+        """True once every step is placed and the total length is known."""
+        return self._timeline is not None
+
+    @property
+    def spans(self) -> list[StepSpan]:
+        """The steps placed so far, in order (a copy)."""
+        with self._lock:
+            return list(self._builder.spans)
+
+    def place_until(self, frame: int | None) -> None:
+        """Lay out steps until ``frame`` is final (``None``: all of them).
+
+        Each step's speech is synthesized (or read from the cache) as it is placed.
+        """
+        with self._lock, _located(self.session):
+            while self._timeline is None and (frame is None or self._builder.frontier < frame):
+                if self._next_step < len(self.steps):
+                    self._builder.add(self.steps[self._next_step])
+                    self._next_step += 1
+                else:
+                    self._timeline = self._builder.finish()
 
     def cue_samples(self, cue: str) -> Audio:
         """The sound of cue kind ``cue``: float32, shape (n,), mono, at the output rate."""
@@ -141,26 +193,29 @@ class Rendering:
         Each block is float32 of shape (frames, channels), at most ``block_frames`` long, in
         [-1, 1], with the peak at most `PEAK_CEILING_DBFS`. Blocks are mixed on demand, so any
         start position costs nothing extra and memory does not depend on the session's length.
+        The samples do not depend on ``start_frame`` or ``block_frames``.
         """
-        timeline = self.timeline
-        end = timeline.total_frames if end_frame is None else min(end_frame, timeline.total_frames)
-        sounding = [e for e in timeline.events if e.kind in ("speech", "chime")]
-        starts = [e.start for e in sounding]
-        ends_sorted = sorted(sounding, key=lambda e: e.end)
-        ends = [e.end for e in ends_sorted]
-        # events that began before start_frame but still sound at it
-        active: list[Event] = [
-            e
-            for e in ends_sorted[bisect.bisect_right(ends, start_frame) :]
-            if e.start < start_frame
-        ]
-        next_index = bisect.bisect_left(starts, start_frame)
         ceiling = _db_to_gain(PEAK_CEILING_DBFS)
-        for b0 in range(start_frame, end, block_frames):
+        self.place_until(start_frame + 1)
+        events = self._builder.events  # grows in place, always sorted by start
+        # events that began before start_frame but still sound at it
+        with self._lock:
+            next_index = bisect.bisect_left(events, start_frame, key=lambda e: e.start)
+            active = [e for e in events[:next_index] if e.end > start_frame and _sounds(e)]
+        b0 = start_frame
+        while True:
+            self.place_until(b0 + block_frames)
+            end = end_frame if end_frame is not None else sys.maxsize
+            if self._timeline is not None:
+                end = min(end, self._timeline.total_frames)
+            if b0 >= end:
+                return
             b1 = min(b0 + block_frames, end)
-            while next_index < len(sounding) and sounding[next_index].start < b1:
-                active.append(sounding[next_index])
-                next_index += 1
+            with self._lock:
+                while next_index < len(events) and events[next_index].start < b1:
+                    if _sounds(events[next_index]):
+                        active.append(events[next_index])
+                    next_index += 1
             mono = np.zeros(b1 - b0, np.float32)
             for event in active:
                 source = self._source(event)
@@ -168,9 +223,10 @@ class Rendering:
                 if s1 > s0:
                     mono[s0 - b0 : s1 - b0] += source[s0 - event.start : s1 - event.start]
             active = [e for e in active if e.end > b1]
-            _apply_session_fades(mono, b0, timeline)
+            self._apply_fades(mono, b0)
             np.clip(mono, -ceiling, ceiling, out=mono)
             yield np.repeat(mono[:, None], self.channels, axis=1)
+            b0 = b1
 
     def _source(self, event: Event) -> Audio:
         if event.kind == "speech":
@@ -179,19 +235,32 @@ class Rendering:
         assert event.cue is not None
         return self.cue_samples(event.cue)
 
+    def _apply_fades(self, mono: Audio, b0: int) -> None:
+        fade_in = self._builder_fade_in_frames
+        if fade_in and b0 < fade_in:
+            positions = np.arange(b0, b0 + mono.size)
+            head = positions < fade_in
+            mono[head] *= (np.sin(0.5 * np.pi * positions[head] / fade_in) ** 2).astype(np.float32)
+        timeline = self._timeline
+        if timeline is not None:
+            _apply_fade_out(mono, b0, timeline)
 
-def _apply_session_fades(mono: Audio, b0: int, timeline: Timeline) -> None:
-    """Raised-cosine fade-in at the session's start and fade-out at its end, in place."""
-    n = mono.size
-    positions = np.arange(b0, b0 + n)
-    fade_in, fade_out = timeline.fade_in_frames, timeline.fade_out_frames
-    if fade_in and b0 < fade_in:
-        head = positions < fade_in
-        mono[head] *= (np.sin(0.5 * np.pi * positions[head] / fade_in) ** 2).astype(np.float32)
-    out_start = timeline.total_frames - fade_out
-    if fade_out and b0 + n > out_start:
+    @property
+    def _builder_fade_in_frames(self) -> int:
+        return round(min(LEAD_IN_S, 0.5) * self.sample_rate)
+
+
+def _sounds(event: Event) -> bool:
+    return event.kind in ("speech", "chime")
+
+
+def _apply_fade_out(mono: Audio, b0: int, timeline: Timeline) -> None:
+    """Raised-cosine fade-out over the session's last ``fade_out_frames``, in place."""
+    out_start = timeline.total_frames - timeline.fade_out_frames
+    if timeline.fade_out_frames and b0 + mono.size > out_start:
+        positions = np.arange(b0, b0 + mono.size)
         tail = positions >= out_start
-        left = (timeline.total_frames - positions[tail]) / fade_out
+        left = (timeline.total_frames - positions[tail]) / timeline.fade_out_frames
         mono[tail] *= (np.sin(0.5 * np.pi * left) ** 2).astype(np.float32)
 
 
@@ -204,52 +273,54 @@ def render_session(
     channels: int = 2,
     pacing: Pacing | None = None,
     progress: Callable[[int, int], None] | None = None,
+    progressive: bool = False,
 ) -> Rendering:
-    """Expand ``session``, synthesize and measure its speech, and lay out its timeline.
+    """Expand ``session`` and prepare it for rendering.
 
-    Speech is synthesized (or read from the cache) before anything is placed, so every
-    line's real length is known. ``progress(done, total)`` reports synthesis.
+    By default every spoken line is synthesized (or read from the cache) first, in order,
+    reporting ``progress(done, total)``, and the whole timeline is laid out, so errors such as a
+    cue that does not fit its slot surface here. With ``progressive=True`` nothing is synthesized
+    yet: steps are measured and placed as their audio is first asked for (for playback that
+    starts at once); the samples are the same either way.
     """
+    pacing = pacing or session.pacing
+    with _located(session):
+        steps = expand_session(session, pacing)
+    clips = SpeechClips(speech, sample_rate)
+    rendering = Rendering(
+        session, steps, clips=clips, cue_set=cue_set, gap_s=pacing.gap_s, channels=channels
+    )
+    if not progressive:
+        speech.prepare(_spoken_texts(steps, rendering, pacing.gap_s), progress)
+        rendering.place_until(None)
+    return rendering
+
+
+def _spoken_texts(steps: list[Step], rendering: Rendering, gap_s: float) -> list[str]:
+    """Every line the session speaks, in order of first appearance."""
+    texts: dict[str, None] = {}
+
+    def collect(text: str) -> int:
+        texts[text] = None
+        return 1  # one frame fits every slot, so this layout never refuses a step
+
+    with _located(rendering.session):
+        build_timeline(
+            steps,
+            sample_rate=rendering.sample_rate,
+            gap_s=gap_s,
+            speech_frames=collect,
+            cue_frames=lambda cue: int(rendering.cue_samples(cue).size),
+        )
+    return list(texts)
+
+
+@contextmanager
+def _located(session: Session) -> Iterator[None]:
+    """Name the script's file in script errors raised without one."""
     try:
-        return _render(session, speech, cue_set, sample_rate, channels, pacing, progress)
+        yield
     except ScriptError as error:
         if error.path is None and session.path is not None:
             raise error.located(session.path) from None
         raise
-
-
-def _render(
-    session: Session,
-    speech: Speech,
-    cue_set: CueSet,
-    sample_rate: int,
-    channels: int,
-    pacing: Pacing | None,
-    progress: Callable[[int, int], None] | None,
-) -> Rendering:
-    pacing = pacing or session.pacing
-    steps = expand_session(session, pacing)
-    texts: list[str] = []
-
-    def collect(text: str) -> int:
-        texts.append(text)
-        return 1
-
-    def cue_frames(cue: str) -> int:
-        return int(render_cue(cue, cue_set, sample_rate).size)
-
-    # a first layout with one-frame speech collects every spoken line in order of appearance
-    build_timeline(
-        steps, sample_rate=sample_rate, gap_s=pacing.gap_s, speech_frames=collect,
-        cue_frames=cue_frames,
-    )  # fmt: skip
-    speech.prepare(dict.fromkeys(texts), progress)
-    clips = SpeechClips(speech, sample_rate)
-    timeline = build_timeline(
-        steps,
-        sample_rate=sample_rate,
-        gap_s=pacing.gap_s,
-        speech_frames=clips.frames,
-        cue_frames=cue_frames,
-    )
-    return Rendering(session, steps, timeline, clips, cue_set, channels)

@@ -16,7 +16,7 @@ from typing import Any
 from loosen.errors import ScriptError
 from loosen.expand import Breathe, Hold, Pause, Reps, Say, Step, TenseRelease
 
-__all__ = ["EVENT_KINDS", "Event", "StepSpan", "Timeline", "build_timeline"]
+__all__ = ["EVENT_KINDS", "Event", "StepSpan", "Timeline", "TimelineBuilder", "build_timeline"]
 
 EVENT_KINDS = ("speech", "chime", "hold", "pause", "rep", "breath")
 LEAD_IN_S = 1.0
@@ -138,25 +138,81 @@ def build_timeline(
     lead_in_s, lead_out_s
         Silence before the first step and after the session-end chime (the fades live there).
     """
-    placer = _Placer(sample_rate, gap_s, speech_frames, cue_frames)
-    placer.t = placer.frames(lead_in_s)
-    spans: list[StepSpan] = []
-    for step in steps:
-        start = placer.t
-        placer.place(step)
-        spans.append(StepSpan(step.index, step.kind, step.name, step.side, start, placer.t))
-    last = steps[-1] if steps else None
-    end_chime = placer.chime("session_end", placer.t, last)
-    total = end_chime.end + placer.frames(lead_out_s)
-    events = sorted(placer.events, key=lambda e: (e.start, EVENT_KINDS.index(e.kind)))
-    return Timeline(
+    builder = TimelineBuilder(
         sample_rate=sample_rate,
-        events=tuple(events),
-        steps=tuple(spans),
-        total_frames=total,
-        fade_in_frames=placer.frames(min(lead_in_s, 0.5)),
-        fade_out_frames=min(total, placer.frames(lead_out_s) + end_chime.frames // 2),
+        gap_s=gap_s,
+        speech_frames=speech_frames,
+        cue_frames=cue_frames,
+        lead_in_s=lead_in_s,
+        lead_out_s=lead_out_s,
     )
+    for step in steps:
+        builder.add(step)
+    return builder.finish()
+
+
+def _event_order(event: Event) -> tuple[int, int]:
+    return (event.start, EVENT_KINDS.index(event.kind))
+
+
+class TimelineBuilder:
+    """Lays a session out one step at a time, so playback can begin before the whole session is
+    measured. Nothing placed later starts before `frontier`, so audio up to it is final.
+
+    ``events`` stays sorted by start as it grows; `finish` adds the session-end chime and returns
+    the same `Timeline` that `build_timeline` returns for the same steps.
+    """
+
+    def __init__(
+        self,
+        *,
+        sample_rate: int,
+        gap_s: float,
+        speech_frames: FrameMeasure,
+        cue_frames: FrameMeasure,
+        lead_in_s: float = LEAD_IN_S,
+        lead_out_s: float = LEAD_OUT_S,
+    ):
+        self.sample_rate = sample_rate
+        self._placer = _Placer(sample_rate, gap_s, speech_frames, cue_frames)
+        self._placer.t = self._placer.frames(lead_in_s)
+        self._lead_in_s = lead_in_s
+        self._lead_out_s = lead_out_s
+        self._last: Step | None = None
+        self.events: list[Event] = []
+        self.spans: list[StepSpan] = []
+
+    @property
+    def frontier(self) -> int:
+        """The frame from which later steps will be placed."""
+        return self._placer.t
+
+    def add(self, step: Step) -> StepSpan:
+        """Place ``step`` after the steps placed so far and return where it lies."""
+        placer = self._placer
+        start, first_new = placer.t, len(placer.events)
+        placer.place(step)
+        # every earlier event starts before `start`, so sorting the new ones keeps all sorted
+        self.events.extend(sorted(placer.events[first_new:], key=_event_order))
+        span = StepSpan(step.index, step.kind, step.name, step.side, start, placer.t)
+        self.spans.append(span)
+        self._last = step
+        return span
+
+    def finish(self) -> Timeline:
+        """Close the session with its end chime and lead-out, and return the whole timeline."""
+        placer = self._placer
+        end_chime = placer.chime("session_end", placer.t, self._last)
+        self.events.append(end_chime)
+        total = end_chime.end + placer.frames(self._lead_out_s)
+        return Timeline(
+            sample_rate=self.sample_rate,
+            events=tuple(self.events),
+            steps=tuple(self.spans),
+            total_frames=total,
+            fade_in_frames=placer.frames(min(self._lead_in_s, 0.5)),
+            fade_out_frames=min(total, placer.frames(self._lead_out_s) + end_chime.frames // 2),
+        )
 
 
 class _Placer:
