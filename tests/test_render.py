@@ -112,3 +112,15 @@ def test_processed_speech_stays_within_its_memory_budget(engine: FakeEngine) -> 
     lengths = [clips.frames(f"line number {n} " * 4) for n in range(40)]
     assert all(n > 0 for n in lengths)
     assert clips._bytes <= 200_000 + max(lengths) * 4
+
+
+def test_progressive_layout_plays_the_same_samples_and_synthesizes_only_what_it_needs() -> None:
+    full = np.concatenate(list(render(FakeEngine()).blocks()))
+    engine = FakeEngine()
+    progressive = render(engine, progressive=True)
+    first = next(progressive.blocks(block_frames=RATE))
+    assert engine.spoken == ["Welcome."]  # all that the first second needs
+    assert not progressive.finished
+    rest = list(progressive.blocks(start_frame=RATE))
+    assert progressive.finished
+    assert np.array_equal(np.concatenate([first, *rest]), full)

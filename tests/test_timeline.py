@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from loosen.errors import ScriptError
 from loosen.expand import expand_session
 from loosen.script import session_from_dict
-from loosen.timeline import Timeline, build_timeline
+from loosen.timeline import LEAD_IN_S, Timeline, build_timeline
 
 RATE = 48_000
 CUE_FRAMES = {"hold_start": 72_000, "hold_end": 96_000, "countdown": 4_800, "halfway": 48_000}
@@ -133,7 +133,7 @@ def test_the_total_is_the_sum_of_its_parts(document: dict[str, Any]) -> None:
     spans = timeline.steps
     for before, after in itertools.pairwise(spans):
         assert before.end == after.start
-    lead_in = round(1.0 * RATE)
+    lead_in = round(LEAD_IN_S * RATE)
     lead_out = round(1.5 * RATE)
     assert spans[0].start == lead_in
     step_frames = sum(s.end - s.start for s in spans)
@@ -179,7 +179,7 @@ def test_the_json_lists_events_with_seconds_and_names() -> None:
     assert doc["title"] == "T" and doc["sample_rate"] == RATE
     first = doc["events"][0]
     assert first == {
-        "start_s": 1.0, "end_s": 1.0 + speech_frames("hi") / RATE, "kind": "speech", "step": 1,
-        "step_name": "hello", "side": None, "text": "hi", "cue": None,
+        "start_s": LEAD_IN_S, "end_s": round(LEAD_IN_S + speech_frames("hi") / RATE, 6),
+        "kind": "speech", "step": 1, "step_name": "hello", "side": None, "text": "hi", "cue": None,
     }  # fmt: skip
     assert doc["events"][-1]["cue"] == "session_end"

@@ -77,7 +77,8 @@ def _progress_bar(total: int, label: str) -> Any:
     return typer.progressbar(length=total, label=label, file=sys.stderr)
 
 
-def _render(
+@contextmanager
+def _rendered(
     script: str,
     *,
     engine: str,
@@ -87,7 +88,9 @@ def _render(
     sample_rate: int = 48_000,
     channels: int = 2,
     verbose: bool = False,
-) -> Any:
+    progressive: bool = False,
+) -> Iterator[Any]:
+    """Load, expand and measure ``script``; the speech engine stays open inside the block."""
     from loosen.render import render_session
     from loosen.script import load_session
     from loosen.sounds import load_cue_set
@@ -124,13 +127,14 @@ def _render(
                 sample_rate=sample_rate,
                 channels=channels,
                 progress=progress,
+                progressive=progressive,
             )
         finally:
             if bar is not None:
                 bar.__exit__(None, None, None)
-        if verbose:
+        if verbose and not progressive:
             typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
-    return rendering
+        yield rendering
 
 
 def _pick_voice(option: str | None, session: Any) -> str | None:
@@ -174,7 +178,7 @@ def export(
             check_timeline = timeline.parent if str(timeline.parent) else Path()
             if not check_timeline.is_dir():
                 raise BadInputError(f"{timeline}: the folder {check_timeline} does not exist")
-        rendering = _render(
+        with _rendered(
             script,
             engine=engine,
             voice=voice,
@@ -183,30 +187,30 @@ def export(
             sample_rate=sample_rate,
             channels=channels,
             verbose=verbose,
-        )
-        total = rendering.timeline.total_frames
-        bar = _progress_bar(total, f"Writing {out.name}")
-        if bar is not None:
-            bar.__enter__()
-        try:
-            export_blocks(
-                rendering.blocks(block_frames=rendering.sample_rate),
-                out,
-                sample_rate=rendering.sample_rate,
-                channels=rendering.channels,
-                total_frames=total,
-                progress=bar.update if bar is not None else None,
-            )
-        finally:
+        ) as rendering:
+            total = rendering.timeline.total_frames
+            bar = _progress_bar(total, f"Writing {out.name}")
             if bar is not None:
-                bar.__exit__(None, None, None)
-        if timeline is not None:
-            _write_json(timeline, rendering.timeline.to_json(rendering.session.title))
-        typer.echo(
-            f"Wrote {out} ({fmt.name}, {_clock(rendering.timeline.duration_s)}, "
-            f"{rendering.sample_rate} Hz, {rendering.channels} ch)",
-            err=True,
-        )
+                bar.__enter__()
+            try:
+                export_blocks(
+                    rendering.blocks(block_frames=rendering.sample_rate),
+                    out,
+                    sample_rate=rendering.sample_rate,
+                    channels=rendering.channels,
+                    total_frames=total,
+                    progress=bar.update if bar is not None else None,
+                )
+            finally:
+                if bar is not None:
+                    bar.__exit__(None, None, None)
+            if timeline is not None:
+                _write_json(timeline, rendering.timeline.to_json(rendering.session.title))
+            typer.echo(
+                f"Wrote {out} ({fmt.name}, {_clock(rendering.timeline.duration_s)}, "
+                f"{rendering.sample_rate} Hz, {rendering.channels} ch)",
+                err=True,
+            )
 
 
 def _write_json(path: Path, document: dict[str, Any]) -> None:
@@ -243,36 +247,184 @@ def show(
     sample_rate: RateHzOpt = 48_000,
 ) -> None:
     """Print the expanded timeline and the total length, without writing audio."""
-    with _reported():
-        rendering = _render(
+    with (
+        _reported(),
+        _rendered(
             script,
             engine=engine,
             voice=voice,
             rate=rate,
             no_cache=no_cache,
             sample_rate=sample_rate,
-        )
+        ) as rendering,
+    ):
         timeline = rendering.timeline
         if as_json:
             typer.echo(json.dumps(timeline.to_json(rendering.session.title), indent=2))
             return
-        from loosen.durations import format_clock
-
         typer.echo(f"{rendering.session.title}: {_clock(timeline.duration_s)} total")
-        for event in timeline.events:
-            if event.kind in ("pause", "rep", "breath"):
-                continue  # their sound is the speech and chimes listed with them
-            what = event.text if event.kind == "speech" else (event.cue or event.text or "")
-            if event.kind == "hold":
-                what = f"hold {timeline.seconds(event.frames):g} s"
-            step = f"{event.step:>3} {event.step_name or ''}"
-            if event.side:
-                step += f" ({event.side})"
-            typer.echo(
-                f"{format_clock(timeline.seconds(event.start)):>10}  "
-                f"{timeline.seconds(event.frames):6.2f}s  {step[:32]:<32}  {event.kind:<6}  {what}"
-            )
-        typer.echo(f"{format_clock(timeline.duration_s):>10}  end")
+        for line in _timeline_lines(timeline):
+            typer.echo(line)
+
+
+def _timeline_lines(timeline: Any) -> Iterator[str]:
+    from loosen.durations import format_clock
+
+    for event in timeline.events:
+        if event.kind in ("pause", "rep", "breath"):
+            continue  # their sound is the speech and chimes listed with them
+        what = event.text if event.kind == "speech" else (event.cue or event.text or "")
+        if event.kind == "hold":
+            what = f"hold {timeline.seconds(event.frames):g} s"
+        step = f"{event.step:>3} {event.step_name or ''}"
+        if event.side:
+            step += f" ({event.side})"
+        start = format_clock(timeline.seconds(event.start))
+        length_s = timeline.seconds(event.frames)
+        yield f"{start:>10}  {length_s:6.2f}s  {step[:32]:<32}  {event.kind:<6}  {what}"
+    yield f"{format_clock(timeline.duration_s):>10}  end"
+
+
+@app.command()
+def play(
+    script: ScriptArg,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue from the step where you last stopped.")
+    ] = False,
+    from_step: Annotated[
+        str | None,
+        typer.Option("--from", help="Start at a step: its number, name, or name:side."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option("--start", help="Start at a time, such as 5:00.")
+    ] = None,
+    device: Annotated[
+        str | None, typer.Option("--device", help="Output device: index or part of its name.")
+    ] = None,
+    latency: Annotated[
+        float | None,
+        typer.Option("--latency", help="Output latency in seconds; raise it on a slow machine."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Show nothing while playing.")] = False,
+    engine: EngineOpt = "pyttsx3",
+    voice: VoiceOpt = None,
+    rate: RateOpt = None,
+    no_cache: NoCacheOpt = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Play a session now, with single-key controls (space, arrows, r, +/-, t, q)."""
+    with _reported():
+        from loosen.durations import parse_clock_s
+        from loosen.keys import single_keys
+        from loosen.player import find_step
+        from loosen.player import play as play_session
+        from loosen.resume import SavedPosition, clear_position, load_position, save_position
+
+        if sum(x is not None for x in (from_step, start)) + resume > 1:
+            raise BadInputError("choose one of --resume, --from and --start")
+        if latency is not None and not 0.001 <= latency <= 2.0:
+            raise BadInputError(f"--latency must be from 0.001 to 2 seconds, got {latency:g}")
+        start_s = None
+        if start is not None:
+            try:
+                start_s = parse_clock_s(start)
+            except ValueError as error:
+                raise BadInputError(f"--start: {error}") from None
+        with _rendered(
+            script,
+            engine=engine,
+            voice=voice,
+            rate=rate,
+            no_cache=no_cache,
+            verbose=verbose,
+            progressive=True,
+        ) as rendering:
+            key = str(rendering.session.path.resolve()) if rendering.session.path else script
+            start_frame = 0
+            if from_step is not None:
+                start_frame = rendering.step_start(find_step(rendering, from_step))
+            elif start_s is not None:
+                start_frame = round(start_s * rendering.sample_rate)
+                rendering.place_until(start_frame + 1)
+                if rendering.finished and start_frame >= rendering.timeline.total_frames:
+                    length = _clock(rendering.timeline.duration_s)
+                    raise BadInputError(
+                        f"--start {start} is past the end of the session ({length})"
+                    )
+            elif resume:
+                saved = load_position(key)
+                if saved is not None and 1 <= saved.step <= len(rendering.steps):
+                    start_frame = rendering.step_start(saved.step)
+                    if not quiet:
+                        typer.echo(
+                            f"Resuming at step {saved.step} {saved.step_name or ''}", err=True
+                        )
+            console = None if quiet else _TerminalConsole()
+
+            def first_block(seconds: float) -> None:
+                if verbose:
+                    typer.echo(f"play: first block to the device after {seconds:.3f} s", err=True)
+
+            try:
+                with single_keys() as keys:
+                    result = play_session(
+                        rendering,
+                        start_frame=start_frame,
+                        device=device,
+                        latency=latency,
+                        console=console,
+                        keys=keys,
+                        on_first_block=first_block,
+                    )
+            finally:
+                if console is not None:
+                    console.close()
+            if result.reason == "end":
+                clear_position(key)
+            elif result.step is not None:
+                time_s = result.frame / rendering.sample_rate
+                save_position(key, SavedPosition(result.step.index, result.step.name, time_s))
+            if verbose and result.underruns:
+                typer.echo(f"play: {result.underruns} underrun(s)", err=True)
+            if result.error is not None:
+                raise result.error
+            if result.reason == "interrupted":
+                raise KeyboardInterrupt
+
+
+class _TerminalConsole:
+    """The player's status line on stderr, redrawn in place; nothing when stderr is piped."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.drawn = False
+
+    def status(self, text: str) -> None:
+        if self.tty:
+            sys.stderr.write("\r\x1b[K" + text)
+            sys.stderr.flush()
+            self.drawn = True
+
+    def line(self, text: str) -> None:
+        if self.tty:
+            sys.stderr.write("\r\x1b[K" + text + "\n")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+@app.command()
+def devices() -> None:
+    """List the audio output devices (for `loosen play --device`)."""
+    with _reported():
+        from loosen.player import list_devices
+
+        for index, name, channels, default in list_devices():
+            mark = "*" if default else " "
+            typer.echo(f"{mark} {index:>3}  {name}  ({channels} channels)")
 
 
 @app.command()
@@ -283,11 +435,12 @@ def check(
     """Validate scripts: format, variables, and that every cue fits its slot."""
     with _reported():
         for script in scripts:
-            rendering = _render(script, engine=engine, voice=None, rate=None, no_cache=False)
-            name = rendering.session.path or script
-            typer.echo(
-                f"{name}: ok, {len(rendering.steps)} steps, {_clock(rendering.timeline.duration_s)}"
-            )
+            with _rendered(
+                script, engine=engine, voice=None, rate=None, no_cache=False
+            ) as rendering:
+                name = rendering.session.path or script
+                length = _clock(rendering.timeline.duration_s)
+                typer.echo(f"{name}: ok, {len(rendering.steps)} steps, {length}")
 
 
 @app.command("list")
@@ -297,9 +450,11 @@ def list_sessions(engine: EngineOpt = "pyttsx3") -> None:
         from loosen.script import bundled_scripts
 
         for name, path in bundled_scripts().items():
-            rendering = _render(str(path), engine=engine, voice=None, rate=None, no_cache=False)
-            length = _clock(rendering.timeline.duration_s)
-            typer.echo(f"{name:<16} {length:>6}  {rendering.session.title}")
+            with _rendered(
+                str(path), engine=engine, voice=None, rate=None, no_cache=False
+            ) as rendering:
+                length = _clock(rendering.timeline.duration_s)
+                typer.echo(f"{name:<16} {length:>6}  {rendering.session.title}")
 
 
 @app.command()

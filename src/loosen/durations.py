@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 
-__all__ = ["format_clock", "parse_duration_s"]
+__all__ = ["format_clock", "parse_clock_s", "parse_duration_s"]
 
 _DURATION = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$"
@@ -47,3 +47,24 @@ def format_clock(seconds: float) -> str:
     if hours:
         return f"{hours}:{minutes:02d}:{secs:02d}.{ms:03d}"
     return f"{minutes}:{secs:02d}.{ms:03d}"
+
+
+def parse_clock_s(value: str) -> float:
+    """Return a position written ``"5:00"``, ``"1:02:30"`` or ``"90s"`` in seconds."""
+    parts = value.strip().split(":")
+    if len(parts) == 1:
+        return parse_duration_s(value)
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"expected a time such as 5:00 or 1:02:30, got {value!r}") from None
+    if (
+        len(numbers) > 3
+        or any(n < 0 or not math.isfinite(n) for n in numbers)
+        or any(n >= 60 for n in numbers[1:])
+    ):
+        raise ValueError(f"expected a time such as 5:00 or 1:02:30, got {value!r}")
+    seconds = 0.0
+    for number in numbers:
+        seconds = seconds * 60 + number
+    return seconds

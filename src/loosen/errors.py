@@ -12,6 +12,7 @@ __all__ = [
     "BadInputError",
     "ExportError",
     "LoosenError",
+    "PlaybackError",
     "ScriptError",
     "SpeechError",
 ]
@@ -70,3 +71,7 @@ class SpeechError(LoosenError):
 
 class ExportError(LoosenError):
     """Writing the audio file failed (disk full, permission denied, encoder error)."""
+
+
+class PlaybackError(LoosenError):
+    """Live playback failed: no PortAudio, no output device, or the device went away."""

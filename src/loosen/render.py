@@ -84,6 +84,7 @@ class SpeechClips:
     """Processed speech at the output rate: lengths remembered, samples in a bounded LRU cache."""
 
     def __init__(self, speech: Speech, sample_rate: int, budget_bytes: int = 48 * 2**20):
+        self._lock = threading.Lock()  # the speech engine serves one thread at a time
         self.speech = speech
         self.sample_rate = sample_rate
         self.budget_bytes = budget_bytes
@@ -99,6 +100,10 @@ class SpeechClips:
 
     def samples(self, text: str) -> Audio:
         """``text`` spoken: float32, shape (n,), mono, at the output rate."""
+        with self._lock:
+            return self._samples(text)
+
+    def _samples(self, text: str) -> Audio:
         cached = self._cache.get(text)
         if cached is not None:
             self._cache.move_to_end(text)
@@ -165,18 +170,52 @@ class Rendering:
         with self._lock:
             return list(self._builder.spans)
 
+    def step_start(self, index: int) -> int:
+        """The first frame of expanded step ``index`` (1-based), laying steps out up to it."""
+        if not 1 <= index <= len(self.steps):
+            raise IndexError(index)
+        while True:
+            with self._lock:
+                if len(self._builder.spans) >= index:
+                    return self._builder.spans[index - 1].start
+                frontier = self._builder.frontier
+            self.place_until(frontier + 1)
+
+    def events_between(self, start_frame: int, end_frame: int) -> list[Event]:
+        """The events placed so far that start in ``[start_frame, end_frame)`` (a copy)."""
+        with self._lock:
+            events = self._builder.events
+            lo = bisect.bisect_left(events, start_frame, key=lambda e: e.start)
+            hi = bisect.bisect_left(events, end_frame, key=lambda e: e.start)
+            return events[lo:hi]
+
     def place_until(self, frame: int | None) -> None:
         """Lay out steps until ``frame`` is final (``None``: all of them).
 
         Each step's speech is synthesized (or read from the cache) as it is placed.
         """
-        with self._lock, _located(self.session):
-            while self._timeline is None and (frame is None or self._builder.frontier < frame):
-                if self._next_step < len(self.steps):
-                    self._builder.add(self.steps[self._next_step])
-                    self._next_step += 1
-                else:
-                    self._timeline = self._builder.finish()
+        with _located(self.session):
+            while True:
+                # one step per turn of the lock, so a renderer thread is never held up for long
+                with self._lock:
+                    if self._timeline is not None:
+                        return
+                    if frame is not None and self._builder.frontier >= frame:
+                        return
+                    upcoming = self._next_step
+                if upcoming < len(self.steps):
+                    # synthesize the step's speech outside the lock: a renderer thread that
+                    # only needs what is already placed keeps going meanwhile
+                    for text in _spoken_texts([self.steps[upcoming]], self, gap_s=0.0):
+                        self.clips.frames(text)
+                with self._lock:
+                    if self._next_step != upcoming or self._timeline is not None:
+                        continue  # another thread placed it first
+                    if upcoming < len(self.steps):
+                        self._builder.add(self.steps[upcoming])
+                        self._next_step += 1
+                    else:
+                        self._timeline = self._builder.finish()
 
     def cue_samples(self, cue: str) -> Audio:
         """The sound of cue kind ``cue``: float32, shape (n,), mono, at the output rate."""

@@ -19,7 +19,7 @@ from loosen.expand import Breathe, Hold, Pause, Reps, Say, Step, TenseRelease
 __all__ = ["EVENT_KINDS", "Event", "StepSpan", "Timeline", "TimelineBuilder", "build_timeline"]
 
 EVENT_KINDS = ("speech", "chime", "hold", "pause", "rep", "breath")
-LEAD_IN_S = 1.0
+LEAD_IN_S = 0.25  # short: the first words come quickly, and the fade-in fits in it
 LEAD_OUT_S = 1.5
 
 
