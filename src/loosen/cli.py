@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -316,7 +317,7 @@ def play(
     with _reported():
         from loosen.durations import parse_clock_s
         from loosen.keys import single_keys
-        from loosen.player import find_step
+        from loosen.player import find_step, warm_up
         from loosen.player import play as play_session
         from loosen.resume import SavedPosition, clear_position, load_position, save_position
 
@@ -330,6 +331,7 @@ def play(
                 start_s = parse_clock_s(start)
             except ValueError as error:
                 raise BadInputError(f"--start: {error}") from None
+        warm_up()
         with _rendered(
             script,
             engine=engine,
@@ -363,7 +365,11 @@ def play(
 
             def first_block(seconds: float) -> None:
                 if verbose:
-                    typer.echo(f"play: first block to the device after {seconds:.3f} s", err=True)
+                    typer.echo(
+                        f"play: first block to the device after {seconds:.3f} s "
+                        f"(at {time.time():.3f})",
+                        err=True,
+                    )
 
             try:
                 with single_keys() as keys:
@@ -384,8 +390,11 @@ def play(
             elif result.step is not None:
                 time_s = result.frame / rendering.sample_rate
                 save_position(key, SavedPosition(result.step.index, result.step.name, time_s))
-            if verbose and result.underruns:
+            if verbose:
                 typer.echo(f"play: {result.underruns} underrun(s)", err=True)
+                if result.first_sound_at is not None:
+                    # wall-clock time, so a benchmark can measure from when it started us
+                    typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
             if result.error is not None:
                 raise result.error
             if result.reason == "interrupted":

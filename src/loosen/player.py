@@ -6,6 +6,7 @@ writes, through `loosen.transport.Transport`, so the device gets the exported sa
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -30,6 +31,7 @@ __all__ = [
     "previous_step_frame",
     "remaining_words",
     "repeat_frame",
+    "warm_up",
 ]
 
 CONTROLS = (
@@ -59,6 +61,7 @@ class PlayResult:
     frame: int
     step: StepSpan | None
     first_block_s: float | None = None  # from `play` being called to the first block handed on
+    first_sound_at: float | None = None  # time.time() when the first audible sample was handed on
     underruns: int = 0
     error: LoosenError | None = None
 
@@ -73,6 +76,19 @@ def _sounddevice() -> ModuleType:
         ) from None
     module: ModuleType = sounddevice
     return module
+
+
+def warm_up() -> threading.Thread:
+    """Load PortAudio in the background (it takes a noticeable part of start-up), while the
+    caller prepares the session; `play` then finds it loaded. Errors surface in `play`."""
+
+    def load() -> None:
+        with contextlib.suppress(PlaybackError):
+            _sounddevice()
+
+    thread = threading.Thread(target=load, name="loosen-portaudio", daemon=True)
+    thread.start()
+    return thread
 
 
 def list_devices() -> list[tuple[int, str, int, bool]]:
@@ -353,6 +369,7 @@ def play(
         frame=frame,
         step=current_step(rendering.spans, frame),
         first_block_s=first_block_s,
+        first_sound_at=transport.first_sound_at,
         underruns=transport.underruns,
         error=error,
     )

@@ -100,6 +100,7 @@ class Transport:
         self._insert: Audio | None = None
         self._insert_offset = 0
         self.finished = threading.Event()
+        self.first_sound_at: float | None = None  # time.time() of the first non-silent output
 
     # ------------------------------------------------------------------ producer side
     def start(self) -> None:
@@ -227,6 +228,8 @@ class Transport:
             if self.gain != 1.0:
                 np.multiply(out, self.gain, out=out)
                 np.clip(out, -1.0, 1.0, out=out)
+            if self.first_sound_at is None and written and out[:written].any():
+                self.first_sound_at = time.time()
             if self.ended and self._current is None and self._queue.empty():
                 self.finished.set()
             return True
