@@ -317,7 +317,7 @@ def play(
     with _reported():
         from loosen.durations import parse_clock_s
         from loosen.keys import single_keys
-        from loosen.player import find_step, warm_up
+        from loosen.player import find_step, native_stderr_silenced, warm_up
         from loosen.player import play as play_session
         from loosen.resume import SavedPosition, clear_position, load_position, save_position
 
@@ -331,74 +331,75 @@ def play(
                 start_s = parse_clock_s(start)
             except ValueError as error:
                 raise BadInputError(f"--start: {error}") from None
-        warm_up()
-        with _rendered(
-            script,
-            engine=engine,
-            voice=voice,
-            rate=rate,
-            no_cache=no_cache,
-            verbose=verbose,
-            progressive=True,
-        ) as rendering:
-            key = str(rendering.session.path.resolve()) if rendering.session.path else script
-            start_frame = 0
-            if from_step is not None:
-                start_frame = rendering.step_start(find_step(rendering, from_step))
-            elif start_s is not None:
-                start_frame = round(start_s * rendering.sample_rate)
-                rendering.place_until(start_frame + 1)
-                if rendering.finished and start_frame >= rendering.timeline.total_frames:
-                    length = _clock(rendering.timeline.duration_s)
-                    raise BadInputError(
-                        f"--start {start} is past the end of the session ({length})"
-                    )
-            elif resume:
-                saved = load_position(key)
-                if saved is not None and 1 <= saved.step <= len(rendering.steps):
-                    start_frame = rendering.step_start(saved.step)
-                    if not quiet:
-                        typer.echo(
-                            f"Resuming at step {saved.step} {saved.step_name or ''}", err=True
+        with native_stderr_silenced():
+            warm_up()
+            with _rendered(
+                script,
+                engine=engine,
+                voice=voice,
+                rate=rate,
+                no_cache=no_cache,
+                verbose=verbose,
+                progressive=True,
+            ) as rendering:
+                key = str(rendering.session.path.resolve()) if rendering.session.path else script
+                start_frame = 0
+                if from_step is not None:
+                    start_frame = rendering.step_start(find_step(rendering, from_step))
+                elif start_s is not None:
+                    start_frame = round(start_s * rendering.sample_rate)
+                    rendering.place_until(start_frame + 1)
+                    if rendering.finished and start_frame >= rendering.timeline.total_frames:
+                        length = _clock(rendering.timeline.duration_s)
+                        raise BadInputError(
+                            f"--start {start} is past the end of the session ({length})"
                         )
-            console = None if quiet else _TerminalConsole()
+                elif resume:
+                    saved = load_position(key)
+                    if saved is not None and 1 <= saved.step <= len(rendering.steps):
+                        start_frame = rendering.step_start(saved.step)
+                        if not quiet:
+                            typer.echo(
+                                f"Resuming at step {saved.step} {saved.step_name or ''}", err=True
+                            )
+                console = None if quiet else _TerminalConsole()
 
-            def first_block(seconds: float) -> None:
+                def first_block(seconds: float) -> None:
+                    if verbose:
+                        typer.echo(
+                            f"play: first block to the device after {seconds:.3f} s "
+                            f"(at {time.time():.3f})",
+                            err=True,
+                        )
+
+                try:
+                    with single_keys() as keys:
+                        result = play_session(
+                            rendering,
+                            start_frame=start_frame,
+                            device=device,
+                            latency=latency,
+                            console=console,
+                            keys=keys,
+                            on_first_block=first_block,
+                        )
+                finally:
+                    if console is not None:
+                        console.close()
+                if result.reason == "end":
+                    clear_position(key)
+                elif result.step is not None:
+                    time_s = result.frame / rendering.sample_rate
+                    save_position(key, SavedPosition(result.step.index, result.step.name, time_s))
                 if verbose:
-                    typer.echo(
-                        f"play: first block to the device after {seconds:.3f} s "
-                        f"(at {time.time():.3f})",
-                        err=True,
-                    )
-
-            try:
-                with single_keys() as keys:
-                    result = play_session(
-                        rendering,
-                        start_frame=start_frame,
-                        device=device,
-                        latency=latency,
-                        console=console,
-                        keys=keys,
-                        on_first_block=first_block,
-                    )
-            finally:
-                if console is not None:
-                    console.close()
-            if result.reason == "end":
-                clear_position(key)
-            elif result.step is not None:
-                time_s = result.frame / rendering.sample_rate
-                save_position(key, SavedPosition(result.step.index, result.step.name, time_s))
-            if verbose:
-                typer.echo(f"play: {result.underruns} underrun(s)", err=True)
-                if result.first_sound_at is not None:
-                    # wall-clock time, so a benchmark can measure from when it started us
-                    typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
-            if result.error is not None:
-                raise result.error
-            if result.reason == "interrupted":
-                raise KeyboardInterrupt
+                    typer.echo(f"play: {result.underruns} underrun(s)", err=True)
+                    if result.first_sound_at is not None:
+                        # wall-clock time, so a benchmark can measure from when it started us
+                        typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
+                if result.error is not None:
+                    raise result.error
+                if result.reason == "interrupted":
+                    raise KeyboardInterrupt
 
 
 class _TerminalConsole:

@@ -7,10 +7,13 @@ writes, through `loosen.transport.Transport`, so the device gets the exported sa
 from __future__ import annotations
 
 import contextlib
+import io
 import math
+import os
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
@@ -27,6 +30,7 @@ __all__ = [
     "PlayResult",
     "find_step",
     "list_devices",
+    "native_stderr_silenced",
     "play",
     "previous_step_frame",
     "remaining_words",
@@ -76,6 +80,35 @@ def _sounddevice() -> ModuleType:
         ) from None
     module: ModuleType = sounddevice
     return module
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Keep what PortAudio and ALSA print from C (device probing, "Expression ... failed") off the
+    terminal, while Python's own ``sys.stderr`` (the status line, messages) still reaches it."""
+    try:
+        sys.stderr.flush()
+        own = sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        own = False  # stderr is captured (tests): nothing native reaches it anyway
+    if not own:
+        yield
+        return
+    saved = os.dup(2)
+    original = sys.stderr
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(saved, "w", closefd=False), encoding=original.encoding, write_through=True
+    )
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sys.stderr = original
 
 
 def warm_up() -> threading.Thread:
@@ -319,6 +352,10 @@ def play(
             )
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
+            if device_index is None and "device -1" in str(exc):
+                raise PlaybackError(
+                    "no audio output device found; write a file instead with `loosen export`"
+                ) from None
             raise PlaybackError(
                 f"cannot open the audio output ({exc}); try `loosen devices`, or write a file "
                 "with `loosen export`"
