@@ -182,3 +182,24 @@ def test_quitting_records_the_step_and_resume_continues_there(tmp_path: Path) ->
         assert second.finish() == 0
     finally:
         second.close()
+
+
+def test_volume_time_left_and_repeat_keys_act_without_stopping_playback(terminal: Terminal) -> None:
+    terminal.wait_for(r"Playing +1/7")
+    terminal.type("n")
+    terminal.wait_for(r"Playing +2/7")
+    terminal.type("+")
+    terminal.wait_for(r"vol \+3 dB")
+    terminal.type("--")
+    terminal.wait_for(r"vol -3 dB")
+    terminal.read(2.0)
+    before = elapsed_of(terminal.status())
+    terminal.type("r")  # back to the start of the instruction of step 2
+    terminal.read(0.5)
+    assert elapsed_of(terminal.status()) <= before
+    terminal.wait_for(r"/ \d+:\d\d \[")  # the total is known by now
+    terminal.type("t")  # "About ... seconds left." over a held position
+    terminal.read(3.0)
+    assert step_of(terminal.status()) == 2
+    terminal.type("q")
+    assert terminal.finish() == 0
