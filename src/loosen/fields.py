@@ -15,8 +15,10 @@ __all__ = [
     "MAX_STEP_SECONDS",
     "MAX_TEXT_CHARS",
     "Checker",
+    "boolean",
     "choice",
     "count",
+    "decibels",
     "duration",
     "halfway",
     "integer",
@@ -118,6 +120,21 @@ def type_name(value: object) -> str:
         list: "a list",
         dict: "a table",
     }.get(type(value), type(value).__name__)
+
+
+def decibels(value: object) -> float:
+    """A level change in dB, from -60 to +12."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number of dB, got {type_name(value)}")
+    if not -60.0 <= float(value) <= 12.0:
+        raise ValueError(f"must be from -60 to +12 dB, got {value}")
+    return float(value)
+
+
+def boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {type_name(value)}")
+    return value
 
 
 def sides(value: object) -> tuple[str, str]:

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_NESTING",
     "MAX_SCRIPT_BYTES",
     "STEP_KINDS",
+    "Mix",
     "Pacing",
     "ScriptStep",
     "Session",
@@ -56,6 +57,21 @@ class Pacing:
 
 
 @dataclass(frozen=True)
+class Mix:
+    """Levels of the three layers, in dB relative to their default level, and the ambience.
+
+    ``ambience`` names an ambience recipe in audio_templates (None: no ambience).
+    ``breath_tone`` adds a soft tone rising through each inhale and falling through each exhale.
+    """
+
+    voice_db: float = 0.0
+    chime_db: float = 0.0
+    ambience_db: float = 0.0
+    ambience: str | None = None
+    breath_tone: bool = False
+
+
+@dataclass(frozen=True)
 class ScriptStep:
     """One step as written in the script, validated but not yet expanded.
 
@@ -80,6 +96,7 @@ class Session:
     description: str
     steps: tuple[ScriptStep, ...]
     pacing: Pacing = Pacing()
+    mix: Mix = Mix()
     templates: Mapping[str, str] = field(default_factory=dict)
     cues: Mapping[str, str] = field(default_factory=dict)
     language: str | None = None
@@ -155,6 +172,7 @@ _HEADER_KEYS = (
     "voice",
     "rate_wpm",
     "pacing",
+    "mix",
     "templates",
     "cues",
     "steps",
@@ -247,6 +265,7 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
     voice = _header(doc, "voice", fields.label_text)
     rate_wpm = _header(doc, "rate_wpm", fields.integer(80, 450))
     pacing = _pacing_from(_table(doc, "pacing"))
+    mix = _mix_from(_table(doc, "mix"))
     templates = _templates_from(_table(doc, "templates"))
     cues = _cues_from(_table(doc, "cues"))
     steps_raw = doc.get("steps")
@@ -258,6 +277,7 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
         description=description,
         steps=steps,
         pacing=pacing,
+        mix=mix,
         templates=templates,
         cues=cues,
         language=language,
@@ -297,6 +317,27 @@ def _pacing_from(table: Mapping[str, Any]) -> Pacing:
         except ValueError as error:
             raise ScriptError(str(error), where=f"pacing.{key}") from None
     return replace(Pacing(), **changes)
+
+
+_MIX_KEYS: dict[str, Checker] = {
+    "voice_db": fields.decibels,
+    "chime_db": fields.decibels,
+    "ambience_db": fields.decibels,
+    "ambience": fields.label_text,
+    "breath_tone": fields.boolean,
+}
+
+
+def _mix_from(table: Mapping[str, Any]) -> Mix:
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in _MIX_KEYS:
+            raise ScriptError(_unknown_key(key, _MIX_KEYS), where=f"mix.{key}")
+        try:
+            changes[key] = _MIX_KEYS[key](value)
+        except ValueError as error:
+            raise ScriptError(str(error), where=f"mix.{key}") from None
+    return replace(Mix(), **changes)
 
 
 def _templates_from(table: Mapping[str, Any]) -> dict[str, str]:
