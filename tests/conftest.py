@@ -14,5 +14,7 @@ def _private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     patch = pytest.MonkeyPatch()
     patch.setenv("LOOSEN_CACHE_DIR", str(tmp_path_factory.mktemp("speech-cache")))
     patch.setenv("LOOSEN_SOUNDS_DIR", str(tmp_path_factory.mktemp("user-sounds")))
+    patch.setenv("LOOSEN_SCRIPTS_DIR", str(tmp_path_factory.mktemp("user-scripts")))
+    patch.setenv("LOOSEN_STATE_DIR", str(tmp_path_factory.mktemp("state")))
     yield
     patch.undo()

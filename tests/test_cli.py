@@ -153,7 +153,7 @@ def test_a_bad_script_gets_one_line_exit_2_and_no_file(tmp_path: Path, case: str
     [
         (
             ["export", "no-such-session"],
-            "no script file or bundled session named 'no-such-session'",
+            "no script file or session named 'no-such-session'",
         ),
         (["export", "missing.toml"], "missing.toml: no such file"),
         (["export", "."], "is a folder"),
@@ -257,3 +257,56 @@ def test_the_scripts_language_picks_the_voice_when_none_is_named(tmp_path: Path)
     code, _, err = run("export", script, "-o", tmp_path / "de.wav", "-v")
     assert code == 0, err
     assert "voice de," in err
+
+
+def test_fit_makes_the_exported_session_last_the_target_within_a_second(tmp_path: Path) -> None:
+    out = tmp_path / "fit.wav"
+    code, _, err = run("export", "stretch-quick", "--fit", "6m", "-o", out)
+    assert code == 0, err
+    assert sf.info(out).duration == pytest.approx(360.0, abs=1.0)
+
+
+def test_show_reflects_pace_and_set_before_anything_is_rendered() -> None:
+    def total(*args: str) -> str:
+        code, out, err = run("show", TINY, *args)
+        assert code == 0, err
+        return out.splitlines()[0]
+
+    plain, slower = total(), total("--pace", "1.5")
+    assert plain != slower
+    _, out, _ = run("show", TINY, "--set", "reach.hold=9", "--json")
+    holds = [e for e in json.loads(out)["events"] if e["kind"] == "hold"]
+    assert [round(h["end_s"] - h["start_s"], 3) for h in holds][:2] == [9.0, 9.0]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--pace", "0"], "--pace 0: the factor must be from 0.25 to 4"),
+        (["--pace", "zippy"], "preset: gentle, standard, brisk"),
+        (["--fit", "10s"], "--fit: the session cannot be shorter than"),
+        (["--fit", "soon"], "--fit: expected a duration"),
+        (["--fit", "5m", "--pace", "2"], "choose one of --pace and --fit"),
+        (["--set", "dance.hold=3"], "no step named 'dance'"),
+        (["--set", "reach.colour=3"], "a hold step has no 'colour'"),
+    ],
+)
+def test_bad_pacing_options_get_one_line_and_exit_2(
+    tmp_path: Path, args: list[str], expected: str
+) -> None:
+    code, _, err = run("export", TINY, "-o", tmp_path / "x.wav", *args)
+    assert code == 2, err
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_copies_a_session_that_list_then_shows_as_yours() -> None:
+    code, out, err = run("new", "my-evening", "--from", "pmr-4")
+    assert code == 0, err
+    code, out, _ = run("list")
+    line = next(x for x in out.splitlines() if x.startswith("my-evening"))
+    assert "yours" in line
+    code, _, err = run("new", "my-evening")
+    assert code == 2
+    assert "already exists" in err

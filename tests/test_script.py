@@ -111,7 +111,7 @@ def test_a_folder_or_missing_file_is_refused(tmp_path: Path) -> None:
         load_session(tmp_path)
     with pytest.raises(ScriptError, match="no such file"):
         load_session(tmp_path / "missing.toml")
-    with pytest.raises(ScriptError, match="no script file or bundled session named 'nope'"):
+    with pytest.raises(ScriptError, match="no script file or session named 'nope'"):
         load_session("nope")
 
 

@@ -30,6 +30,26 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 ScriptArg = Annotated[str, typer.Argument(help="A script file, or a bundled session's name.")]
 EngineOpt = Annotated[str, typer.Option("--engine", help="Speech engine (see `loosen voices`).")]
+PaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pace",
+        help="Scale every silence (holds, rests, releases, cadence): a factor such as 1.2, or "
+        "a preset: gentle, standard, brisk. Speech is untouched (--rate sets it).",
+    ),
+]
+FitOpt = Annotated[
+    str | None,
+    typer.Option("--fit", help="Scale the silences so the session lasts this long, e.g. 15m."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help='Change a value without editing the script: "STEP.KEY=VALUE" such as '
+        '"hamstring stretch.hold=40", or pacing.KEY=VALUE. Repeatable.',
+    ),
+]
 VoiceOpt = Annotated[
     str | None, typer.Option("--voice", help="Voice id; overrides the script's `voice`.")
 ]
@@ -90,20 +110,28 @@ def _rendered(
     channels: int = 2,
     verbose: bool = False,
     progressive: bool = False,
+    pace: str | None = None,
+    fit: str | None = None,
+    overrides: list[str] | None = None,
 ) -> Iterator[Any]:
     """Load, expand and measure ``script``; the speech engine stays open inside the block."""
+    from loosen.pace import resolve_pace
     from loosen.render import render_session
     from loosen.script import load_session
     from loosen.sounds import load_cue_set
     from loosen.tts import Speech, SpeechCache, open_engine
 
     _check_audio_options(sample_rate, channels)
-    session = load_session(script)
+    if pace is not None and fit is not None:
+        raise BadInputError("choose one of --pace and --fit")
+    target_s = _fit_target(fit)
+    preset = resolve_pace(pace) if pace is not None else None
+    session = load_session(script, overrides or ())
     source = session.path or Path(script)
     cue_set = load_cue_set(session.cues, script_path=session.path)
-    speech_engine = open_engine(
-        engine, voice=_pick_voice(voice, session), rate_wpm=rate or session.rate_wpm
-    )
+    pacing = _paced(session.pacing, preset.pace) if preset is not None else session.pacing
+    rate_wpm = rate or (preset.rate_wpm if preset else None) or session.rate_wpm
+    speech_engine = open_engine(engine, voice=_pick_voice(voice, session), rate_wpm=rate_wpm)
     with speech_engine:
         if verbose:
             typer.echo(f"script: {source}", err=True)
@@ -121,14 +149,23 @@ def _rendered(
                 bar.update(done - bar.pos)
 
         try:
+            if target_s is not None:
+                measured = render_session(
+                    session, speech=speech, cue_set=cue_set, sample_rate=sample_rate,
+                    pacing=pacing, progress=progress,
+                )  # fmt: skip
+                pacing = _fitted(session, measured, target_s)
+                if verbose:
+                    typer.echo(f"fit: every silence scaled by {pacing.pace:.3f}", err=True)
             rendering = render_session(
                 session,
                 speech=speech,
                 cue_set=cue_set,
                 sample_rate=sample_rate,
                 channels=channels,
+                pacing=pacing,
                 progress=progress,
-                progressive=progressive,
+                progressive=progressive and target_s is None,
             )
         finally:
             if bar is not None:
@@ -136,6 +173,49 @@ def _rendered(
         if verbose and not progressive:
             typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
         yield rendering
+
+
+def _fit_target(fit: str | None) -> float | None:
+    if fit is None:
+        return None
+    from loosen.durations import parse_duration_s
+
+    try:
+        target_s = parse_duration_s(fit)
+    except ValueError as error:
+        raise BadInputError(f"--fit: {error}") from None
+    if target_s <= 0:
+        raise BadInputError(f"--fit {fit}: give a length such as 15m")
+    return target_s
+
+
+def _paced(pacing: Any, factor: float) -> Any:
+    """``pacing`` with every silence, the gap after speech included, scaled by ``factor``."""
+    from dataclasses import replace
+
+    from loosen.pace import paced_gap
+
+    return replace(pacing, pace=factor, gap_s=paced_gap(pacing.gap_s, factor))
+
+
+def _fitted(session: Any, measured: Any, target_s: float) -> Any:
+    """The session's pacing scaled so its total length is ``target_s``."""
+    from loosen.expand import expand_session
+    from loosen.pace import fit_pace
+    from loosen.timeline import build_timeline
+
+    def total_for(factor: float) -> float:
+        pacing = _paced(session.pacing, factor)
+        timeline = build_timeline(
+            expand_session(session, pacing),
+            sample_rate=measured.sample_rate,
+            gap_s=pacing.gap_s,
+            speech_frames=measured.clips.frames,
+            cue_frames=lambda cue: int(measured.cue_samples(cue).size),
+        )
+        return float(timeline.duration_s)
+
+    return _paced(session.pacing, fit_pace(total_for, target_s))
 
 
 def _pick_voice(option: str | None, session: Any) -> str | None:
@@ -162,6 +242,9 @@ def export(
     voice: VoiceOpt = None,
     rate: RateOpt = None,
     no_cache: NoCacheOpt = False,
+    pace: PaceOpt = None,
+    fit: FitOpt = None,
+    overrides: SetOpt = None,
     sample_rate: RateHzOpt = 48_000,
     channels: ChannelsOpt = 2,
     verbose: VerboseOpt = False,
@@ -185,6 +268,9 @@ def export(
             voice=voice,
             rate=rate,
             no_cache=no_cache,
+            pace=pace,
+            fit=fit,
+            overrides=overrides,
             sample_rate=sample_rate,
             channels=channels,
             verbose=verbose,
@@ -245,6 +331,9 @@ def show(
     voice: VoiceOpt = None,
     rate: RateOpt = None,
     no_cache: NoCacheOpt = False,
+    pace: PaceOpt = None,
+    fit: FitOpt = None,
+    overrides: SetOpt = None,
     sample_rate: RateHzOpt = 48_000,
 ) -> None:
     """Print the expanded timeline and the total length, without writing audio."""
@@ -256,6 +345,9 @@ def show(
             voice=voice,
             rate=rate,
             no_cache=no_cache,
+            pace=pace,
+            fit=fit,
+            overrides=overrides,
             sample_rate=sample_rate,
         ) as rendering,
     ):
@@ -311,6 +403,9 @@ def play(
     voice: VoiceOpt = None,
     rate: RateOpt = None,
     no_cache: NoCacheOpt = False,
+    pace: PaceOpt = None,
+    fit: FitOpt = None,
+    overrides: SetOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Play a session now, with single-key controls (space, arrows, r, +/-, t, q)."""
@@ -339,6 +434,9 @@ def play(
                 voice=voice,
                 rate=rate,
                 no_cache=no_cache,
+                pace=pace,
+                fit=fit,
+                overrides=overrides,
                 verbose=verbose,
                 progressive=True,
             ) as rendering:
@@ -455,16 +553,34 @@ def check(
 
 @app.command("list")
 def list_sessions(engine: EngineOpt = "pyttsx3") -> None:
-    """List the bundled sessions with their title and length."""
+    """List the sessions, bundled and your own, with their title and length."""
     with _reported():
-        from loosen.script import bundled_scripts
+        from loosen.library import find_scripts, user_scripts_dir
 
-        for name, path in bundled_scripts().items():
+        for entry in find_scripts().values():
             with _rendered(
-                str(path), engine=engine, voice=None, rate=None, no_cache=False
+                str(entry.path), engine=engine, voice=None, rate=None, no_cache=False
             ) as rendering:
                 length = _clock(rendering.timeline.duration_s)
-                typer.echo(f"{name:<16} {length:>6}  {rendering.session.title}")
+                typer.echo(
+                    f"{entry.name:<18} {length:>6}  {entry.origin:<7}  {rendering.session.title}"
+                )
+        typer.echo(f"# your own scripts live in {user_scripts_dir()} (see `loosen new`)")
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(help="Name of your new session (no .toml).")],
+    source: Annotated[
+        str, typer.Option("--from", help="The session to copy: a name or a script file.")
+    ] = "stretch-quick",
+) -> None:
+    """Copy a session into your own scripts folder to edit; it is then found by NAME."""
+    with _reported():
+        from loosen.library import new_script
+
+        path = new_script(name, source)
+        typer.echo(f"Wrote {path}; edit it, then: loosen play {name}")
 
 
 @app.command()

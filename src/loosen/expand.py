@@ -117,8 +117,14 @@ def expand_session(session: Session, pacing: Pacing | None = None) -> list[Step]
             where="steps",
         )
     templates = {**DEFAULT_TEMPLATES, **session.templates}
-    context = _Context(pacing or session.pacing, templates)
-    return list(context.expand(session.steps, side_pair=None))
+    pacing = pacing or session.pacing
+    context = _Context(pacing, templates)
+    steps = list(context.expand(session.steps, side_pair=None))
+    if pacing.pace != 1.0:
+        from loosen.pace import apply_pace  # pace builds on this module's step types
+
+        steps = apply_pace(steps, pacing.pace)
+    return steps
 
 
 def _count_expanded(steps: tuple[ScriptStep, ...]) -> int:

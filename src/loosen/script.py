@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from loosen import fields
 from loosen.errors import ScriptError
 from loosen.fields import Checker
-from loosen.resources import bundled_dir
+from loosen.library import bundled_scripts, resolve_script
 
 __all__ = [
     "MAX_NESTING",
@@ -54,6 +54,7 @@ class Pacing:
     inhale_s: float = 4.0
     breath_hold_s: float = 0.0
     exhale_s: float = 6.0
+    pace: float = 1.0  # scales every silence at expansion (--pace, --fit); 1 = as written
 
 
 @dataclass(frozen=True)
@@ -184,31 +185,9 @@ def _unknown_key(key: str, allowed: Any) -> str:
 
 
 # ---------------------------------------------------------------- loading
-def resolve_script(name_or_path: str | Path) -> Path:
-    """Return the file for a script given as a path or as a bundled session's name."""
-    path = Path(name_or_path)
-    if path.is_dir():
-        raise ScriptError("is a folder, not a session script", path=path)
-    if path.is_file():
-        return path
-    text = str(name_or_path)
-    if not path.suffix and "/" not in text and "\\" not in text:
-        bundled = bundled_dir("scripts") / f"{text}.toml"
-        if bundled.is_file():
-            return bundled
-        names = ", ".join(sorted(bundled_scripts()))
-        raise ScriptError(f"no script file or bundled session named {text!r}; bundled: {names}")
-    raise ScriptError("no such file", path=path)
-
-
-def bundled_scripts() -> dict[str, Path]:
-    """Return the bundled session scripts by name (file stem)."""
-    folder = bundled_dir("scripts")
-    return {p.stem: p for p in sorted(folder.glob("*.toml"))}
-
-
-def load_session(name_or_path: str | Path) -> Session:
-    """Load and validate a session script from a path or a bundled session's name."""
+def load_session(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Session:
+    """Load and validate a session script from a path or a session's name (bundled or the
+    user's own), with ``--set``-style ``overrides`` applied before validation."""
     path = resolve_script(name_or_path)
     try:
         size = path.stat().st_size
@@ -219,10 +198,12 @@ def load_session(name_or_path: str | Path) -> Session:
         data = path.read_bytes()
     except OSError as error:
         raise ScriptError(f"cannot read: {error.strerror or error}", path=path) from None
-    return parse_session(data, path=path)
+    return parse_session(data, path=path, overrides=overrides)
 
 
-def parse_session(data: bytes | str, *, path: Path | None = None) -> Session:
+def parse_session(
+    data: bytes | str, *, path: Path | None = None, overrides: Sequence[str] = ()
+) -> Session:
     """Parse and validate a script from its bytes (UTF-8) or text."""
     where_file = path if path is not None else "<script>"
     if isinstance(data, bytes):
@@ -247,6 +228,10 @@ def parse_session(data: bytes | str, *, path: Path | None = None) -> Session:
             where = f"line {text.count(chr(10)) + 1}, end of file"
         reason = message[: match.start()].strip() if match else message
         raise ScriptError(f"TOML syntax: {reason}", path=where_file, where=where) from None
+    if overrides:
+        from loosen.overrides import apply_overrides
+
+        document = apply_overrides(document, overrides)
     try:
         session = session_from_dict(document)
     except ScriptError as error:
