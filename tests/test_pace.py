@@ -91,7 +91,7 @@ def test_presets_are_data_and_factors_are_checked() -> None:
     assert resolve_pace("1.2").pace == 1.2
     with pytest.raises(BadInputError, match="preset: gentle, standard, brisk"):
         resolve_pace("fast")
-    with pytest.raises(BadInputError, match="from 0.25 to 4"):
+    with pytest.raises(BadInputError, match=r"from 0\.25 to 4"):
         resolve_pace("0")
 
 
