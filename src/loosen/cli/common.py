@@ -1,0 +1,245 @@
+"""What the commands share: the app, the options, error reporting, and loading a session."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from loosen.errors import EXIT_INTERRUPTED, BadInputError, LoosenError
+
+app = typer.Typer(
+    name="loosen",
+    help="Guided audio for progressive muscle relaxation and stretch routines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+ScriptArg = Annotated[str, typer.Argument(help="A script file, or a bundled session's name.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Speech engine (see `loosen voices`).")]
+PaceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--pace",
+        help="Scale every silence (holds, rests, releases, cadence): a factor such as 1.2, or "
+        "a preset: gentle, standard, brisk. Speech is untouched (--rate sets it).",
+    ),
+]
+FitOpt = Annotated[
+    str | None,
+    typer.Option("--fit", help="Scale the silences so the session lasts this long, e.g. 15m."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help='Change a value without editing the script: "STEP.KEY=VALUE" such as '
+        '"hamstring stretch.hold=40", or pacing.KEY=VALUE. Repeatable.',
+    ),
+]
+VoiceOpt = Annotated[
+    str | None, typer.Option("--voice", help="Voice id; overrides the script's `voice`.")
+]
+RateOpt = Annotated[
+    int | None,
+    typer.Option("--rate", help="Speaking rate in words per minute; overrides `rate_wpm`."),
+]
+NoCacheOpt = Annotated[
+    bool, typer.Option("--no-cache", help="Synthesize all speech again; do not use the cache.")
+]
+RateHzOpt = Annotated[int, typer.Option("--sample-rate", help="Output sample rate in Hz.")]
+ChannelsOpt = Annotated[int, typer.Option("--channels", help="1 (mono) or 2 (stereo).")]
+VerboseOpt = Annotated[
+    bool, typer.Option("--verbose", "-v", help="Say which engine and voice ran, and more.")
+]
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Turn the project's exceptions and Ctrl+C into one line on stderr and an exit code."""
+    try:
+        yield
+    except LoosenError as error:
+        raise fail(str(error), error.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def check_audio_options(sample_rate: int, channels: int) -> None:
+    if not 8_000 <= sample_rate <= 192_000:
+        raise BadInputError(f"--sample-rate must be from 8000 to 192000 Hz, got {sample_rate}")
+    if channels not in (1, 2):
+        raise BadInputError(f"--channels must be 1 or 2, got {channels}")
+
+
+def progress_bar(total: int, label: str) -> Any:
+    """A progress bar on a terminal, nothing when stderr is piped."""
+    if not sys.stderr.isatty():
+        return None
+    return typer.progressbar(length=total, label=label, file=sys.stderr)
+
+
+@contextmanager
+def rendered(
+    script: str,
+    *,
+    engine: str,
+    voice: str | None,
+    rate: int | None,
+    no_cache: bool,
+    sample_rate: int = 48_000,
+    channels: int = 2,
+    verbose: bool = False,
+    progressive: bool = False,
+    pace: str | None = None,
+    fit: str | None = None,
+    overrides: list[str] | None = None,
+) -> Iterator[Any]:
+    """Load, expand and measure ``script``; the speech engine stays open inside the block."""
+    from loosen.pace import resolve_pace
+    from loosen.render import render_session
+    from loosen.script import load_session
+    from loosen.sounds import load_cue_set
+    from loosen.tts import Speech, SpeechCache, open_engine
+
+    check_audio_options(sample_rate, channels)
+    if pace is not None and fit is not None:
+        raise BadInputError("choose one of --pace and --fit")
+    target_s = fit_target(fit)
+    preset = resolve_pace(pace) if pace is not None else None
+    session = load_session(script, overrides or ())
+    source = session.path or Path(script)
+    cue_set = load_cue_set(session.cues, script_path=session.path)
+    pacing = paced(session.pacing, preset.pace) if preset is not None else session.pacing
+    rate_wpm = rate or (preset.rate_wpm if preset else None) or session.rate_wpm
+    speech_engine = open_engine(engine, voice=pick_voice(voice, session), rate_wpm=rate_wpm)
+    with speech_engine:
+        if verbose:
+            typer.echo(f"script: {source}", err=True)
+            typer.echo(f"speech: {speech_engine.describe()}", err=True)
+        speech = Speech(speech_engine, None if no_cache else SpeechCache())
+        bar = None
+
+        def progress(done: int, total: int) -> None:
+            nonlocal bar
+            if bar is None and total:
+                bar = progress_bar(total, "Speaking")
+                if bar is not None:
+                    bar.__enter__()
+            if bar is not None:
+                bar.update(done - bar.pos)
+
+        try:
+            if target_s is not None:
+                measured = render_session(
+                    session, speech=speech, cue_set=cue_set, sample_rate=sample_rate,
+                    pacing=pacing, progress=progress,
+                )  # fmt: skip
+                pacing = fitted(session, measured, target_s)
+                if verbose:
+                    typer.echo(f"fit: every silence scaled by {pacing.pace:.3f}", err=True)
+            rendering = render_session(
+                session,
+                speech=speech,
+                cue_set=cue_set,
+                sample_rate=sample_rate,
+                channels=channels,
+                pacing=pacing,
+                progress=progress,
+                progressive=progressive and target_s is None,
+            )
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        if verbose and not progressive:
+            typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
+        yield rendering
+
+
+def fit_target(fit: str | None) -> float | None:
+    if fit is None:
+        return None
+    from loosen.durations import parse_duration_s
+
+    try:
+        target_s = parse_duration_s(fit)
+    except ValueError as error:
+        raise BadInputError(f"--fit: {error}") from None
+    if target_s <= 0:
+        raise BadInputError(f"--fit {fit}: give a length such as 15m")
+    return target_s
+
+
+def paced(pacing: Any, factor: float) -> Any:
+    """``pacing`` with every silence, the gap after speech included, scaled by ``factor``."""
+    from dataclasses import replace
+
+    from loosen.pace import paced_gap
+
+    return replace(pacing, pace=factor, gap_s=paced_gap(pacing.gap_s, factor))
+
+
+def fitted(session: Any, measured: Any, target_s: float) -> Any:
+    """The session's pacing scaled so its total length is ``target_s``."""
+    from loosen.expand import expand_session
+    from loosen.pace import fit_pace
+    from loosen.timeline import build_timeline
+
+    def total_for(factor: float) -> float:
+        pacing = paced(session.pacing, factor)
+        timeline = build_timeline(
+            expand_session(session, pacing),
+            sample_rate=measured.sample_rate,
+            gap_s=pacing.gap_s,
+            speech_frames=measured.clips.frames,
+            cue_frames=lambda cue: int(measured.cue_samples(cue).size),
+        )
+        return float(timeline.duration_s)
+
+    return paced(session.pacing, fit_pace(total_for, target_s))
+
+
+def pick_voice(option: str | None, session: Any) -> str | None:
+    """The command line's voice, else the script's, else one for the script's language."""
+    if option or session.voice:
+        return str(option or session.voice)
+    language = session.language
+    if language and not language.lower().startswith("en"):
+        return str(language)  # espeak-ng names a language's default voice by its code
+    return None  # the engine's default English voice
+
+
+def clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    import os
+    import tempfile
+
+    from loosen.errors import ExportError
+
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2)
+            handle.write("\n")
+        Path(temp).replace(path)
+    except OSError as error:
+        Path(temp).unlink(missing_ok=True)
+        raise ExportError(f"{path}: could not write the timeline: {error.strerror}") from None
