@@ -9,13 +9,14 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from loosen.chapters import Chapter, Tags, embed, soundfile_tags
 from loosen.errors import BadInputError, ExportError
 
 __all__ = ["FORMATS", "AudioFormat", "check_output_path", "export_blocks", "format_for"]
@@ -70,14 +71,19 @@ def export_blocks(
     channels: int,
     total_frames: int | None = None,
     progress: Callable[[int], None] | None = None,
+    chapters: Sequence[Chapter] | None = None,
+    tags: Tags | None = None,
 ) -> None:
     """Write ``blocks`` (float32, shape (frames, channels), in [-1, 1]) to ``path``.
 
     The format follows the extension (see `FORMATS`). ``progress(frames)`` is called after each
-    block with the number of frames it held. Raises `ExportError` on a write failure; on any
-    failure or interruption the temporary file is removed and an existing ``path`` is untouched.
+    block with the number of frames it held. ``chapters`` and ``tags``, when given, are written
+    into the file (see `loosen.chapters`) before it is renamed into place. Raises `ExportError`
+    on a write failure; on any failure or interruption the temporary file is removed and an
+    existing ``path`` is untouched.
     """
     import soundfile as sf
+    from mutagen import MutagenError
 
     fmt = check_output_path(path)
     container = fmt.container
@@ -99,10 +105,16 @@ def export_blocks(
             subtype=fmt.subtype,
             format=container,
         ) as out:
+            for key, value in soundfile_tags(container, tags).items():
+                setattr(out, key, value)  # before the first frame: WAV puts LIST/INFO up front
             for block in blocks:
                 out.write(block)
                 if progress is not None:
                     progress(len(block))
+        try:
+            embed(temp, container, sample_rate=sample_rate, chapters=chapters, tags=tags)
+        except (ValueError, MutagenError) as error:
+            raise ExportError(f"{path}: could not write chapters or tags: {error}") from None
         _fsync(temp)
         # mkstemp makes the file private; give it the permissions a plain new file would get
         umask = os.umask(0)
