@@ -9,8 +9,21 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from loosen.chapters import tags_for
 from loosen.errors import BadInputError, ExportError
-from loosen.export import FORMATS, check_output_path, export_blocks
+from loosen.export import (
+    FORMATS,
+    check_output_path,
+    check_split_folder,
+    export_blocks,
+    export_split,
+    split_names,
+)
+from loosen.render import Rendering, render_session
+from loosen.script import load_session
+from loosen.sounds import load_cue_set
+from loosen.tts import Speech
+from tests.fakes import FakeEngine
 
 RATE = 48_000
 
@@ -116,3 +129,106 @@ def test_a_folder_as_output_is_refused(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(BadInputError, match="is a folder"):
         check_output_path(folder)
+
+
+# --- one file per chapter ----------------------------------------------------------------------
+
+TINY = Path(__file__).parent / "data" / "tiny.toml"
+TINY_PARTS = [
+    "01 welcome.flac",
+    "02 reach (right).flac",
+    "03 reach (left).flac",
+    "04 taps.flac",
+    "05 breath.flac",
+    "06 hands.flac",
+]
+
+
+@pytest.fixture(scope="module")
+def tiny_rendering() -> Rendering:
+    session = load_session(TINY)
+    return render_session(
+        session, speech=Speech(FakeEngine(), None), cue_set=load_cue_set(session.cues)
+    )
+
+
+def test_a_split_export_writes_a_numbered_named_file_per_chapter(
+    tmp_path: Path, tiny_rendering: Rendering
+) -> None:
+    folder = tmp_path / "tiny"
+    paths = export_split(tiny_rendering, folder, extension=".flac")
+    assert [p.name for p in paths] == TINY_PARTS
+    assert sorted(p.name for p in folder.iterdir()) == TINY_PARTS
+
+
+def test_the_split_files_played_in_order_are_the_whole_export_sample_for_sample(
+    tmp_path: Path, tiny_rendering: Rendering
+) -> None:
+    paths = export_split(tiny_rendering, tmp_path / "parts", extension=".flac")
+    whole = tmp_path / "whole.flac"
+    export_blocks(tiny_rendering.blocks(), whole, sample_rate=RATE, channels=2)
+    parts = np.concatenate([sf.read(p, dtype="int16")[0] for p in paths])
+    assert len(parts) == tiny_rendering.timeline.total_frames
+    assert np.array_equal(parts, sf.read(whole, dtype="int16")[0])
+
+
+def test_each_split_file_is_tagged_with_its_chapter_the_session_and_its_number(
+    tmp_path: Path, tiny_rendering: Rendering
+) -> None:
+    tags = tags_for("Tiny", TINY)
+    paths = export_split(tiny_rendering, tmp_path / "parts", extension=".flac", tags=tags)
+    with sf.SoundFile(paths[2]) as part:
+        assert (part.title, part.album, part.artist) == ("reach (left)", "Tiny", "loosen")
+        assert (part.tracknumber, part.comment) == ("3", "Rendered by loosen from tiny.toml")
+
+
+def test_a_split_export_counts_progress_over_all_parts(
+    tmp_path: Path, tiny_rendering: Rendering
+) -> None:
+    frames: list[int] = []
+    export_split(tiny_rendering, tmp_path / "parts", progress=frames.append)
+    assert sum(frames) == tiny_rendering.timeline.total_frames
+
+
+def test_a_split_export_replaces_same_named_files_and_keeps_others(
+    tmp_path: Path, tiny_rendering: Rendering
+) -> None:
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    (folder / "01 welcome.wav").write_bytes(b"old")
+    (folder / "notes.txt").write_text("mine", encoding="utf-8")
+    export_split(tiny_rendering, folder)
+    assert sf.info(folder / "01 welcome.wav").frames > 0
+    assert (folder / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [("file", "is a file"), ("no parent", "does not exist"), ("bad extension", "cannot export")],
+)
+def test_a_split_folder_that_cannot_be_used_is_refused(
+    tmp_path: Path, make: str, message: str
+) -> None:
+    folder, extension = tmp_path / "parts", ".wav"
+    if make == "file":
+        folder.write_bytes(b"")
+    elif make == "no parent":
+        folder = tmp_path / "missing" / "parts"
+    else:
+        extension = ".aiff"
+    with pytest.raises(BadInputError, match=message):
+        check_split_folder(folder, extension)
+
+
+def test_split_names_are_zero_padded_and_safe_for_any_file_system() -> None:
+    titles = ["relaxation: hands", "back/neck", "tab\there", " .hidden. ", "", *["x"] * 7]
+    names = split_names(titles, ".wav")
+    assert names[:5] == [
+        "01 relaxation - hands.wav",
+        "02 back-neck.wav",
+        "03 tab here.wav",
+        "04 hidden.wav",
+        "05 part.wav",
+    ]
+    assert split_names(["a"] * 100)[99] == "100 a.wav"
+    assert len(split_names(["é" * 300])[0].encode("utf-8")) < 255
