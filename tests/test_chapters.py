@@ -221,6 +221,23 @@ def test_an_mp3_has_an_ordered_top_level_table_of_contents(tmp_path: Path) -> No
     assert str(tag["COMM::eng"]) == TAGS.comment
 
 
+def test_an_mp3_with_more_chapters_than_a_table_holds_gets_a_table_of_tables(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "session.mp3"
+    many = [Chapter(n / 100, (n + 1) / 100, f"part {n}") for n in range(300)]
+    export_blocks(tone_blocks(3.0), out, sample_rate=RATE, channels=2, chapters=many)
+    tag = id3.ID3(out)
+    tocs = {toc.element_id: toc for toc in tag.getall("CTOC")}
+    (top,) = [toc for toc in tocs.values() if toc.flags & id3.CTOCFlags.TOP_LEVEL]
+    listed = [chap for child in top.child_element_ids for chap in tocs[child].child_element_ids]
+    assert [len(tocs[child].child_element_ids) for child in top.child_element_ids] == [255, 45]
+    chaps = {chap.element_id: chap for chap in tag.getall("CHAP")}
+    assert [str(chaps[i].sub_frames["TIT2"]) for i in listed] == [c.title for c in many]
+    found = probe(out)["chapters"]
+    assert [c["tags"]["title"] for c in found] == [c.title for c in many]
+
+
 def test_a_wav_with_markers_has_the_right_riff_size_and_still_reads(tmp_path: Path) -> None:
     out = tmp_path / "session.wav"
     export_blocks(tone_blocks(2.0), out, sample_rate=RATE, channels=2, chapters=CHAPTERS, tags=TAGS)

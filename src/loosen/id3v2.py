@@ -44,6 +44,17 @@ def _text(frame_id: str, text: str) -> bytes:
     return _frame(frame_id, b"\x01" + _utf16(text))
 
 
+def _toc(
+    element_id: bytes, children: Sequence[bytes], *, top_level: bool, title: str | None = None
+) -> bytes:
+    """A ``CTOC`` frame: an ordered table of contents listing ``children`` (255 at most)."""
+    flags = (0x02 if top_level else 0x00) | 0x01  # bit 1: top-level, bit 0: ordered
+    entries = b"".join(child + b"\0" for child in children)
+    sub_frames = _text("TIT2", title) if title else b""
+    payload = element_id + b"\0" + bytes((flags, len(children))) + entries + sub_frames
+    return _frame("CTOC", payload)
+
+
 def id3_tag(
     texts: dict[str, str], chapters: Sequence[ChapterFrame], toc_title: str | None = None
 ) -> bytes:
@@ -55,12 +66,11 @@ def id3_tag(
         Text frames by id (``TIT2``, ``TPE1``, ``TALB``, ``TRCK``); ``COMM`` becomes a comment
         frame in English with no description. Empty texts are left out.
     chapters
-        ``(start_ms, end_ms, title)`` in order; at most 255 (one table of contents).
+        ``(start_ms, end_ms, title)`` in order. Up to 255 are listed by one top-level table of
+        contents; more by a top-level table of tables of 255 each.
     toc_title
         Title of the table of contents, if any.
     """
-    if len(chapters) > _MAX_CTOC_ENTRIES:
-        raise ValueError(f"an ID3 table of contents holds at most {_MAX_CTOC_ENTRIES} chapters")
     frames = []
     for frame_id, text in texts.items():
         if not text:
@@ -70,11 +80,15 @@ def id3_tag(
         else:
             frames.append(_text(frame_id, text))
     ids = [f"chp{number}".encode("ascii") for number in range(1, len(chapters) + 1)]
-    if chapters:
-        flags, count = 0x03, len(ids)  # top-level, ordered
-        children = b"".join(element_id + b"\0" for element_id in ids)
-        sub = _text("TIT2", toc_title) if toc_title else b""
-        frames.append(_frame("CTOC", b"toc\0" + bytes((flags, count)) + children + sub))
+    if 0 < len(ids) <= _MAX_CTOC_ENTRIES:
+        frames.append(_toc(b"toc", ids, top_level=True, title=toc_title))
+    elif len(ids) > _MAX_CTOC_ENTRIES:  # a top-level table of tables of 255 chapters each
+        groups = [ids[i : i + _MAX_CTOC_ENTRIES] for i in range(0, len(ids), _MAX_CTOC_ENTRIES)]
+        if len(groups) > _MAX_CTOC_ENTRIES:
+            raise ValueError(f"an ID3 tag here holds at most {_MAX_CTOC_ENTRIES**2} chapters")
+        tocs = [f"toc{number}".encode("ascii") for number in range(1, len(groups) + 1)]
+        frames.append(_toc(b"toc", tocs, top_level=True, title=toc_title))
+        frames += [_toc(t, group, top_level=False) for t, group in zip(tocs, groups, strict=True)]
     for element_id, (start_ms, end_ms, title) in zip(ids, chapters, strict=True):
         times = struct.pack(">IIII", start_ms, end_ms, _NO_OFFSET, _NO_OFFSET)
         frames.append(_frame("CHAP", element_id + b"\0" + times + _text("TIT2", title)))
