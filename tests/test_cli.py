@@ -310,3 +310,32 @@ def test_new_copies_a_session_that_list_then_shows_as_yours() -> None:
     code, _, err = run("new", "my-evening")
     assert code == 2
     assert "already exists" in err
+
+
+def test_export_embeds_chapters_and_writes_the_asked_sidecars(tmp_path: Path) -> None:
+    out = tmp_path / "tiny.ogg"
+    code, _, err = run("export", TINY, "-o", out, "--chapters", "vtt", "--chapters", "audacity")
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.ogg", "tiny.txt", "tiny.vtt"]
+    assert (tmp_path / "tiny.vtt").read_text().startswith("WEBVTT")
+    labels = (tmp_path / "tiny.txt").read_text().splitlines()
+    assert [line.split("\t")[2] for line in labels][:3] == [
+        "welcome",
+        "reach (right)",
+        "reach (left)",
+    ]
+
+
+def test_split_writes_one_numbered_file_per_chapter(tmp_path: Path) -> None:
+    folder = tmp_path / "parts"
+    code, _, err = run("export", TINY, "--split", "-o", folder, "--format", "flac")
+    assert code == 0, err
+    names = sorted(p.name for p in folder.iterdir())
+    assert names[:3] == ["01 welcome.flac", "02 reach (right).flac", "03 reach (left).flac"]
+
+
+def test_an_unknown_sidecar_kind_is_refused_before_any_work(tmp_path: Path) -> None:
+    code, _, err = run("export", TINY, "-o", tmp_path / "x.wav", "--chapters", "pdf")
+    assert code == 2
+    assert "cue, audacity, json, vtt" in err
+    assert list(tmp_path.iterdir()) == []

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -85,11 +85,14 @@ def check_audio_options(sample_rate: int, channels: int) -> None:
         raise BadInputError(f"--channels must be 1 or 2, got {channels}")
 
 
-def progress_bar(total: int, label: str) -> Any:
-    """A progress bar on a terminal, nothing when stderr is piped."""
-    if not sys.stderr.isatty():
-        return None
-    return typer.progressbar(length=total, label=label, file=sys.stderr)
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal (yields its update function); nothing when stderr is piped."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield None
+        return
+    with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
 
 
 @contextmanager
@@ -131,18 +134,19 @@ def rendered(
             typer.echo(f"script: {source}", err=True)
             typer.echo(f"speech: {speech_engine.describe()}", err=True)
         speech = Speech(speech_engine, None if no_cache else SpeechCache())
-        bar = None
+        bars = ExitStack()
+        shown = 0
+        update: Callable[[int], None] | None = None
 
         def progress(done: int, total: int) -> None:
-            nonlocal bar
-            if bar is None and total:
-                bar = progress_bar(total, "Speaking")
-                if bar is not None:
-                    bar.__enter__()
-            if bar is not None:
-                bar.update(done - bar.pos)
+            nonlocal shown, update
+            if update is None and total:
+                update = bars.enter_context(progress_bar(total, "Speaking")) or (lambda _: None)
+            if update is not None:
+                update(done - shown)
+                shown = done
 
-        try:
+        with bars:
             if target_s is not None:
                 measured = render_session(
                     session, speech=speech, cue_set=cue_set, sample_rate=sample_rate,
@@ -161,9 +165,6 @@ def rendered(
                 progress=progress,
                 progressive=progressive and target_s is None,
             )
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
         if verbose and not progressive:
             typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
         yield rendering

@@ -36,11 +36,29 @@ def export(
     script: ScriptArg,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Output file: .wav (default), .flac, .ogg or .mp3."),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file: .wav (default), .flac, .ogg or .mp3; with --split, a folder.",
+        ),
     ] = None,
     timeline: Annotated[
         Path | None, typer.Option("--timeline", help="Also write the timeline as JSON here.")
     ] = None,
+    chapters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chapters",
+            help="Also write chapters beside the export: cue, audacity, json or vtt "
+            "(captions of every spoken line). Repeatable.",
+        ),
+    ] = None,
+    split: Annotated[
+        bool, typer.Option("--split", help="One file per chapter, numbered, into a folder.")
+    ] = False,
+    split_format: Annotated[
+        str, typer.Option("--format", help="With --split: wav, flac, ogg or mp3.")
+    ] = "wav",
     engine: EngineOpt = "pyttsx3",
     voice: VoiceOpt = None,
     rate: RateOpt = None,
@@ -52,19 +70,26 @@ def export(
     channels: ChannelsOpt = 2,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Render a session to an audio file."""
+    """Render a session to an audio file (with chapters and tags), or one file per chapter."""
     with reported():
-        from loosen.export import check_output_path, export_blocks
+        from loosen.chapters import chapters_from, tags_for
+        from loosen.export import check_output_path, check_split_folder, export_blocks, export_split
         from loosen.script import resolve_script
+        from loosen.sidecars import check_sidecars, write_sidecars
 
-        out = output or Path(f"{resolve_script(script).stem}.wav")
-        fmt = check_output_path(out)
-        if timeline is not None and timeline.suffix.lower() != ".json":
-            raise BadInputError(f"{timeline}: the timeline is JSON; name it .json")
-        if timeline is not None:
-            check_timeline = timeline.parent if str(timeline.parent) else Path()
-            if not check_timeline.is_dir():
-                raise BadInputError(f"{timeline}: the folder {check_timeline} does not exist")
+        stem = resolve_script(script).stem
+        kinds = list(dict.fromkeys(chapters or []))
+        if split:
+            if kinds:
+                raise BadInputError("--chapters goes with a single file, not with --split")
+            out = output or Path(stem)
+            extension = "." + split_format.lower().lstrip(".")
+            fmt = check_split_folder(out, extension)
+        else:
+            out = output or Path(f"{stem}.wav")
+            fmt = check_output_path(out)
+            check_sidecars(out, kinds)
+        _check_timeline_path(timeline)
         with rendered(
             script,
             engine=engine,
@@ -78,29 +103,50 @@ def export(
             channels=channels,
             verbose=verbose,
         ) as rendering:
-            total = rendering.timeline.total_frames
-            bar = progress_bar(total, f"Writing {out.name}")
-            if bar is not None:
-                bar.__enter__()
-            try:
-                export_blocks(
-                    rendering.blocks(block_frames=rendering.sample_rate),
-                    out,
-                    sample_rate=rendering.sample_rate,
-                    channels=rendering.channels,
-                    total_frames=total,
-                    progress=bar.update if bar is not None else None,
-                )
-            finally:
-                if bar is not None:
-                    bar.__exit__(None, None, None)
+            session_timeline = rendering.timeline
+            marks = chapters_from(session_timeline)
+            tags = tags_for(rendering.session.title, rendering.session.path or script)
+            with progress_bar(session_timeline.total_frames, f"Writing {out.name}") as update:
+                if split:
+                    parts = export_split(
+                        rendering, out, extension=extension, tags=tags, progress=update
+                    )
+                else:
+                    check_sidecars(out, kinds, chapters=len(marks))
+                    export_blocks(
+                        rendering.blocks(block_frames=rendering.sample_rate),
+                        out,
+                        sample_rate=rendering.sample_rate,
+                        channels=rendering.channels,
+                        total_frames=session_timeline.total_frames,
+                        progress=update,
+                        chapters=marks,
+                        tags=tags,
+                    )
+                    parts = [out]
+            extras = write_sidecars(
+                out, kinds, timeline=session_timeline, title=rendering.session.title, chapters=marks
+            )
             if timeline is not None:
-                write_json(timeline, rendering.timeline.to_json(rendering.session.title))
+                write_json(timeline, session_timeline.to_json(rendering.session.title))
+            what = f"{len(parts)} files in {out}" if split else str(out)
             typer.echo(
-                f"Wrote {out} ({fmt.name}, {clock(rendering.timeline.duration_s)}, "
-                f"{rendering.sample_rate} Hz, {rendering.channels} ch)",
+                f"Wrote {what} ({fmt.name}, {clock(session_timeline.duration_s)}, "
+                f"{rendering.sample_rate} Hz, {rendering.channels} ch, {len(marks)} chapters)",
                 err=True,
             )
+            for extra in extras:
+                typer.echo(f"Wrote {extra}", err=True)
+
+
+def _check_timeline_path(timeline: Path | None) -> None:
+    if timeline is None:
+        return
+    if timeline.suffix.lower() != ".json":
+        raise BadInputError(f"{timeline}: the timeline is JSON; name it .json")
+    folder = timeline.parent if str(timeline.parent) else Path()
+    if not folder.is_dir():
+        raise BadInputError(f"{timeline}: the folder {folder} does not exist")
 
 
 @app.command()
