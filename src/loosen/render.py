@@ -2,7 +2,8 @@
 
 The player and the exporter both consume `Rendering.blocks`, so what is played and what is
 exported are the same samples. Memory stays flat with session length: blocks are mixed on demand
-from the few clips that sound in them, and processed speech is kept in a bounded cache.
+from the few clips that sound in them, and processed speech is kept in a bounded cache
+(`loosen.voice`).
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from __future__ import annotations
 import bisect
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -22,7 +22,8 @@ from loosen.expand import Step, expand_session
 from loosen.script import Pacing, Session
 from loosen.sounds import CueSet, render_cue
 from loosen.timeline import LEAD_IN_S, Event, StepSpan, Timeline, TimelineBuilder, build_timeline
-from loosen.tts import Clip, Speech
+from loosen.tts import Speech
+from loosen.voice import SPEECH_PEAK_DBFS, SpeechClips, db_to_gain, prepare_speech
 
 __all__ = [
     "PEAK_CEILING_DBFS",
@@ -36,86 +37,7 @@ __all__ = [
 Audio = npt.NDArray[np.float32]
 
 PEAK_CEILING_DBFS = -1.0
-SPEECH_PEAK_DBFS = -3.0
-SILENCE_DBFS = -50.0  # below this, the engine's leading and trailing samples count as silence
-EDGE_PAD_S = 0.015
-EDGE_FADE_S = 0.008
 DEFAULT_BLOCK_FRAMES = 4096
-
-
-def _db_to_gain(db: float) -> float:
-    return float(10.0 ** (db / 20.0))
-
-
-def prepare_speech(clip: Clip, sample_rate: int) -> Audio:
-    """Turn an engine clip into speech ready to mix.
-
-    Trims the engine's own leading and trailing silence (timing is the timeline's job), resamples
-    to ``sample_rate`` with soxr, fades the edges over a few milliseconds so nothing clicks, and
-    scales the peak to `SPEECH_PEAK_DBFS`.
-
-    Returns float32 of shape (n,), mono, at ``sample_rate``; at least one frame.
-    """
-    import soxr  # imported here: only rendering needs it, `loosen --help` should not pay for it
-
-    x = np.asarray(clip.samples, dtype=np.float32)
-    loud = np.flatnonzero(np.abs(x) > _db_to_gain(SILENCE_DBFS))
-    if loud.size:
-        pad = round(EDGE_PAD_S * clip.sample_rate)
-        x = x[max(0, loud[0] - pad) : loud[-1] + pad + 1]
-    else:
-        x = x[:1] * 0
-    if clip.sample_rate != sample_rate and x.size > 1:
-        x = np.asarray(soxr.resample(x, clip.sample_rate, sample_rate, quality="HQ"), np.float32)
-    if x.size == 0:
-        x = np.zeros(1, np.float32)
-    fade = min(round(EDGE_FADE_S * sample_rate), x.size // 2)
-    if fade:
-        ramp = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2
-        x[:fade] *= ramp
-        x[-fade:] *= ramp[::-1]
-    peak = float(np.max(np.abs(x)))
-    if peak > 0:
-        x *= _db_to_gain(SPEECH_PEAK_DBFS) / peak
-    return x.astype(np.float32, copy=False)
-
-
-class SpeechClips:
-    """Processed speech at the output rate: lengths remembered, samples in a bounded LRU cache."""
-
-    def __init__(self, speech: Speech, sample_rate: int, budget_bytes: int = 48 * 2**20):
-        self._lock = threading.Lock()  # the speech engine serves one thread at a time
-        self.speech = speech
-        self.sample_rate = sample_rate
-        self.budget_bytes = budget_bytes
-        self._frames: dict[str, int] = {}
-        self._cache: OrderedDict[str, Audio] = OrderedDict()
-        self._bytes = 0
-
-    def frames(self, text: str) -> int:
-        """Length of ``text`` spoken, in frames at the output rate."""
-        if text not in self._frames:
-            self.samples(text)
-        return self._frames[text]
-
-    def samples(self, text: str) -> Audio:
-        """``text`` spoken: float32, shape (n,), mono, at the output rate."""
-        with self._lock:
-            return self._samples(text)
-
-    def _samples(self, text: str) -> Audio:
-        cached = self._cache.get(text)
-        if cached is not None:
-            self._cache.move_to_end(text)
-            return cached
-        audio = prepare_speech(self.speech.clip(text), self.sample_rate)
-        self._frames[text] = audio.size
-        self._cache[text] = audio
-        self._bytes += audio.nbytes
-        while self._bytes > self.budget_bytes and len(self._cache) > 1:
-            _, dropped = self._cache.popitem(last=False)
-            self._bytes -= dropped.nbytes
-        return audio
 
 
 class Rendering:
@@ -234,7 +156,7 @@ class Rendering:
         start position costs nothing extra and memory does not depend on the session's length.
         The samples do not depend on ``start_frame`` or ``block_frames``.
         """
-        ceiling = _db_to_gain(PEAK_CEILING_DBFS)
+        ceiling = db_to_gain(PEAK_CEILING_DBFS)
         self.place_until(start_frame + 1)
         events = self._builder.events  # grows in place, always sorted by start
         # events that began before start_frame but still sound at it

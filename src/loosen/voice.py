@@ -1,0 +1,101 @@
+"""The voice layer: engine clips turned into speech ready to mix, and a bounded cache of them.
+
+Speech is trimmed of the engine's own silence, resampled to the output rate with soxr, faded at
+the edges and levelled to `SPEECH_PEAK_DBFS`; `SpeechClips` remembers every line's length and
+keeps the samples of recent lines within a memory budget.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import numpy.typing as npt
+
+from loosen.tts import Clip, Speech
+
+__all__ = ["SPEECH_PEAK_DBFS", "SpeechClips", "db_to_gain", "prepare_speech"]
+
+Audio = npt.NDArray[np.float32]
+
+SPEECH_PEAK_DBFS = -3.0
+SILENCE_DBFS = -50.0  # below this, the engine's leading and trailing samples count as silence
+EDGE_PAD_S = 0.015
+EDGE_FADE_S = 0.008
+
+
+def db_to_gain(db: float) -> float:
+    """Turn a level in dB into a linear gain."""
+    return float(10.0 ** (db / 20.0))
+
+
+def prepare_speech(clip: Clip, sample_rate: int) -> Audio:
+    """Turn an engine clip into speech ready to mix.
+
+    Trims the engine's own leading and trailing silence (timing is the timeline's job), resamples
+    to ``sample_rate`` with soxr, fades the edges over a few milliseconds so nothing clicks, and
+    scales the peak to `SPEECH_PEAK_DBFS`.
+
+    Returns float32 of shape (n,), mono, at ``sample_rate``; at least one frame.
+    """
+    import soxr  # imported here: only rendering needs it, `loosen --help` should not pay for it
+
+    x = np.asarray(clip.samples, dtype=np.float32)
+    loud = np.flatnonzero(np.abs(x) > db_to_gain(SILENCE_DBFS))
+    if loud.size:
+        pad = round(EDGE_PAD_S * clip.sample_rate)
+        x = x[max(0, loud[0] - pad) : loud[-1] + pad + 1]
+    else:
+        x = x[:1] * 0
+    if clip.sample_rate != sample_rate and x.size > 1:
+        x = np.asarray(soxr.resample(x, clip.sample_rate, sample_rate, quality="HQ"), np.float32)
+    if x.size == 0:
+        x = np.zeros(1, np.float32)
+    fade = min(round(EDGE_FADE_S * sample_rate), x.size // 2)
+    if fade:
+        ramp = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2
+        x[:fade] *= ramp
+        x[-fade:] *= ramp[::-1]
+    peak = float(np.max(np.abs(x)))
+    if peak > 0:
+        x *= db_to_gain(SPEECH_PEAK_DBFS) / peak
+    return x.astype(np.float32, copy=False)
+
+
+class SpeechClips:
+    """Processed speech at the output rate: lengths remembered, samples in a bounded LRU cache."""
+
+    def __init__(self, speech: Speech, sample_rate: int, budget_bytes: int = 48 * 2**20):
+        self._lock = threading.Lock()  # the speech engine serves one thread at a time
+        self.speech = speech
+        self.sample_rate = sample_rate
+        self.budget_bytes = budget_bytes
+        self._frames: dict[str, int] = {}
+        self._cache: OrderedDict[str, Audio] = OrderedDict()
+        self._bytes = 0
+
+    def frames(self, text: str) -> int:
+        """Length of ``text`` spoken, in frames at the output rate."""
+        if text not in self._frames:
+            self.samples(text)
+        return self._frames[text]
+
+    def samples(self, text: str) -> Audio:
+        """``text`` spoken: float32, shape (n,), mono, at the output rate."""
+        with self._lock:
+            return self._samples(text)
+
+    def _samples(self, text: str) -> Audio:
+        cached = self._cache.get(text)
+        if cached is not None:
+            self._cache.move_to_end(text)
+            return cached
+        audio = prepare_speech(self.speech.clip(text), self.sample_rate)
+        self._frames[text] = audio.size
+        self._cache[text] = audio
+        self._bytes += audio.nbytes
+        while self._bytes > self.budget_bytes and len(self._cache) > 1:
+            _, dropped = self._cache.popitem(last=False)
+            self._bytes -= dropped.nbytes
+        return audio
