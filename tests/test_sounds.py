@@ -15,11 +15,13 @@ from hypothesis import strategies as st
 from loosen.errors import ScriptError
 from loosen.resources import bundled_dir
 from loosen.sounds import (
+    BREATH_TONE_PEAK_DBFS,
     CUE_KINDS,
     BellRecipe,
     CueSet,
     Recipe,
     SoundFile,
+    breath_tone,
     list_recipes,
     load_cue_set,
     load_recipe,
@@ -131,6 +133,33 @@ def test_inhale_rises_and_exhale_falls(default_cues: CueSet) -> None:
         start_hz = dominant_hz(audio[:third], 48000)
         end_hz = dominant_hz(audio[-third:], 48000)
         assert sign * (end_hz - start_hz) > 30
+
+
+@pytest.mark.parametrize("seconds", [1.5, 4.0, 8.0])
+def test_the_breath_tone_lasts_its_breath_and_rises_or_falls_softly(seconds: float) -> None:
+    frames = round(seconds * 48000)
+    inhale, exhale = breath_tone("inhale", frames, 48000), breath_tone("exhale", frames, 48000)
+    for audio, sign in ((inhale, 1), (exhale, -1)):
+        assert len(audio) == frames
+        assert peak_db(audio) == pytest.approx(BREATH_TONE_PEAK_DBFS, abs=0.5)
+        assert audio.dtype == np.float32 and audio[-1] == 0.0
+        third = frames // 3
+        assert sign * (dominant_hz(audio[-third:], 48000) - dominant_hz(audio[:third], 48000)) > 40
+        # slow attack: a tenth of the breath in, the tone is still well under its peak
+        assert np.max(np.abs(audio[: frames // 20])) < 0.5 * np.max(np.abs(audio))
+
+
+def test_a_breath_too_short_for_a_tone_is_silent() -> None:
+    assert not np.any(breath_tone("inhale", 100, 48000))
+    with pytest.raises(ValueError, match="no breath tone for phase 'hold'"):
+        breath_tone("hold", 48000, 48000)
+
+
+def test_an_ambience_recipe_cannot_sound_a_cue() -> None:
+    with pytest.raises(
+        ScriptError, match=r"cues\.hold_end: recipe 'surf' is an ambience, not a cue"
+    ):
+        load_cue_set({"hold_end": "surf"}, script_path=HERE / "session.toml")
 
 
 def test_rendered_cues_are_cached_and_read_only(default_cues: CueSet) -> None:

@@ -1,10 +1,11 @@
-"""Cue sound recipes: what a recipe is, and how its TOML file is checked and loaded.
+"""Sound recipes: what a recipe is, and how its TOML file is checked and loaded.
 
 A recipe is a small TOML file, bundled in ``audio_templates/`` or in the user's sounds folder
-(format in ``audio_templates/README.md``), that describes a bell or bowl, a tick or a tone.
-``parse_recipe`` checks every key (type, range, presence) and fills in the defaults, so any
-recipe that loads can be synthesized by ``loosen.sounds``. Errors are ScriptErrors naming the
-file and the key.
+(format in ``audio_templates/README.md``), that describes a cue sound (a bell or bowl, a tick
+or a tone) or an ambience (a noise bed under the whole session). ``parse_recipe`` checks every
+key (type, range, presence) and fills in the defaults, so any cue recipe that loads can be
+synthesized by ``loosen.sounds`` and any ambience by ``loosen.ambience``. Errors are
+ScriptErrors naming the file and the key.
 """
 
 from __future__ import annotations
@@ -14,11 +15,14 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from loosen.errors import ScriptError
 
 __all__ = [
+    "NOISE_COLOURS",
+    "AmbienceRecipe",
+    "AnyRecipe",
     "BellRecipe",
     "Partial",
     "Recipe",
@@ -96,11 +100,43 @@ class ToneRecipe(Recipe):
     harmonics_db: tuple[float, ...] = _key(-60.0, 0.0, (), "floats")
 
 
+NOISE_COLOURS = ("brown", "pink")
+
+
+@dataclass(frozen=True, kw_only=True)
+class AmbienceRecipe:
+    """``kind = "ambience"``: an endless, seeded noise bed under the session.
+
+    ``noise`` is the colour (power falling 6 dB per octave for ``"brown"``, 3 dB for
+    ``"pink"``) between a ``highpass_hz`` and a ``lowpass_hz`` corner; ``gain_db`` is its RMS
+    level in dBFS (at the crest of a swell, for a swelling texture), and ``duck_db`` how far it
+    dips under speech. With ``swell_s`` the bed rises and falls in slow, uneven waves of about
+    that period, ``swell_db`` deep, its lowpass opening up to ``bright_hz`` at each crest (surf).
+    """
+
+    name: str
+    path: Path | None
+    description: str = _key(0, 0, "", "str")
+    noise: str = _key(0, 0, _REQUIRED, "str")
+    gain_db: float = _key(-60.0, -12.0)
+    seed: int = _key(0, 2**32 - 1, 0, "int")
+    highpass_hz: float = _key(10.0, 1000.0, 30.0)
+    lowpass_hz: float = _key(200.0, 20000.0, 16000.0)
+    duck_db: float = _key(0.0, 30.0, 10.0)
+    swell_s: float | None = _key(2.0, 120.0, None)
+    swell_db: float = _key(0.0, 30.0, 0.0)
+    bright_hz: float | None = _key(200.0, 20000.0, None)
+
+
+AnyRecipe: TypeAlias = Recipe | AmbienceRecipe
+"""What a recipe file holds: a cue sound or an ambience."""
+
 _RECIPE_KINDS: dict[str, type[Recipe]] = {
     "bell": BellRecipe,
     "tick": TickRecipe,
     "tone": ToneRecipe,
 }
+_KIND_NAMES = (*_RECIPE_KINDS, "ambience")
 
 
 def toml_type(value: object) -> str:
@@ -166,8 +202,33 @@ def _check(table: Mapping[str, Any], cls: type, path: Path | None, where: str) -
     return values
 
 
-def parse_recipe(table: Mapping[str, Any], *, name: str, path: Path | None = None) -> Recipe:
+def _parse_ambience(table: Mapping[str, Any], name: str, path: Path | None) -> AmbienceRecipe:
+    values = _check(table, AmbienceRecipe, path, "")
+
+    def fail(key: str, message: str) -> ScriptError:
+        return ScriptError(message, path=path, where=f"key '{key}'")
+
+    if values["noise"] not in NOISE_COLOURS:
+        message = f"must be one of {', '.join(map(repr, NOISE_COLOURS))}, not {values['noise']!r}"
+        raise fail("noise", message)
+    if values["highpass_hz"] * 2 > values["lowpass_hz"]:
+        raise fail("lowpass_hz", "must be at least an octave above highpass_hz")
+    if values["swell_s"] is None:
+        for key in ("swell_db", "bright_hz"):
+            if key in table:
+                raise fail(key, "needs swell_s (the period of the swell)")
+    elif values["bright_hz"] is not None and values["bright_hz"] < values["lowpass_hz"]:
+        raise fail("bright_hz", "must be at least lowpass_hz (the crest is the brighter)")
+    return AmbienceRecipe(name=name, path=path, **values)
+
+
+def parse_recipe(table: Mapping[str, Any], *, name: str, path: Path | None = None) -> AnyRecipe:
     """Validate a recipe table (as read from TOML) and return the recipe called ``name``.
+
+    Returns
+    -------
+    Recipe or AmbienceRecipe
+        A cue sound (``kind`` bell, tick or tone) or an ambience (``kind = "ambience"``).
 
     Raises
     ------
@@ -176,9 +237,11 @@ def parse_recipe(table: Mapping[str, Any], *, name: str, path: Path | None = Non
         missing required key.
     """
     kind = table.get("kind")
-    if kind not in _RECIPE_KINDS:
-        message = f"must be one of {', '.join(map(repr, _RECIPE_KINDS))}, not {kind!r}"
+    if kind not in _KIND_NAMES:
+        message = f"must be one of {', '.join(map(repr, _KIND_NAMES))}, not {kind!r}"
         raise ScriptError(message, path=path, where="key 'kind'")
+    if kind == "ambience":
+        return _parse_ambience({k: v for k, v in table.items() if k != "kind"}, name, path)
     cls = _RECIPE_KINDS[kind]
     values = _check({k: v for k, v in table.items() if k != "kind"}, cls, path, "")
     duration_ms = values["duration_s"] * 1000.0
@@ -216,6 +279,6 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ScriptError(f"is not valid TOML: {exc}", path=path) from exc
 
 
-def load_recipe(path: Path) -> Recipe:
+def load_recipe(path: Path) -> AnyRecipe:
     """Read and validate the recipe file ``path``; the recipe's name is the file's stem."""
     return parse_recipe(read_toml(path), name=path.stem, path=path)

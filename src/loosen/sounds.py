@@ -4,6 +4,8 @@ A recipe is a small TOML file (format in ``audio_templates/README.md``; model, c
 in ``loosen.recipes``); ``cues.toml`` there maps each cue kind to a recipe, and a script's
 ``[cues]`` table may swap in another recipe or a sound file. Synthesis is pure numpy and
 deterministic (noise is seeded). Every cue sounds from sample 0 and ends on an exact zero.
+The breath guide's tones (`breath_tone`) are tone recipes stretched over a breath; ambience
+recipes live in the same folder but are rendered by ``loosen.ambience``.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeAlias
 
@@ -21,6 +23,8 @@ import platformdirs
 
 from loosen.errors import ScriptError
 from loosen.recipes import (
+    AmbienceRecipe,
+    AnyRecipe,
     BellRecipe,
     Partial,
     Recipe,
@@ -34,8 +38,11 @@ from loosen.recipes import (
 from loosen.resources import bundled_dir
 
 __all__ = [
+    "BREATH_TONE_PEAK_DBFS",
     "CUE_KINDS",
     "DEFAULT_SAMPLE_RATE",
+    "AmbienceRecipe",
+    "AnyRecipe",
     "Audio",
     "BellRecipe",
     "CueSet",
@@ -45,6 +52,7 @@ __all__ = [
     "SoundFile",
     "TickRecipe",
     "ToneRecipe",
+    "breath_tone",
     "list_recipes",
     "load_cue_set",
     "load_recipe",
@@ -77,6 +85,31 @@ _RATE_RANGE = (8000, 384000)
 _NYQUIST_FRACTION = 0.45
 _LN_1000 = math.log(1000.0)  # exp(-t * ln(1000) / decay_s) is 60 dB down at t = decay_s
 _AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".oga", ".aif", ".aiff", ".mp3")
+
+BREATH_TONE_PEAK_DBFS = -24.0  # a soft bed, well under the voice (speech peaks at -3 dBFS)
+# The breath guide glides a fifth, A3 up to E4 breathing in, and back down breathing out: low
+# and narrow enough to sit under a spoken cue without competing with it.
+_BREATH_LOW_HZ, _BREATH_HIGH_HZ = 220.0, 329.63
+_BREATH_TONES = {  # durations, attack and fade are the breath's: see breath_tone
+    phase: ToneRecipe(
+        name=f"breath-{phase}",
+        path=None,
+        description=f"Soft tone through the {phase}.",
+        start_hz=start_hz,
+        end_hz=end_hz,
+        harmonics_db=(-20.0, -32.0),
+        duration_s=1.0,
+        gain_db=BREATH_TONE_PEAK_DBFS,
+        attack_ms=300.0,
+        fade_ms=400.0,
+    )
+    for phase, start_hz, end_hz in (
+        ("inhale", _BREATH_LOW_HZ, _BREATH_HIGH_HZ),
+        ("exhale", _BREATH_HIGH_HZ, _BREATH_LOW_HZ),
+    )
+}
+_BREATH_ATTACK_FRACTION, _BREATH_FADE_FRACTION = 0.3, 0.4
+_BREATH_ATTACK_MAX_S, _BREATH_FADE_MAX_S = 1.2, 2.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +152,15 @@ def list_recipes() -> dict[str, Path]:
     return dict(sorted(found.items()))
 
 
+def _cue_recipe(path: Path, script_path: Path | None, where: str) -> Recipe:
+    """Load the recipe file ``path`` for a cue: an ambience recipe is refused."""
+    recipe = load_recipe(path)
+    if isinstance(recipe, AmbienceRecipe):
+        message = f"recipe {recipe.name!r} is an ambience, not a cue sound"
+        raise ScriptError(message, path=script_path, where=where)
+    return recipe
+
+
 def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
     path = bundled_dir("audio_templates") / "cues.toml"
     table = read_toml(path)
@@ -130,7 +172,7 @@ def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
     missing = [kind for kind in CUE_KINDS if kind not in table]
     if missing:
         raise ScriptError(f"no recipe for cue kinds {', '.join(missing)}", path=path)
-    return {kind: load_recipe(recipes[table[kind]]) for kind in CUE_KINDS}
+    return {kind: _cue_recipe(recipes[table[kind]], path, f"key {kind!r}") for kind in CUE_KINDS}
 
 
 def _sound_file(path: Path, gain_db: float, script_path: Path | None, where: str) -> SoundFile:
@@ -175,7 +217,8 @@ def load_cue_set(
     ------
     ScriptError
         For an unknown cue kind or recipe (``where="cues.<kind>"``, listing what exists), an
-        unusable sound file, or a malformed recipe file (naming that file and key).
+        ambience recipe, an unusable sound file, or a malformed recipe file (naming that file
+        and key).
     """
     recipes = list_recipes()
     sources = _default_sources(recipes)
@@ -192,7 +235,7 @@ def load_cue_set(
         if "/" in value or "\\" in value or value.lower().endswith(_AUDIO_SUFFIXES):
             sources[kind] = _sound_file(base_dir / value, sources[kind].gain_db, script_path, where)
         elif value in recipes:
-            sources[kind] = load_recipe(recipes[value])
+            sources[kind] = _cue_recipe(recipes[value], script_path, where)
         else:
             message = f"unknown recipe {value!r} (recipes: {', '.join(recipes)}; or a .wav path)"
             raise ScriptError(message, path=script_path, where=where)
@@ -339,3 +382,35 @@ def render_cue(cue: str, cue_set: CueSet, sample_rate: int = DEFAULT_SAMPLE_RATE
         audio.setflags(write=False)
         cue_set._cache[(cue, sample_rate)] = audio
     return audio
+
+
+def breath_tone(phase: str, frames: int, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Audio:
+    """Return the breath guide's tone for one breath: rising for ``"inhale"``, falling for
+    ``"exhale"``, lasting exactly ``frames``.
+
+    A tone recipe (`synthesize`) stretched over the breath, with a slow attack and release
+    (30 % and 40 % of the breath, at most 1.2 s and 2 s), peaking at `BREATH_TONE_PEAK_DBFS`.
+
+    Returns
+    -------
+    Audio
+        float32 mono samples, shape ``(frames,)``, last sample exactly 0; silence for a breath
+        shorter than 10 ms.
+
+    Raises
+    ------
+    ValueError
+        For a phase other than ``"inhale"`` or ``"exhale"``.
+    """
+    if phase not in _BREATH_TONES:
+        raise ValueError(f"no breath tone for phase {phase!r} (phases: inhale, exhale)")
+    if frames < sample_rate // 100:
+        return np.zeros(max(frames, 0), np.float32)
+    duration_s = frames / sample_rate
+    recipe = replace(
+        _BREATH_TONES[phase],
+        duration_s=duration_s,
+        attack_ms=1000.0 * min(_BREATH_ATTACK_MAX_S, _BREATH_ATTACK_FRACTION * duration_s),
+        fade_ms=1000.0 * min(_BREATH_FADE_MAX_S, _BREATH_FADE_FRACTION * duration_s),
+    )
+    return synthesize(recipe, sample_rate)
