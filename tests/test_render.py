@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 
 from loosen.render import (
+    LIMIT_KNEE_DBFS,
     PEAK_CEILING_DBFS,
     SPEECH_PEAK_DBFS,
+    Rendering,
     SpeechClips,
     prepare_speech,
     render_session,
 )
-from loosen.script import load_session
-from loosen.sounds import load_cue_set
+from loosen.script import Mix, load_session
+from loosen.sounds import BREATH_TONE_PEAK_DBFS, load_cue_set
 from loosen.tts import Clip, Speech, SpeechCache
 from tests.fakes import FakeEngine
 
@@ -124,3 +126,74 @@ def test_progressive_layout_plays_the_same_samples_and_synthesizes_only_what_it_
     rest = list(progressive.blocks(start_frame=RATE))
     assert progressive.finished
     assert np.array_equal(np.concatenate([first, *rest]), full)
+
+
+def mono_samples(engine: FakeEngine, **options: object) -> tuple[Rendering, np.ndarray]:
+    rendering = render(engine, channels=1, **options)
+    return rendering, np.concatenate(list(rendering.blocks()))[:, 0].astype(np.float64)
+
+
+def test_voice_db_and_chime_db_move_speech_and_chimes_by_exactly_that_many_db(
+    engine: FakeEngine,
+) -> None:
+    rendering, loud = mono_samples(engine)
+    _, quiet = mono_samples(engine, mix=Mix(voice_db=-6.0, chime_db=-12.0))
+    events = rendering.timeline.events
+    for kind, gain_db in (("speech", -6.0), ("chime", -12.0)):
+        spans = [e for e in events if e.kind == kind]
+        assert spans
+        for e in spans:
+            expected = loud[e.start : e.end] * 10 ** (gain_db / 20)
+            assert np.allclose(quiet[e.start : e.end], expected, rtol=1e-5, atol=1e-7), e
+
+
+def test_a_zero_db_mix_changes_nothing(engine: FakeEngine) -> None:
+    _, plain = mono_samples(engine)
+    _, zero = mono_samples(engine, mix=Mix(voice_db=0.0, chime_db=0.0, ambience_db=0.0))
+    assert np.array_equal(plain, zero)
+
+
+def zero_crossings_hz(x: np.ndarray) -> float:
+    crossings = np.count_nonzero(np.signbit(x[1:]) != np.signbit(x[:-1]))
+    return crossings / 2 / (len(x) / RATE)
+
+
+def test_the_breath_tone_rises_through_the_inhale_and_falls_through_the_exhale(
+    engine: FakeEngine,
+) -> None:
+    rendering, plain = mono_samples(engine)
+    _, guided = mono_samples(engine, mix=Mix(breath_tone=True))
+    tone = guided - plain
+    breaths = [e for e in rendering.timeline.events if e.kind == "breath"]
+    assert {e.phase for e in breaths} == {"inhale", "exhale"}
+    for e in breaths:
+        part = tone[e.start : e.end]
+        third = len(part) // 3
+        first_hz, last_hz = zero_crossings_hz(part[:third]), zero_crossings_hz(part[-third:])
+        if e.phase == "inhale":
+            assert last_hz > 1.2 * first_hz, e
+        else:
+            assert first_hz > 1.2 * last_hz, e
+        peak_db = 20 * np.log10(np.max(np.abs(part)))
+        assert peak_db == pytest.approx(BREATH_TONE_PEAK_DBFS, abs=0.5)
+        assert np.max(np.abs(part[:100])) < 0.01 * np.max(np.abs(part))  # a slow attack
+    outside = np.ones(len(tone), bool)
+    for e in breaths:
+        outside[e.start : e.end] = False
+    assert not np.any(tone[outside])
+
+
+def test_loud_levels_bend_under_the_ceiling_and_quiet_ones_pass_untouched(
+    engine: FakeEngine,
+) -> None:
+    rendering, plain = mono_samples(engine)
+    _, loud = mono_samples(engine, mix=Mix(voice_db=9.0))
+    ceiling, knee = 10 ** (PEAK_CEILING_DBFS / 20), 10 ** (LIMIT_KNEE_DBFS / 20)
+    assert np.max(np.abs(loud)) <= ceiling + 1e-6
+    assert np.max(np.abs(loud)) > knee
+    speech = [e for e in rendering.timeline.events if e.kind == "speech"]
+    quiet = np.abs(plain) * 10 ** (9 / 20) < knee
+    for e in speech:
+        span = slice(e.start, e.end)
+        expected = plain[span][quiet[span]] * 10 ** (9 / 20)
+        assert np.allclose(loud[span][quiet[span]], expected, rtol=1e-5, atol=1e-7)

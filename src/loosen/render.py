@@ -2,8 +2,11 @@
 
 The player and the exporter both consume `Rendering.blocks`, so what is played and what is
 exported are the same samples. Memory stays flat with session length: blocks are mixed on demand
-from the few clips that sound in them, and processed speech is kept in a bounded cache
-(`loosen.voice`).
+from the few clips that sound in them, and processed speech is kept in a bounded cache.
+
+The mix (`loosen.script.Mix`) sets the level of the voice and of the cue sounds, adds the breath
+guide's tones and an ambience bed (`loosen.ambience`). Speech and cues sound in the centre; only
+the ambience differs between channels.
 """
 
 from __future__ import annotations
@@ -11,21 +14,24 @@ from __future__ import annotations
 import bisect
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import numpy as np
 import numpy.typing as npt
 
+from loosen.ambience import AmbienceTrack, load_ambience
 from loosen.errors import ScriptError
 from loosen.expand import Step, expand_session
-from loosen.script import Pacing, Session
-from loosen.sounds import CueSet, render_cue
+from loosen.script import Mix, Pacing, Session
+from loosen.sounds import CueSet, breath_tone, render_cue
 from loosen.timeline import LEAD_IN_S, Event, StepSpan, Timeline, TimelineBuilder, build_timeline
 from loosen.tts import Speech
 from loosen.voice import SPEECH_PEAK_DBFS, SpeechClips, db_to_gain, prepare_speech
 
 __all__ = [
+    "LIMIT_KNEE_DBFS",
     "PEAK_CEILING_DBFS",
     "SPEECH_PEAK_DBFS",
     "Rendering",
@@ -37,7 +43,9 @@ __all__ = [
 Audio = npt.NDArray[np.float32]
 
 PEAK_CEILING_DBFS = -1.0
+LIMIT_KNEE_DBFS = -3.0  # above this, peaks bend smoothly towards the ceiling instead of clipping
 DEFAULT_BLOCK_FRAMES = 4096
+_BREATH_TONES_CACHED = 8
 
 
 class Rendering:
@@ -46,6 +54,15 @@ class Rendering:
     The timeline is laid out step by step as audio is asked for (`blocks`, `place_until`), so
     playback can begin while later steps are still being measured; `timeline` lays out the rest.
     Thread-safe: a player's producer thread can render while its interface reads positions.
+
+    ``mix`` (default: the session's) sets the levels: ``voice_db`` for speech, ``chime_db`` for
+    the cue sounds and the breath guide's tones, both relative to the default levels (0 dB
+    changes nothing), and ``ambience_db`` relative to the ambience recipe's own level.
+
+    Raises
+    ------
+    ScriptError
+        If the mix names an ambience that does not exist or whose recipe is malformed.
     """
 
     def __init__(
@@ -57,6 +74,7 @@ class Rendering:
         cue_set: CueSet,
         gap_s: float,
         channels: int = 2,
+        mix: Mix | None = None,
     ):
         self.session = session
         self.steps = steps
@@ -64,6 +82,16 @@ class Rendering:
         self.cue_set = cue_set
         self.channels = channels
         self.sample_rate = clips.sample_rate
+        self.mix = session.mix if mix is None else mix
+        self._gains = {
+            "speech": db_to_gain(self.mix.voice_db),
+            "chime": db_to_gain(self.mix.chime_db),
+            "breath": db_to_gain(self.mix.chime_db),
+        }
+        self.ambience = self._ambience_track()
+        self._breath_tones: OrderedDict[tuple[str, int], Audio] = OrderedDict()
+        self._speech_spans: list[tuple[int, int]] = []
+        self._events_scanned = 0
         self._lock = threading.RLock()
         self._builder = TimelineBuilder(
             sample_rate=self.sample_rate,
@@ -139,6 +167,17 @@ class Rendering:
                     else:
                         self._timeline = self._builder.finish()
 
+    def _ambience_track(self) -> AmbienceTrack | None:
+        name = self.mix.ambience
+        if name is None:
+            return None
+        if name == self.session.mix.ambience:  # the script's choice: name the script in errors
+            with _located(self.session):
+                recipe = load_ambience(name, where="mix.ambience")
+        else:
+            recipe = load_ambience(name)
+        return AmbienceTrack(recipe, self.sample_rate, self.channels, self.mix.ambience_db)
+
     def cue_samples(self, cue: str) -> Audio:
         """The sound of cue kind ``cue``: float32, shape (n,), mono, at the output rate."""
         return render_cue(cue, self.cue_set, self.sample_rate)
@@ -154,18 +193,20 @@ class Rendering:
         Each block is float32 of shape (frames, channels), at most ``block_frames`` long, in
         [-1, 1], with the peak at most `PEAK_CEILING_DBFS`. Blocks are mixed on demand, so any
         start position costs nothing extra and memory does not depend on the session's length.
-        The samples do not depend on ``start_frame`` or ``block_frames``.
+        The samples do not depend on ``start_frame`` or ``block_frames``. Speech and cue sounds
+        are the same in every channel; an ambience differs between them.
         """
-        ceiling = db_to_gain(PEAK_CEILING_DBFS)
         self.place_until(start_frame + 1)
         events = self._builder.events  # grows in place, always sorted by start
         # events that began before start_frame but still sound at it
         with self._lock:
             next_index = bisect.bisect_left(events, start_frame, key=lambda e: e.start)
-            active = [e for e in events[:next_index] if e.end > start_frame and _sounds(e)]
+            active = [e for e in events[:next_index] if e.end > start_frame and self._sounds(e)]
+        # ducking looks ahead at the speech to come: it must be placed before the block is mixed
+        lookahead = self.ambience.lookahead_frames if self.ambience is not None else 0
         b0 = start_frame
         while True:
-            self.place_until(b0 + block_frames)
+            self.place_until(b0 + block_frames + lookahead)
             end = end_frame if end_frame is not None else sys.maxsize
             if self._timeline is not None:
                 end = min(end, self._timeline.total_frames)
@@ -174,55 +215,116 @@ class Rendering:
             b1 = min(b0 + block_frames, end)
             with self._lock:
                 while next_index < len(events) and events[next_index].start < b1:
-                    if _sounds(events[next_index]):
+                    if self._sounds(events[next_index]):
                         active.append(events[next_index])
                     next_index += 1
             mono = np.zeros(b1 - b0, np.float32)
             for event in active:
                 source = self._source(event)
+                gain = self._gains[event.kind]
                 s0, s1 = max(b0, event.start), min(b1, event.end, event.start + source.size)
                 if s1 > s0:
-                    mono[s0 - b0 : s1 - b0] += source[s0 - event.start : s1 - event.start]
+                    part = source[s0 - event.start : s1 - event.start]
+                    mono[s0 - b0 : s1 - b0] += part if gain == 1.0 else gain * part
             active = [e for e in active if e.end > b1]
-            self._apply_fades(mono, b0)
-            np.clip(mono, -ceiling, ceiling, out=mono)
-            yield np.repeat(mono[:, None], self.channels, axis=1)
+            block = np.repeat(mono[:, None], self.channels, axis=1)
+            if self.ambience is not None:
+                block += self._ambience_block(b0, b1)
+            self._apply_fades(block, b0)
+            _limit(block)
+            yield block
             b0 = b1
+
+    def _sounds(self, event: Event) -> bool:
+        if event.kind == "breath":
+            return self.mix.breath_tone and event.phase in ("inhale", "exhale")
+        return event.kind in ("speech", "chime")
 
     def _source(self, event: Event) -> Audio:
         if event.kind == "speech":
             assert event.text is not None
             return self.clips.samples(event.text)
+        if event.kind == "breath":
+            assert event.phase is not None
+            return self._breath_tone(event.phase, event.frames)
         assert event.cue is not None
         return self.cue_samples(event.cue)
 
-    def _apply_fades(self, mono: Audio, b0: int) -> None:
+    def _breath_tone(self, phase: str, frames: int) -> Audio:
+        """The breath guide's tone for one breath, cached: a session's breaths repeat."""
+        key = (phase, frames)
+        with self._lock:
+            tone = self._breath_tones.get(key)
+        if tone is None:
+            tone = breath_tone(phase, frames, self.sample_rate)
+            with self._lock:
+                self._breath_tones[key] = tone
+                while len(self._breath_tones) > _BREATH_TONES_CACHED:
+                    self._breath_tones.popitem(last=False)
+        return tone
+
+    def _ambience_block(self, b0: int, b1: int) -> Audio:
+        """The ambience over ``[b0, b1)``: float32, shape (b1 - b0, channels)."""
+        track = self.ambience
+        assert track is not None
+        lo, hi = b0 - track.lookbehind_frames, b1 + track.lookahead_frames
+        with self._lock:
+            events = self._builder.events
+            for event in events[self._events_scanned :]:
+                if event.kind == "speech":
+                    self._speech_spans.append((event.start, event.end))
+            self._events_scanned = len(events)
+            spans = self._speech_spans  # sorted and disjoint: speech never overlaps speech
+            first = bisect.bisect_right(spans, lo, key=lambda span: span[1])
+            speech = spans[first : bisect.bisect_left(spans, hi, key=lambda span: span[0])]
+            timeline = self._timeline
+        fade_out = None
+        if timeline is not None:
+            steps_end = timeline.steps[-1].end if timeline.steps else 0
+            fade_out = track.fade_out_span(timeline.total_frames, steps_end)
+        return track.block(b0, b1 - b0, speech, fade_out)
+
+    def _apply_fades(self, block: Audio, b0: int) -> None:
+        """The session's fades, in place on ``block`` of shape (frames, channels)."""
         fade_in = self._builder_fade_in_frames
         if fade_in and b0 < fade_in:
-            positions = np.arange(b0, b0 + mono.size)
+            positions = np.arange(b0, b0 + len(block))
             head = positions < fade_in
-            mono[head] *= (np.sin(0.5 * np.pi * positions[head] / fade_in) ** 2).astype(np.float32)
+            ramp = np.sin(0.5 * np.pi * positions[head] / fade_in) ** 2
+            block[head] *= ramp.astype(np.float32)[:, None]
         timeline = self._timeline
         if timeline is not None:
-            _apply_fade_out(mono, b0, timeline)
+            _apply_fade_out(block, b0, timeline)
 
     @property
     def _builder_fade_in_frames(self) -> int:
         return round(min(LEAD_IN_S, 0.5) * self.sample_rate)
 
 
-def _sounds(event: Event) -> bool:
-    return event.kind in ("speech", "chime")
-
-
-def _apply_fade_out(mono: Audio, b0: int, timeline: Timeline) -> None:
+def _apply_fade_out(block: Audio, b0: int, timeline: Timeline) -> None:
     """Raised-cosine fade-out over the session's last ``fade_out_frames``, in place."""
     out_start = timeline.total_frames - timeline.fade_out_frames
-    if timeline.fade_out_frames and b0 + mono.size > out_start:
-        positions = np.arange(b0, b0 + mono.size)
+    if timeline.fade_out_frames and b0 + len(block) > out_start:
+        positions = np.arange(b0, b0 + len(block))
         tail = positions >= out_start
         left = (timeline.total_frames - positions[tail]) / timeline.fade_out_frames
-        mono[tail] *= (np.sin(0.5 * np.pi * left) ** 2).astype(np.float32)
+        block[tail] *= (np.sin(0.5 * np.pi * left) ** 2).astype(np.float32)[:, None]
+
+
+def _limit(block: Audio) -> None:
+    """Keep every sample within `PEAK_CEILING_DBFS`, in place.
+
+    Samples up to `LIMIT_KNEE_DBFS` pass untouched; above it the magnitude bends smoothly
+    (tanh, slope 1 at the knee) towards the ceiling, so a loud mix saturates gently instead of
+    clipping. Memoryless, so a sample does not depend on where rendering started.
+    """
+    knee, ceiling = db_to_gain(LIMIT_KNEE_DBFS), db_to_gain(PEAK_CEILING_DBFS)
+    over = np.abs(block) > knee
+    if over.any():
+        loud = block[over]
+        bent = knee + (ceiling - knee) * np.tanh((np.abs(loud) - knee) / (ceiling - knee))
+        block[over] = np.copysign(bent, loud)
+        np.clip(block, -ceiling, ceiling, out=block)
 
 
 def render_session(
@@ -235,6 +337,7 @@ def render_session(
     pacing: Pacing | None = None,
     progress: Callable[[int, int], None] | None = None,
     progressive: bool = False,
+    mix: Mix | None = None,
 ) -> Rendering:
     """Expand ``session`` and prepare it for rendering.
 
@@ -243,13 +346,23 @@ def render_session(
     cue that does not fit its slot surface here. With ``progressive=True`` nothing is synthesized
     yet: steps are measured and placed as their audio is first asked for (for playback that
     starts at once); the samples are the same either way.
+
+    ``mix`` (default: ``session.mix``) sets the voice, chime and ambience levels, the ambience
+    and the breath guide's tones (see `Rendering`). An unknown ambience is a ScriptError, raised
+    here.
     """
     pacing = pacing or session.pacing
     with _located(session):
         steps = expand_session(session, pacing)
     clips = SpeechClips(speech, sample_rate)
     rendering = Rendering(
-        session, steps, clips=clips, cue_set=cue_set, gap_s=pacing.gap_s, channels=channels
+        session,
+        steps,
+        clips=clips,
+        cue_set=cue_set,
+        gap_s=pacing.gap_s,
+        channels=channels,
+        mix=mix,
     )
     if not progressive:
         speech.prepare(_spoken_texts(steps, rendering, pacing.gap_s), progress)
