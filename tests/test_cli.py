@@ -339,3 +339,18 @@ def test_an_unknown_sidecar_kind_is_refused_before_any_work(tmp_path: Path) -> N
     assert code == 2
     assert "cue, audacity, json, vtt" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_levels_and_ambience_from_the_command_line_reach_the_export(tmp_path: Path) -> None:
+    import numpy as np
+
+    plain, ambient = tmp_path / "plain.wav", tmp_path / "ambient.wav"
+    assert run("export", TINY, "-o", plain)[0] == 0
+    code, _, err = run(
+        "export", TINY, "-o", ambient, "--ambience", "brown-noise", "--voice-db", "-6"
+    )
+    assert code == 0, err
+    a, _ = sf.read(plain, dtype="float32")
+    b, _ = sf.read(ambient, dtype="float32")
+    assert not np.array_equal(b[:, 0], b[:, 1])  # the ambience is stereo
+    assert np.max(np.abs(b)) < np.max(np.abs(a))  # the voice is 6 dB down

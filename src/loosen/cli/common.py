@@ -44,6 +44,23 @@ SetOpt = Annotated[
         '"hamstring stretch.hold=40", or pacing.KEY=VALUE. Repeatable.',
     ),
 ]
+VoiceDbOpt = Annotated[
+    float | None, typer.Option("--voice-db", help="Voice level change in dB (e.g. -3).")
+]
+ChimeDbOpt = Annotated[
+    float | None, typer.Option("--chime-db", help="Chime level change in dB (e.g. -6).")
+]
+AmbienceOpt = Annotated[
+    str | None,
+    typer.Option("--ambience", help="Background sound: brown-noise, pink-noise, surf, or none."),
+]
+AmbienceDbOpt = Annotated[
+    float | None, typer.Option("--ambience-db", help="Ambience level change in dB.")
+]
+BreathToneOpt = Annotated[
+    bool | None,
+    typer.Option("--breath-tone/--no-breath-tone", help="A soft tone guiding each breath."),
+]
 VoiceOpt = Annotated[
     str | None, typer.Option("--voice", help="Voice id; overrides the script's `voice`.")
 ]
@@ -110,6 +127,7 @@ def rendered(
     pace: str | None = None,
     fit: str | None = None,
     overrides: list[str] | None = None,
+    mix: dict[str, Any] | None = None,
 ) -> Iterator[Any]:
     """Load, expand and measure ``script``; the speech engine stays open inside the block."""
     from loosen.pace import resolve_pace
@@ -123,7 +141,11 @@ def rendered(
         raise BadInputError("choose one of --pace and --fit")
     target_s = fit_target(fit)
     preset = resolve_pace(pace) if pace is not None else None
-    session = load_session(script, overrides or ())
+    session = load_session(script, [*(overrides or ()), *mix_overrides(mix or {})])
+    if str((mix or {}).get("ambience")).lower() == "none":
+        from dataclasses import replace
+
+        session = replace(session, mix=replace(session.mix, ambience=None))
     source = session.path or Path(script)
     cue_set = load_cue_set(session.cues, script_path=session.path)
     pacing = paced(session.pacing, preset.pace) if preset is not None else session.pacing
@@ -168,6 +190,19 @@ def rendered(
         if verbose and not progressive:
             typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
         yield rendering
+
+
+def mix_overrides(options: dict[str, Any]) -> list[str]:
+    """Command-line level options as ``mix.KEY=VALUE`` settings, checked like the script's own."""
+    settings = []
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key == "ambience" and str(value).lower() == "none":
+            continue
+        shown = str(value).lower() if isinstance(value, bool) else value
+        settings.append(f"mix.{key}={shown}")
+    return settings
 
 
 def fit_target(fit: str | None) -> float | None:

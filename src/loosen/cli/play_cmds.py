@@ -9,6 +9,10 @@ from typing import Annotated
 import typer
 
 from loosen.cli.common import (
+    AmbienceDbOpt,
+    AmbienceOpt,
+    BreathToneOpt,
+    ChimeDbOpt,
     EngineOpt,
     FitOpt,
     NoCacheOpt,
@@ -17,6 +21,7 @@ from loosen.cli.common import (
     ScriptArg,
     SetOpt,
     VerboseOpt,
+    VoiceDbOpt,
     VoiceOpt,
     app,
     clock,
@@ -54,6 +59,11 @@ def play(
     pace: PaceOpt = None,
     fit: FitOpt = None,
     overrides: SetOpt = None,
+    voice_db: VoiceDbOpt = None,
+    chime_db: ChimeDbOpt = None,
+    ambience: AmbienceOpt = None,
+    ambience_db: AmbienceDbOpt = None,
+    breath_tone: BreathToneOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Play a session now, with single-key controls (space, arrows, r, +/-, t, q)."""
@@ -87,6 +97,13 @@ def play(
                 overrides=overrides,
                 verbose=verbose,
                 progressive=True,
+                mix={
+                    "voice_db": voice_db,
+                    "chime_db": chime_db,
+                    "ambience": ambience,
+                    "ambience_db": ambience_db,
+                    "breath_tone": breath_tone,
+                },
             ) as rendering:
                 key = str(rendering.session.path.resolve()) if rendering.session.path else script
                 start_frame = 0

@@ -10,7 +10,11 @@ from typing import Annotated, Any
 import typer
 
 from loosen.cli.common import (
+    AmbienceDbOpt,
+    AmbienceOpt,
+    BreathToneOpt,
     ChannelsOpt,
+    ChimeDbOpt,
     EngineOpt,
     FitOpt,
     NoCacheOpt,
@@ -20,6 +24,7 @@ from loosen.cli.common import (
     ScriptArg,
     SetOpt,
     VerboseOpt,
+    VoiceDbOpt,
     VoiceOpt,
     app,
     clock,
@@ -68,6 +73,11 @@ def export(
     overrides: SetOpt = None,
     sample_rate: RateHzOpt = 48_000,
     channels: ChannelsOpt = 2,
+    voice_db: VoiceDbOpt = None,
+    chime_db: ChimeDbOpt = None,
+    ambience: AmbienceOpt = None,
+    ambience_db: AmbienceDbOpt = None,
+    breath_tone: BreathToneOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
     """Render a session to an audio file (with chapters and tags), or one file per chapter."""
@@ -102,6 +112,13 @@ def export(
             sample_rate=sample_rate,
             channels=channels,
             verbose=verbose,
+            mix={
+                "voice_db": voice_db,
+                "chime_db": chime_db,
+                "ambience": ambience,
+                "ambience_db": ambience_db,
+                "breath_tone": breath_tone,
+            },
         ) as rendering:
             session_timeline = rendering.timeline
             marks = chapters_from(session_timeline)
