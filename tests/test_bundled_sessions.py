@@ -21,7 +21,17 @@ def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[np.ndarray, dict
     folder = tmp_path_factory.mktemp("export")
     out, timeline = folder / "stretch-quick.wav", folder / "stretch-quick.json"
     result = CliRunner().invoke(
-        app, ["export", "stretch-quick", "-o", str(out), "--timeline", str(timeline)]
+        app,
+        [
+            "export",
+            "stretch-quick",
+            "-o",
+            str(out),
+            "--timeline",
+            str(timeline),
+            "--loudness",
+            "off",
+        ],
     )
     assert result.exit_code == 0, result.stderr
     audio, rate = sf.read(out, dtype="float32")

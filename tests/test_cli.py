@@ -345,12 +345,50 @@ def test_levels_and_ambience_from_the_command_line_reach_the_export(tmp_path: Pa
     import numpy as np
 
     plain, ambient = tmp_path / "plain.wav", tmp_path / "ambient.wav"
-    assert run("export", TINY, "-o", plain)[0] == 0
+    assert run("export", TINY, "-o", plain, "--loudness", "off")[0] == 0
     code, _, err = run(
-        "export", TINY, "-o", ambient, "--ambience", "brown-noise", "--voice-db", "-6"
-    )
+        "export", TINY, "-o", ambient, "--ambience", "brown-noise", "--voice-db", "-6",
+        "--loudness", "off",
+    )  # fmt: skip
     assert code == 0, err
     a, _ = sf.read(plain, dtype="float32")
     b, _ = sf.read(ambient, dtype="float32")
     assert not np.array_equal(b[:, 0], b[:, 1])  # the ambience is stereo
     assert np.max(np.abs(b)) < np.max(np.abs(a))  # the voice is 6 dB down
+
+
+@pytest.mark.parametrize(
+    ("name", "channels", "target"),
+    [("stereo.wav", "2", -16.0), ("mono.flac", "1", -19.0), ("stereo.ogg", "2", -16.0),
+     ("louder.mp3", "2", -14.0)],
+)  # fmt: skip
+def test_exports_are_loudness_normalised_as_an_independent_meter_measures(
+    tmp_path: Path, name: str, channels: str, target: float
+) -> None:
+    import re
+    import shutil
+    import subprocess
+
+    from tests.test_export import require
+
+    out = tmp_path / name
+    extra = ["--loudness", str(target)] if target == -14.0 else []
+    code, _, err = run("export", "stretch-quick", "-o", out, "--channels", channels, *extra)
+    assert code == 0, err
+    ffmpeg = require("ffmpeg")
+    assert shutil.which(ffmpeg)
+    meter = subprocess.run(
+        [ffmpeg, "-hide_banner", "-nostats", "-i", str(out), "-af", "ebur128=peak=true",
+         "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr.split("Summary:")[-1]  # fmt: skip
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", meter)[1])  # type: ignore[index]
+    true_peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", meter)[1])  # type: ignore[index]
+    assert integrated == pytest.approx(target, abs=1.0)
+    assert true_peak <= -1.0
+
+
+def test_a_bad_loudness_is_refused(tmp_path: Path) -> None:
+    code, _, err = run("export", TINY, "-o", tmp_path / "x.wav", "--loudness", "loud")
+    assert code == 2
+    assert "--loudness 'loud'" in err

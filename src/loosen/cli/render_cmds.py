@@ -64,6 +64,14 @@ def export(
     split_format: Annotated[
         str, typer.Option("--format", help="With --split: wav, flac, ogg or mp3.")
     ] = "wav",
+    loudness: Annotated[
+        str | None,
+        typer.Option(
+            "--loudness",
+            help="Integrated loudness in LUFS (default -16 stereo, -19 mono; true peak at most "
+            "-1 dBTP), or 'off' for the renderer's own levels.",
+        ),
+    ] = None,
     engine: EngineOpt = "pyttsx3",
     voice: VoiceOpt = None,
     rate: RateOpt = None,
@@ -100,6 +108,7 @@ def export(
             fmt = check_output_path(out)
             check_sidecars(out, kinds)
         _check_timeline_path(timeline)
+        _loudness_target(loudness)  # refuse a bad value before any work
         with rendered(
             script,
             engine=engine,
@@ -130,8 +139,9 @@ def export(
                     )
                 else:
                     check_sidecars(out, kinds, chapters=len(marks))
+                    blocks = _levelled(rendering, fmt.container, loudness, verbose)
                     export_blocks(
-                        rendering.blocks(block_frames=rendering.sample_rate),
+                        blocks,
                         out,
                         sample_rate=rendering.sample_rate,
                         channels=rendering.channels,
@@ -154,6 +164,45 @@ def export(
             )
             for extra in extras:
                 typer.echo(f"Wrote {extra}", err=True)
+
+
+def _levelled(rendering: Any, container: str, loudness: str | None, verbose: bool) -> Any:
+    """The session's blocks, loudness-normalised unless ``--loudness off``."""
+    from loosen.loudness import Normalizer
+
+    def blocks() -> Any:
+        return rendering.blocks(block_frames=rendering.sample_rate)
+
+    if loudness is not None and loudness.strip().lower() == "off":
+        return blocks()
+    target = _loudness_target(loudness)
+    # lossy encoders raise peaks a little after limiting: leave them room under -1 dBTP
+    lossy = container in ("OGG", "MP3")
+    normalizer = Normalizer(
+        blocks,
+        sample_rate=rendering.sample_rate,
+        channels=rendering.channels,
+        target_lufs=target,
+        true_peak_dbtp=-2.0 if lossy else -1.0,
+    )
+    with progress_bar(rendering.timeline.total_frames, "Measuring loudness") as update:
+        normalizer.measure(progress=update)
+    if verbose:
+        typer.echo(f"loudness: gain {normalizer.gain_db:+.1f} dB", err=True)
+    return normalizer.blocks()
+
+
+def _loudness_target(loudness: str | None) -> float | None:
+    """``--loudness`` in LUFS (None: the default for the channel count; "off" is handled apart)."""
+    if loudness is None or loudness.strip().lower() == "off":
+        return None
+    try:
+        target = float(loudness)
+    except ValueError:
+        raise BadInputError(f"--loudness {loudness!r}: give LUFS such as -16, or off") from None
+    if not -60.0 <= target <= -5.0:
+        raise BadInputError(f"--loudness {loudness}: must be from -60 to -5 LUFS")
+    return target
 
 
 def _check_timeline_path(timeline: Path | None) -> None:
