@@ -392,3 +392,15 @@ def test_a_bad_loudness_is_refused(tmp_path: Path) -> None:
     code, _, err = run("export", TINY, "-o", tmp_path / "x.wav", "--loudness", "loud")
     assert code == 2
     assert "--loudness 'loud'" in err
+
+
+def test_split_parts_put_together_equal_the_normalised_single_export(tmp_path: Path) -> None:
+    import numpy as np
+
+    whole = tmp_path / "whole.flac"
+    assert run("export", TINY, "-o", whole)[0] == 0
+    code, _, err = run("export", TINY, "--split", "-o", tmp_path / "parts", "--format", "flac")
+    assert code == 0, err
+    parts = sorted((tmp_path / "parts").iterdir())
+    joined = np.concatenate([sf.read(p, dtype="int16")[0] for p in parts])
+    assert np.array_equal(joined, sf.read(whole, dtype="int16")[0])

@@ -9,10 +9,10 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,20 @@ from loosen.errors import BadInputError, ExportError
 
 if TYPE_CHECKING:
     from loosen.render import Rendering
+    from loosen.timeline import Timeline
+
+
+class SpanSource(Protocol):
+    """What `export_split` reads: a timeline and the blocks of any span, asked for in order."""
+
+    timeline: Timeline
+    sample_rate: int
+    channels: int
+
+    def blocks(
+        self, start_frame: int = ..., end_frame: int | None = ..., block_frames: int = ...
+    ) -> Iterator[npt.NDArray[np.float32]]: ...
+
 
 __all__ = [
     "FORMATS",
@@ -188,7 +202,7 @@ def _safe_name(title: str) -> str:
 
 
 def export_split(
-    rendering: Rendering,
+    rendering: Rendering | SpanSource,
     folder: Path,
     *,
     extension: str = ".wav",

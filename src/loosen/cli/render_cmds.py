@@ -134,9 +134,11 @@ def export(
             tags = tags_for(rendering.session.title, rendering.session.path or script)
             with progress_bar(session_timeline.total_frames, f"Writing {out.name}") as update:
                 if split:
+                    levelled = _levelled(rendering, fmt.container, loudness, verbose)
                     parts = export_split(
-                        rendering, out, extension=extension, tags=tags, progress=update
-                    )
+                        _InOrder(rendering, levelled), out, extension=extension, tags=tags,
+                        progress=update,
+                    )  # fmt: skip
                 else:
                     check_sidecars(out, kinds, chapters=len(marks))
                     blocks = _levelled(rendering, fmt.container, loudness, verbose)
@@ -190,6 +192,36 @@ def _levelled(rendering: Any, container: str, loudness: str | None, verbose: boo
     if verbose:
         typer.echo(f"loudness: gain {normalizer.gain_db:+.1f} dB", err=True)
     return normalizer.blocks()
+
+
+class _InOrder:
+    """A rendering whose blocks come from one stream (the loudness-normalised one), handed out
+    span after span in order, as `export_split` asks for them."""
+
+    def __init__(self, rendering: Any, stream: Iterator[Any]):
+        self.timeline = rendering.timeline
+        self.sample_rate = rendering.sample_rate
+        self.channels = rendering.channels
+        self._stream = stream
+        self._held: Any = None
+        self._position = 0
+
+    def blocks(
+        self, start_frame: int = 0, end_frame: int | None = None, block_frames: int = 0
+    ) -> Iterator[Any]:
+        if start_frame != self._position:
+            raise ValueError("spans must be asked for in order")
+        end = self.timeline.total_frames if end_frame is None else end_frame
+        while self._position < end:
+            block = self._held if self._held is not None else next(self._stream, None)
+            self._held = None
+            if block is None:
+                return
+            take = min(len(block), end - self._position)
+            if take < len(block):
+                self._held = block[take:]
+            self._position += take
+            yield block[:take]
 
 
 def _loudness_target(loudness: str | None) -> float | None:
