@@ -369,7 +369,7 @@ def test_exports_are_loudness_normalised_as_an_independent_meter_measures(
     import shutil
     import subprocess
 
-    from tests.test_export import require
+    from tests.tools import require
 
     out = tmp_path / name
     extra = ["--loudness", str(target)] if target == -14.0 else []

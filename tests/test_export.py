@@ -1,6 +1,5 @@
 import json
 import os
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from loosen.script import load_session
 from loosen.sounds import load_cue_set
 from loosen.tts import Speech
 from tests.fakes import FakeEngine
+from tests.tools import require
 
 RATE = 48_000
 
@@ -34,15 +34,6 @@ def tone_blocks(seconds: float = 2.0, block: int = 4096) -> Iterator[np.ndarray]
     stereo = np.repeat(mono[:, None], 2, axis=1)
     for start in range(0, len(stereo), block):
         yield stereo[start : start + block]
-
-
-def require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("LOOSEN_REQUIRE_TOOLS"):
-            pytest.fail(f"{tool} is required here (LOOSEN_REQUIRE_TOOLS is set)")
-        pytest.skip(f"{tool} is not installed")
-    return path
 
 
 @pytest.mark.parametrize("extension", sorted(FORMATS))

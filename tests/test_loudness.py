@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-import os
 import re
-import shutil
 import subprocess
 import tracemalloc
 from collections.abc import Iterator
@@ -24,18 +22,10 @@ from loosen.loudness import (
     k_weighting,
     normalize,
 )
+from tests.tools import require
 
 RATE = 48_000
 Audio = np.ndarray
-
-
-def require(tool: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        if os.environ.get("LOOSEN_REQUIRE_TOOLS"):
-            pytest.fail(f"{tool} is required here (LOOSEN_REQUIRE_TOOLS is set)")
-        pytest.skip(f"{tool} is not installed")
-    return path
 
 
 def ffmpeg_ebur128(path: Path) -> tuple[float, float]:
