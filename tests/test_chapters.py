@@ -30,7 +30,8 @@ from loosen.export import FORMATS, export_blocks
 from loosen.riff import marker_chunks
 from loosen.script import load_session
 from loosen.timeline import StepSpan, Timeline, build_timeline
-from tests.test_export import require, tone_blocks
+from tests.test_export import tone_blocks
+from tests.tools import require
 
 HERE = Path(__file__).parent
 TINY = HERE / "data" / "tiny.toml"
