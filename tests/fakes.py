@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Sequence
-from types import TracebackType
-from typing import Self
 
 import numpy as np
 
 from loosen.tts import Clip, VoiceInfo
+from loosen.tts.base import ClosingEngine
 
 __all__ = ["FakeEngine"]
 
 
-class FakeEngine:
+class FakeEngine(ClosingEngine):
     """A deterministic speech engine: each text becomes a tone burst, 22050 Hz mono float32.
 
     The burst lasts ``0.1 + 0.02 * len(text)`` seconds at 150 wpm (scaled by ``150 / rate_wpm``),
@@ -60,14 +59,3 @@ class FakeEngine:
 
     def close(self) -> None:
         self.closed = True
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -18,6 +18,7 @@ __all__ = [
     "MAX_RATE_WPM",
     "MIN_RATE_WPM",
     "Clip",
+    "ClosingEngine",
     "SpeechEngine",
     "VoiceInfo",
     "check_rate_wpm",
@@ -225,3 +226,21 @@ def resolve_voice(
             f"available variants: {choices}"
         )
     return f"{found}+{found_variant}"
+
+
+class ClosingEngine:
+    """Context-manager support for engines: ``with engine:`` closes it at the end."""
+
+    def close(self) -> None:
+        """Release what the engine holds."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

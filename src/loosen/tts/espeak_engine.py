@@ -12,13 +12,12 @@ import ctypes
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 
 from loosen.errors import SpeechError
-from loosen.tts.base import Clip, VoiceInfo, check_rate_wpm, resolve_voice
+from loosen.tts.base import Clip, ClosingEngine, VoiceInfo, check_rate_wpm, resolve_voice
 from loosen.tts.espeak_loader import (
     EspeakPlan,
     list_espeak_variants,
@@ -63,7 +62,7 @@ def _espeak_module(plan: EspeakPlan) -> Any:
     return _espeak
 
 
-class EspeakEngine:
+class EspeakEngine(ClosingEngine):
     """Speech from libespeak-ng called directly, in memory (Linux with espeak-ng available).
 
     Parameters
@@ -113,17 +112,6 @@ class EspeakEngine:
     def close(self) -> None:
         """Mark the engine closed; espeak-ng itself stays loaded for the process."""
         self._closed = True
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _voices_from_library(self) -> list[VoiceInfo]:
         from loosen.tts.espeak_loader import friendly_voice_id

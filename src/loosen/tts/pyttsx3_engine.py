@@ -13,14 +13,13 @@ import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
-from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from loosen.errors import SpeechError
 from loosen.tts._worker import WorkerConfig, serve
-from loosen.tts.base import Clip, VoiceInfo, check_rate_wpm, resolve_voice
+from loosen.tts.base import Clip, ClosingEngine, VoiceInfo, check_rate_wpm, resolve_voice
 from loosen.tts.espeak_loader import (
     EspeakPlan,
     list_espeak_variants,
@@ -145,7 +144,7 @@ def _kill(process: multiprocessing.process.BaseProcess, conn: Connection, workdi
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-class Pyttsx3Engine:
+class Pyttsx3Engine(ClosingEngine):
     """Speech through pyttsx3 in a restartable worker process.
 
     The worker starts on the first :meth:`synthesize` and then serves every text. Each text
@@ -229,17 +228,6 @@ class Pyttsx3Engine:
         """Stop the worker process. The engine cannot synthesize afterwards."""
         self._closed = True
         self._discard_worker(graceful=True)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     # -- voices -------------------------------------------------------------------------------
 
