@@ -111,3 +111,13 @@ def test_a_target_out_of_reach_says_how_close_it_can_get() -> None:
         fit_pace(total_for, 60.0)
     with pytest.raises(BadInputError, match="cannot be longer than 15:00"):
         fit_pace(total_for, 3600.0)
+
+
+def test_the_floors_that_stop_a_fit_are_named_with_how_many_steps_they_hold() -> None:
+    from loosen.pace import floors_reached
+
+    session = parse_session(SCRIPT)
+    words = floors_reached(expand_session(session), 0.01)
+    assert "holds stop at 10 s (2 of them)" in words
+    assert "releases at 10 s (1 of them)" in words
+    assert floors_reached(expand_session(session), 1.0) == ""

@@ -151,8 +151,40 @@ def paced_gap(gap_s: float, factor: float, bounds: Bounds | None = None) -> floa
     return _scale(gap_s, factor, b.gap_min, None, b.factor_max)
 
 
+def floors_reached(steps: list[Step], factor: float, bounds: Bounds | None = None) -> str:
+    """Which floors hold ``steps`` (as written) up when scaled by ``factor``, as words:
+    ``"holds stop at 10 s (6 of them), releases at 10 s (4)"``; empty if none does."""
+    b = bounds or load_bounds()
+    paced = apply_pace(steps, factor, b)
+    reached: dict[str, int] = {}
+
+    def check(label: str, written: float, scaled: float) -> None:
+        if scaled > written * factor + 1e-9:
+            reached[label] = reached.get(label, 0) + 1
+
+    for before, after in zip(steps, paced, strict=True):
+        match before, after:
+            case Hold(), Hold():
+                check(f"holds stop at {b.hold_min:g} s", before.seconds_s, after.seconds_s)
+            case TenseRelease(), TenseRelease():
+                check(f"tension at {b.tense_min:g} s", before.tense_s, after.tense_s)
+                check(f"releases at {b.release_min:g} s", before.release_s, after.release_s)
+            case Pause(), Pause():
+                check(f"pauses at {b.pause_min:g} s", before.seconds_s, after.seconds_s)
+            case Reps(), Reps():
+                check(f"rep cadence at {b.cadence_min:g} s", before.cadence_s, after.cadence_s)
+            case Breathe(), Breathe():
+                check(f"breaths at {b.breath_min:g} s", before.inhale_s, after.inhale_s)
+    parts = [f"{label} ({count} of them)" for label, count in reached.items()]
+    return ", ".join(parts)
+
+
 def fit_pace(
-    total_for: Callable[[float], float], target_s: float, *, tolerance_s: float = 0.25
+    total_for: Callable[[float], float],
+    target_s: float,
+    *,
+    tolerance_s: float = 0.25,
+    explain: Callable[[float], str] | None = None,
 ) -> float:
     """The factor whose session length ``total_for(factor)`` is ``target_s`` within tolerance.
 
@@ -164,11 +196,12 @@ def fit_pace(
     low, high = _shortest_factor(total_for, 1 / b.factor_max / 100), b.factor_max
     shortest, longest = total_for(low), total_for(high)
     if target_s < shortest - tolerance_s:
+        why = explain(low) if explain is not None else ""
+        if low > 1 / b.factor_max / 100:
+            why = ", ".join(x for x in (why, "a spoken cue needs its slot") if x)
         raise BadInputError(
-            f"--fit: the session cannot be shorter than {_clock(shortest)}: at that length every "
-            f"silence is at its floor (holds {b.hold_min:g} s, releases {b.release_min:g} s, "
-            f"tension {b.tense_min:g} s, pauses {b.pause_min:g} s, or a spoken cue fills its "
-            "slot) and the speech is not shortened (try --rate)"
+            f"--fit: the session cannot be shorter than {_clock(shortest)}: "
+            f"{why or 'every silence is at its floor'}; speech is not shortened (try --rate)"
         )
     if target_s > longest + tolerance_s:
         raise BadInputError(

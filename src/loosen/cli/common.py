@@ -231,7 +231,7 @@ def paced(pacing: Any, factor: float) -> Any:
 def fitted(session: Any, measured: Any, target_s: float) -> Any:
     """The session's pacing scaled so its total length is ``target_s``."""
     from loosen.expand import expand_session
-    from loosen.pace import fit_pace
+    from loosen.pace import fit_pace, floors_reached
     from loosen.timeline import build_timeline
 
     def total_for(factor: float) -> float:
@@ -245,7 +245,10 @@ def fitted(session: Any, measured: Any, target_s: float) -> Any:
         )
         return float(timeline.duration_s)
 
-    return paced(session.pacing, fit_pace(total_for, target_s))
+    def explain(factor: float) -> str:
+        return floors_reached(expand_session(session, session.pacing), factor)
+
+    return paced(session.pacing, fit_pace(total_for, target_s, explain=explain))
 
 
 def pick_voice(option: str | None, session: Any) -> str | None:
