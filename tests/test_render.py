@@ -122,6 +122,7 @@ def test_progressive_layout_plays_the_same_samples_and_synthesizes_only_what_it_
     progressive = render(engine, progressive=True)
     first = next(progressive.blocks(block_frames=RATE))
     assert engine.spoken == ["Welcome."]  # all that the first second needs
+    assert not progressive.cue_set._cache  # nor is a chime rendered before it is due
     assert not progressive.finished
     rest = list(progressive.blocks(start_frame=RATE))
     assert progressive.finished

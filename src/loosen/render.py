@@ -384,7 +384,9 @@ def _spoken_texts(steps: list[Step], rendering: Rendering, gap_s: float) -> list
             sample_rate=rendering.sample_rate,
             gap_s=gap_s,
             speech_frames=collect,
-            cue_frames=lambda cue: int(rendering.cue_samples(cue).size),
+            # only the texts matter here: rendering a chime (tens of ms for a bell) just to
+            # measure it would delay the first block of `loosen play`
+            cue_frames=lambda cue: 1,
         )
     return list(texts)
 

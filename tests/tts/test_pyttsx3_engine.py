@@ -182,3 +182,16 @@ def test_listing_voices_starts_no_worker_process() -> None:
         assert engine.voices()
         assert isinstance(engine, Pyttsx3Engine)
         assert engine._workers_started == 0
+
+
+def test_the_default_voice_opens_without_looking_for_espeak(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a session whose speech is all cached starts playing without touching espeak-ng
+    def refuse() -> None:
+        raise AssertionError("espeak-ng was looked for")
+
+    monkeypatch.setattr("loosen.tts.pyttsx3_engine.plan_espeak", refuse)
+    monkeypatch.setattr("loosen.tts.pyttsx3_engine.list_espeak_voices", refuse)
+    with open_engine() as engine:
+        assert engine.voice == "en-us"

@@ -19,7 +19,14 @@ import numpy as np
 
 from loosen.errors import SpeechError
 from loosen.tts._worker import WorkerConfig, serve
-from loosen.tts.base import Clip, ClosingEngine, VoiceInfo, check_rate_wpm, resolve_voice
+from loosen.tts.base import (
+    DEFAULT_VOICE,
+    Clip,
+    ClosingEngine,
+    VoiceInfo,
+    check_rate_wpm,
+    resolve_voice,
+)
 from loosen.tts.espeak_loader import (
     EspeakPlan,
     list_espeak_variants,
@@ -178,12 +185,7 @@ class Pyttsx3Engine(ClosingEngine):
     ) -> None:
         self.rate_wpm: int = check_rate_wpm(rate_wpm)
         self._driver = _default_driver()
-        self._plan: EspeakPlan | None = plan_espeak()
-        if self._driver == "espeak" and self._plan is None:
-            raise SpeechError(
-                "no espeak-ng library found: install espeak-ng (libespeak-ng1) "
-                "or the espeakng-loader package"
-            )
+        self._planned: tuple[EspeakPlan | None] | None = None
         self._fault = _fault
         self._timeout_base_s = _timeout_base_s
         self._timeout_per_char_s = _timeout_per_char_s
@@ -196,12 +198,31 @@ class Pyttsx3Engine(ClosingEngine):
         self._sample_rate = _ESPEAK_RATE_HZ
         self._voice_resolved = False
         self.voice: str = ""
+        if voice is None and self._driver == "espeak":
+            # espeak-ng always has it: no catalogue to read, no library to find, so a session
+            # whose speech is all cached starts playing without touching espeak-ng at all
+            self.voice = DEFAULT_VOICE
+            self._voice_resolved = True
+            return
         try:
             self.voice = self._resolve_voice(voice)
         finally:
             # A worker started only to list voices used the driver's default voice.
             self._discard_worker(graceful=True)
         self._voice_resolved = True
+
+    @property
+    def _plan(self) -> EspeakPlan | None:
+        """The espeak-ng library the worker loads (Linux), found on first need."""
+        if self._planned is None:
+            plan = plan_espeak()
+            if self._driver == "espeak" and plan is None:
+                raise SpeechError(
+                    "no espeak-ng library found: install espeak-ng (libespeak-ng1) "
+                    "or the espeakng-loader package"
+                )
+            self._planned = (plan,)
+        return self._planned[0]
 
     # -- SpeechEngine -------------------------------------------------------------------------
 
