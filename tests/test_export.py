@@ -95,6 +95,42 @@ def test_a_write_error_becomes_an_export_error(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_16_bit_samples_are_rounded_to_the_nearest_step_and_read_back_unchanged(
+    tmp_path: Path,
+) -> None:
+    steps = np.array([-32768, -32767, -1, 0, 1, 2, 12_345, 32767], np.float32) / 32768
+    block = np.stack([steps, steps + 0.4 / 32768], axis=1)  # right: a little off each step
+    block = np.concatenate([block, [[1.5, -1.5]]]).astype(np.float32)  # out of range: clipped
+    out = tmp_path / "steps.wav"
+    export_blocks([block], out, sample_rate=RATE, channels=2)
+    read, _ = sf.read(out, dtype="int16")
+    expected = np.concatenate([steps * 32768, [32767]]).astype(np.int16)
+    assert np.array_equal(read[:, 0], expected)
+    assert np.array_equal(read[:-1, 1], expected[:-1])  # 0.4 of a step rounds back down
+    assert read[-1, 1] == -32768
+
+
+def test_a_failure_in_the_writer_thread_stops_the_render_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "session.wav"
+    rendered: list[int] = []
+
+    def endless() -> Iterator[np.ndarray]:
+        while True:
+            rendered.append(1)
+            yield np.zeros((RATE, 2), np.float32)
+
+    def failing_write(self: sf.SoundFile, data: np.ndarray) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(sf.SoundFile, "write", failing_write)
+    with pytest.raises(ExportError, match="No space left on device"):
+        export_blocks(endless(), out, sample_rate=RATE, channels=2)
+    assert len(rendered) < 10  # the renderer stopped soon after the writer failed
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_the_exported_file_gets_ordinary_permissions(tmp_path: Path) -> None:
     out = tmp_path / "session.wav"
     export_blocks(tone_blocks(0.1), out, sample_rate=RATE, channels=2)

@@ -257,6 +257,34 @@ def test_normalising_twice_or_in_other_blocks_gives_the_same_samples() -> None:
     assert np.array_equal(first, normalised(audio, [len(audio)]))
 
 
+def test_a_lean_report_gives_the_same_samples_without_the_peak_and_output_figures() -> None:
+    audio = speech_like(6.0)
+    full = Normalizer(lambda: cut(audio, [4096]), sample_rate=RATE, channels=2)
+    lean = Normalizer(lambda: cut(audio, [4096]), sample_rate=RATE, channels=2, full_report=False)
+    assert np.array_equal(np.concatenate(list(full.blocks())), np.concatenate(list(lean.blocks())))
+    assert full.report and lean.report
+    assert lean.report.measured_lufs == full.report.measured_lufs
+    assert lean.report.max_reduction_db == full.report.max_reduction_db
+    assert math.isnan(lean.report.output_lufs) and math.isnan(lean.report.measured_true_peak_dbtp)
+
+
+def test_long_silences_between_sounds_measure_as_a_sample_by_sample_filter_would() -> None:
+    # the meter skips silence once the filter has rung out: that must not change the figure
+    burst = speech_like(1.0)
+    gap = np.zeros((RATE * 3 // 2 + 123, 2), np.float32)
+    audio = np.concatenate([burst, gap, burst[::-1], gap, burst])
+    measured, _ = measure(audio)
+    (b1, a1), (b2, a2) = k_weighting(RATE)
+    power = 0
+    for channel in (0, 1):
+        weighted = direct_form(direct_form(audio[:, channel], b1, a1), b2, a2)
+        power += (weighted[: len(weighted) // 4800 * 4800].reshape(-1, 4800) ** 2).mean(axis=1)
+    blocks = (power[:-3] + power[1:-2] + power[2:-1] + power[3:]) / 4
+    blocks = blocks[blocks > 10 ** ((-70 + 0.691) / 10)]
+    blocks = blocks[blocks > blocks.mean() / 10]
+    assert measured == pytest.approx(-0.691 + 10 * math.log10(blocks.mean()), abs=1e-6)
+
+
 def test_silence_stays_silence_with_no_gain() -> None:
     silence = np.zeros((RATE * 2, 2), np.float32)
     normalizer = Normalizer(lambda: cut(silence, [4096]), sample_rate=RATE, channels=2)

@@ -5,6 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from loosen.render import (
     LIMIT_KNEE_DBFS,
@@ -18,6 +20,7 @@ from loosen.render import (
 from loosen.script import Mix, load_session
 from loosen.sounds import BREATH_TONE_PEAK_DBFS, load_cue_set
 from loosen.tts import Clip, Speech, SpeechCache
+from loosen.voice import speech_frames
 from tests.fakes import FakeEngine
 
 HERE = Path(__file__).parent
@@ -198,3 +201,18 @@ def test_loud_levels_bend_under_the_ceiling_and_quiet_ones_pass_untouched(
         span = slice(e.start, e.end)
         expected = plain[span][quiet[span]] * 10 ** (9 / 20)
         assert np.allclose(loud[span][quiet[span]], expected, rtol=1e-5, atol=1e-7)
+
+
+@given(
+    frames=st.integers(min_value=0, max_value=30_000),
+    engine_rate=st.sampled_from([16_000, 22_050, 24_000, 44_100, 48_000]),
+    output_rate=st.sampled_from([22_050, 44_100, 48_000, 96_000]),
+)
+@settings(max_examples=60, deadline=None)
+def test_speech_is_measured_without_resampling_to_the_length_it_will_have(
+    frames: int, engine_rate: int, output_rate: int
+) -> None:
+    samples = np.zeros(frames, np.float32)
+    samples[frames // 3 : frames // 2] = np.sin(np.arange(frames // 2 - frames // 3) / 5)
+    clip = Clip(samples, engine_rate)
+    assert speech_frames(clip, output_rate) == prepare_speech(clip, output_rate).size

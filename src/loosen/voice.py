@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 from loosen.tts import Clip, Speech
 
-__all__ = ["SPEECH_PEAK_DBFS", "SpeechClips", "db_to_gain", "prepare_speech"]
+__all__ = ["SPEECH_PEAK_DBFS", "SpeechClips", "db_to_gain", "prepare_speech", "speech_frames"]
 
 Audio = npt.NDArray[np.float32]
 
@@ -41,15 +41,13 @@ def prepare_speech(clip: Clip, sample_rate: int) -> Audio:
     """
     import soxr  # imported here: only rendering needs it, `loosen --help` should not pay for it
 
-    x = np.asarray(clip.samples, dtype=np.float32)
-    loud = np.flatnonzero(np.abs(x) > db_to_gain(SILENCE_DBFS))
-    if loud.size:
-        pad = round(EDGE_PAD_S * clip.sample_rate)
-        x = x[max(0, loud[0] - pad) : loud[-1] + pad + 1]
-    else:
-        x = x[:1] * 0
+    x = _trimmed(clip)
+    frames = _output_frames(x.size, clip.sample_rate, sample_rate)
     if clip.sample_rate != sample_rate and x.size > 1:
         x = np.asarray(soxr.resample(x, clip.sample_rate, sample_rate, quality="HQ"), np.float32)
+        # soxr gives round(n * ratio) frames; pin it, since the timeline was laid out with it
+        if x.size != frames:
+            x = np.pad(x, (0, max(0, frames - x.size)))[:frames]
     if x.size == 0:
         x = np.zeros(1, np.float32)
     fade = min(round(EDGE_FADE_S * sample_rate), x.size // 2)
@@ -61,6 +59,27 @@ def prepare_speech(clip: Clip, sample_rate: int) -> Audio:
     if peak > 0:
         x *= db_to_gain(SPEECH_PEAK_DBFS) / peak
     return x.astype(np.float32, copy=False)
+
+
+def speech_frames(clip: Clip, sample_rate: int) -> int:
+    """The length in frames of ``prepare_speech(clip, sample_rate)``, without resampling."""
+    return _output_frames(_trimmed(clip).size, clip.sample_rate, sample_rate)
+
+
+def _trimmed(clip: Clip) -> Audio:
+    """``clip`` without the engine's leading and trailing silence (a short pad kept)."""
+    x = np.asarray(clip.samples, dtype=np.float32)
+    loud = np.flatnonzero(np.abs(x) > db_to_gain(SILENCE_DBFS))
+    if loud.size:
+        pad = round(EDGE_PAD_S * clip.sample_rate)
+        return x[max(0, loud[0] - pad) : loud[-1] + pad + 1]
+    return x[:1] * 0
+
+
+def _output_frames(n: int, rate: int, sample_rate: int) -> int:
+    if rate == sample_rate or n <= 1:
+        return max(1, n)
+    return max(1, (2 * n * sample_rate + rate) // (2 * rate))  # round half up, in integers
 
 
 class SpeechClips:
@@ -76,9 +95,11 @@ class SpeechClips:
         self._bytes = 0
 
     def frames(self, text: str) -> int:
-        """Length of ``text`` spoken, in frames at the output rate."""
+        """Length of ``text`` spoken, in frames at the output rate (measured, not resampled)."""
         if text not in self._frames:
-            self.samples(text)
+            with self._lock:
+                clip = self.speech.clip(text)
+            self._frames[text] = speech_frames(clip, self.sample_rate)
         return self._frames[text]
 
     def samples(self, text: str) -> Audio:

@@ -186,6 +186,7 @@ def _levelled(rendering: Any, container: str, loudness: str | None, verbose: boo
         channels=rendering.channels,
         target_lufs=target,
         true_peak_dbtp=-2.0 if lossy else -1.0,
+        full_report=False,
     )
     with progress_bar(rendering.timeline.total_frames, "Measuring loudness") as update:
         normalizer.measure(progress=update)
