@@ -216,3 +216,12 @@ def test_speech_is_measured_without_resampling_to_the_length_it_will_have(
     samples[frames // 3 : frames // 2] = np.sin(np.arange(frames // 2 - frames // 3) / 5)
     clip = Clip(samples, engine_rate)
     assert speech_frames(clip, output_rate) == prepare_speech(clip, output_rate).size
+
+
+def test_speech_synthesized_ahead_gives_the_same_samples_as_speech_prepared_first() -> None:
+    first = np.concatenate(list(render(FakeEngine()).blocks()))
+    engine = FakeEngine()
+    ahead = render(engine, progressive=True, synthesize_ahead=True)
+    assert np.array_equal(np.concatenate(list(ahead.blocks())), first)
+    ahead.clips.speech.stop()
+    assert len(engine.spoken) == len(set(engine.spoken))  # each line once

@@ -338,6 +338,7 @@ def render_session(
     progress: Callable[[int, int], None] | None = None,
     progressive: bool = False,
     mix: Mix | None = None,
+    synthesize_ahead: bool = False,
 ) -> Rendering:
     """Expand ``session`` and prepare it for rendering.
 
@@ -345,7 +346,10 @@ def render_session(
     reporting ``progress(done, total)``, and the whole timeline is laid out, so errors such as a
     cue that does not fit its slot surface here. With ``progressive=True`` nothing is synthesized
     yet: steps are measured and placed as their audio is first asked for (for playback that
-    starts at once); the samples are the same either way.
+    starts at once); the samples are the same either way. ``synthesize_ahead=True`` (with
+    ``progressive``) also starts synthesizing every line in the background, in order, reporting
+    ``progress``, so that speech is synthesized while the first steps are mixed and written;
+    call ``speech.stop()`` when done.
 
     ``mix`` (default: ``session.mix``) sets the voice, chime and ambience levels, the ambience
     and the breath guide's tones (see `Rendering`). An unknown ambience is a ScriptError, raised
@@ -367,6 +371,8 @@ def render_session(
     if not progressive:
         speech.prepare(_spoken_texts(steps, rendering, pacing.gap_s), progress)
         rendering.place_until(None)
+    elif synthesize_ahead:
+        speech.prepare_ahead(_spoken_texts(steps, rendering, pacing.gap_s), progress)
     return rendering
 
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
+import pytest
 
-from loosen.tts import Speech, SpeechCache, SpeechEngine
+from loosen.errors import SpeechError
+from loosen.tts import Clip, Speech, SpeechCache, SpeechEngine
 from loosen.tts.cache import quantize
 from loosen.tts.pyttsx3_engine import Pyttsx3Engine
 from tests.fakes import FakeEngine
@@ -110,3 +114,59 @@ def test_the_real_engine_is_spoken_once_then_read_from_the_cache(
     assert second.prepare(["Good.", "Relax your jaw."]) == 0
     assert second.clip("Good.") == first.clip("Good.")
     assert second.clip("Relax your jaw.").n_frames > second.clip("Good.").n_frames
+
+
+class SlowEngine(FakeEngine):
+    """A fake engine that takes ``delay_s`` per text and can fail on one."""
+
+    def __init__(self, delay_s: float = 0.02, fail_on: str | None = None) -> None:
+        super().__init__()
+        self.delay_s, self.fail_on = delay_s, fail_on
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
+        for text in texts:
+            time.sleep(self.delay_s)
+            if text == self.fail_on:
+                raise SpeechError(f"cannot say {text!r}")
+            yield from super().synthesize([text])
+
+
+def test_speech_prepared_ahead_is_waited_for_and_spoken_once_in_order(tmp_path: Path) -> None:
+    engine = SlowEngine()
+    speech = Speech(engine, SpeechCache(tmp_path))
+    texts = [f"Line {n}." for n in range(8)]
+    speech.prepare_ahead(texts)
+    assert speech.clip(texts[-1]) == quantize(FakeEngine()._tone(texts[-1]))  # waits for it
+    assert [speech.clip(t) for t in texts] == [quantize(FakeEngine()._tone(t)) for t in texts]
+    speech.stop()
+    assert engine.spoken == texts
+
+
+def test_a_line_outside_what_is_prepared_ahead_is_spoken_on_demand_meanwhile(
+    tmp_path: Path,
+) -> None:
+    engine = SlowEngine()
+    speech = Speech(engine, SpeechCache(tmp_path))
+    speech.prepare_ahead([f"Line {n}." for n in range(5)])
+    assert speech.clip("Something else.").n_frames > 0
+    assert speech.clip("Line 4.").n_frames > 0
+    speech.stop()
+    assert sorted(engine.spoken) == sorted([*(f"Line {n}." for n in range(5)), "Something else."])
+
+
+def test_a_failure_ahead_is_raised_where_the_clip_is_wanted(tmp_path: Path) -> None:
+    speech = Speech(SlowEngine(fail_on="Line 2."), SpeechCache(tmp_path))
+    speech.prepare_ahead([f"Line {n}." for n in range(5)])
+    assert speech.clip("Line 1.").n_frames > 0
+    with pytest.raises(SpeechError, match="Line 2"):
+        speech.clip("Line 3.")
+    speech.stop()
+
+
+def test_stopping_ends_the_synthesis_ahead_after_the_current_line(tmp_path: Path) -> None:
+    engine = SlowEngine(delay_s=0.05)
+    speech = Speech(engine, SpeechCache(tmp_path))
+    speech.prepare_ahead([f"Line {n}." for n in range(100)])
+    time.sleep(0.12)
+    speech.stop()
+    assert 1 <= len(engine.spoken) < 10

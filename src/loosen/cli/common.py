@@ -128,8 +128,13 @@ def rendered(
     fit: str | None = None,
     overrides: list[str] | None = None,
     mix: dict[str, Any] | None = None,
+    ahead: bool = False,
 ) -> Iterator[Any]:
-    """Load, expand and measure ``script``; the speech engine stays open inside the block."""
+    """Load, expand and measure ``script``; the speech engine stays open inside the block.
+
+    ``progressive`` lays steps out as they are first played; ``ahead`` too, while every line is
+    synthesized in the background (an export: speech overlaps mixing).
+    """
     from loosen.pace import resolve_pace
     from loosen.render import render_session
     from loosen.script import load_session
@@ -167,8 +172,12 @@ def rendered(
             if update is not None:
                 update(done - shown)
                 shown = done
+                if done >= total:
+                    bars.close()  # the bar ends its line now, before any other bar starts
+                    update = lambda _: None  # noqa: E731
 
         with bars:
+            ahead = ahead and target_s is None
             if target_s is not None:
                 measured = render_session(
                     session, speech=speech, cue_set=cue_set, sample_rate=sample_rate,
@@ -185,11 +194,15 @@ def rendered(
                 channels=channels,
                 pacing=pacing,
                 progress=progress,
-                progressive=progressive and target_s is None,
+                progressive=(progressive or ahead) and target_s is None,
+                synthesize_ahead=ahead,
             )
-        if verbose and not progressive:
-            typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
-        yield rendering
+            if verbose and not progressive and not ahead:
+                typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
+            try:
+                yield rendering
+            finally:
+                speech.stop()
 
 
 def mix_overrides(options: dict[str, Any]) -> list[str]:

@@ -128,22 +128,23 @@ def export(
                 "ambience_db": ambience_db,
                 "breath_tone": breath_tone,
             },
+            ahead=True,
         ) as rendering:
+            # the loudness pass lays the session out while its speech is synthesized ahead
+            levelled = _levelled(rendering, fmt.container, loudness, verbose)
             session_timeline = rendering.timeline
             marks = chapters_from(session_timeline)
             tags = tags_for(rendering.session.title, rendering.session.path or script)
             with progress_bar(session_timeline.total_frames, f"Writing {out.name}") as update:
                 if split:
-                    levelled = _levelled(rendering, fmt.container, loudness, verbose)
                     parts = export_split(
                         _InOrder(rendering, levelled), out, extension=extension, tags=tags,
                         progress=update,
                     )  # fmt: skip
                 else:
                     check_sidecars(out, kinds, chapters=len(marks))
-                    blocks = _levelled(rendering, fmt.container, loudness, verbose)
                     export_blocks(
-                        blocks,
+                        levelled,
                         out,
                         sample_rate=rendering.sample_rate,
                         channels=rendering.channels,
@@ -188,7 +189,9 @@ def _levelled(rendering: Any, container: str, loudness: str | None, verbose: boo
         true_peak_dbtp=-2.0 if lossy else -1.0,
         full_report=False,
     )
-    with progress_bar(rendering.timeline.total_frames, "Measuring loudness") as update:
+    # before the layout is done (speech still being synthesized) the length is unknown
+    total = rendering.timeline.total_frames if rendering.finished else 0
+    with progress_bar(total, "Measuring loudness") as update:
         normalizer.measure(progress=update)
     if verbose:
         typer.echo(f"loudness: gain {normalizer.gain_db:+.1f} dB", err=True)

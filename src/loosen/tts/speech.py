@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 
 from loosen.tts.base import Clip, SpeechEngine
@@ -36,6 +37,12 @@ class Speech:
         self.cache = cache
         self.synthesized_count = 0
         self._memory: dict[str, Clip] = {}
+        self._engine_lock = threading.Lock()  # engines serve one thread at a time
+        self._ready = threading.Condition()  # guards the three below
+        self._pending: set[str] = set()  # texts the background thread will synthesize
+        self._failure: BaseException | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
 
     def key(self, text: str) -> str:
         """Cache key of ``text`` for this engine's name, voice and rate."""
@@ -61,20 +68,74 @@ class Speech:
         if progress is not None:
             progress(0, len(missing))
         done = 0
-        for text, clip in self.engine.synthesize(missing):
-            self._store(text, clip)
-            done += 1
-            if progress is not None:
-                progress(done, len(missing))
+        with self._engine_lock:
+            for text, clip in self.engine.synthesize(missing):
+                self._store(text, clip)
+                done += 1
+                if progress is not None:
+                    progress(done, len(missing))
         return done
+
+    def prepare_ahead(self, texts: Iterable[str], progress: Progress | None = None) -> None:
+        """Start synthesizing every distinct text not stored yet, in order, in a background
+        thread, and return at once: the engine (a worker process) speaks while the caller mixes.
+
+        `clip` waits for a text still to come, and raises what stopped the thread, if anything.
+        ``progress`` as for `prepare`, called from that thread. `stop` ends it.
+        """
+        missing = [text for text in dict.fromkeys(texts) if self._lookup(text) is None]
+        with self._ready:
+            self._pending = set(missing)
+        self._thread = threading.Thread(
+            target=self._synthesize_ahead, args=(missing, progress), name="loosen-speech",
+            daemon=True,
+        )  # fmt: skip
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 2.0) -> None:
+        """Stop the background synthesis after the text it is on (waits at most ``timeout_s``)."""
+        with self._ready:
+            self._stopping = True
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+    def _synthesize_ahead(self, missing: list[str], progress: Progress | None) -> None:
+        try:
+            if progress is not None:
+                progress(0, len(missing))
+            for done, text in enumerate(missing, start=1):
+                if self._stopping:
+                    return
+                self._synthesize(text)
+                with self._ready:
+                    self._pending.discard(text)
+                    self._ready.notify_all()
+                if progress is not None:
+                    progress(done, len(missing))
+        except BaseException as error:  # raised again in the thread that wants the clip
+            with self._ready:
+                self._failure = error
+                self._ready.notify_all()
 
     def clip(self, text: str) -> Clip:
         """The clip of ``text`` (float32 mono); synthesized now if not prepared."""
         found = self._lookup(text)
         if found is not None:
             return found
-        for _, clip in self.engine.synthesize([text]):
-            return self._store(text, clip)
+        with self._ready:
+            while text in self._pending and self._failure is None:
+                self._ready.wait(0.1)
+            if self._failure is not None:
+                raise self._failure
+        return self._synthesize(text)
+
+    def _synthesize(self, text: str) -> Clip:
+        with self._engine_lock:
+            found = self._lookup(text)  # another thread may have spoken it meanwhile
+            if found is not None:
+                return found
+            for _, clip in self.engine.synthesize([text]):
+                return self._store(text, clip)
         raise AssertionError("engine yielded no clip")  # pragma: no cover
 
     def _lookup(self, text: str) -> Clip | None:
