@@ -1,6 +1,8 @@
 """The command line through typer's runner, with the real speech engine."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -404,3 +406,64 @@ def test_split_parts_put_together_equal_the_normalised_single_export(tmp_path: P
     parts = sorted((tmp_path / "parts").iterdir())
     joined = np.concatenate([sf.read(p, dtype="int16")[0] for p in parts])
     assert np.array_equal(joined, sf.read(whole, dtype="int16")[0])
+
+
+def loosen(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run the command in a process of its own (a batch starts worker processes)."""
+    return subprocess.run(
+        [sys.executable, "-m", "loosen", *map(str, args)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_several_scripts_export_in_parallel_one_file_each_into_a_folder(tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    other.write_text(TINY.read_text().replace('title = "Tiny"', 'title = "Other"'))
+    folder = tmp_path / "out"
+    done = loosen("export", TINY, other, "-o", folder, "-j", "2", "--format", "flac")
+    assert done.returncode == 0, done.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["other.flac", "tiny.flac"]
+    single = tmp_path / "single.flac"
+    assert loosen("export", TINY, "-o", single).returncode == 0
+    batch_audio, _ = sf.read(folder / "tiny.flac", dtype="int16")
+    single_audio, _ = sf.read(single, dtype="int16")
+    assert (batch_audio == single_audio).all()  # the same export, only run alongside another
+    assert done.stderr.strip().splitlines()[-1] == "Exported 2 of 2 sessions"
+
+
+def test_a_bad_script_in_a_batch_fails_alone_with_its_name_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "Bad"\n[[steps]]\nkind = "hover"\n')
+    folder = tmp_path / "out"
+    done = loosen("export", TINY, bad, "-o", folder)
+    assert done.returncode == 2
+    assert [p.name for p in folder.iterdir()] == ["tiny.wav"]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and str(bad) in errors[0], done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "Exported 1 of 2 sessions"
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--timeline", "t.json"], "--timeline names one file"),
+        (["-j", "0"], "--jobs must be at least 1"),
+        (["--format", "aiff"], "cannot export to .aiff"),
+    ],
+)
+def test_a_batch_with_bad_options_is_refused_before_any_work(
+    tmp_path: Path, extra: list[str], message: str
+) -> None:
+    code, _, err = run("export", TINY, "stretch-quick", "-o", tmp_path / "out", *extra)
+    assert code == 2
+    assert message in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_scripts_that_would_write_the_same_file_are_refused(tmp_path: Path) -> None:
+    twin = tmp_path / "tiny.toml"
+    twin.write_text(TINY.read_text())
+    code, _, err = run("export", TINY, twin, "-o", tmp_path / "out")
+    assert code == 2
+    assert "would both be written as tiny" in err

@@ -5,7 +5,12 @@ Exit codes: 0 ok, 1 runtime failure, 2 bad input, 130 interrupted.
 
 from __future__ import annotations
 
-from loosen.cli import info_cmds, play_cmds, render_cmds  # noqa: F401  (they register commands)
+from loosen.cli import (  # noqa: F401  (they register commands)
+    export_cmds,
+    info_cmds,
+    play_cmds,
+    render_cmds,
+)
 from loosen.cli.common import app
 
 __all__ = ["app", "main"]

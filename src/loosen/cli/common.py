@@ -102,10 +102,18 @@ def check_audio_options(sample_rate: int, channels: int) -> None:
         raise BadInputError(f"--channels must be 1 or 2, got {channels}")
 
 
+_bars = {"on": True}
+
+
+def bars_off() -> None:
+    """Show no progress bars in this process (a worker of a batch export)."""
+    _bars["on"] = False
+
+
 @contextmanager
 def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | None]:
     """A progress bar on a terminal (yields its update function); nothing when stderr is piped."""
-    if not sys.stderr.isatty() or total <= 0:
+    if not _bars["on"] or not sys.stderr.isatty() or total <= 0:
         yield None
         return
     with typer.progressbar(length=total, label=label, file=sys.stderr) as bar:

@@ -1,0 +1,110 @@
+"""Run one job per item in parallel worker processes, each failure kept to its own item.
+
+Workers are started with the *spawn* method (the speech engine's own worker processes misbehave
+after a fork). A job's `LoosenError` becomes its item's exit code and one-line message; the
+other items go on. Ctrl+C reaches the workers too (same process group): each stops cleanly,
+its atomic export leaving nothing half-written, and the batch ends with `KeyboardInterrupt`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from types import FrameType
+from typing import Generic, TypeVar
+
+from loosen.errors import EXIT_INTERRUPTED, LoosenError
+
+__all__ = ["Outcome", "run_jobs"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """How one item's job ended: ``exit_code`` 0 (done), 1, 2 or 130, and the error's message."""
+
+    item: T
+    exit_code: int
+    message: str = ""
+
+
+_busy = False  # in a worker: whether a job is running (Ctrl+C stops it) or the worker idles
+
+
+def _on_interrupt(signum: int, frame: FrameType | None) -> None:
+    if _busy:
+        raise KeyboardInterrupt
+    # idle: the pool is being shut down by the parent, which saw the Ctrl+C too
+
+
+def _start_worker() -> None:
+    signal.signal(signal.SIGINT, _on_interrupt)
+
+
+def _run_one(job: Callable[[T], None], item: T) -> tuple[int, str]:
+    """In the worker: run ``job(item)``; the outcome as plain values, always picklable."""
+    global _busy
+    _busy = True
+    try:
+        job(item)
+    except LoosenError as error:
+        return error.exit_code, str(error)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED, "interrupted"
+    finally:
+        _busy = False
+    return 0, ""
+
+
+def run_jobs(
+    job: Callable[[T], None],
+    items: Sequence[T],
+    *,
+    workers: int,
+    on_done: Callable[[Outcome[T]], None] | None = None,
+) -> list[Outcome[T]]:
+    """Run ``job(item)`` for every item, at most ``workers`` at a time; outcomes in item order.
+
+    ``job`` must be a module-level function and the items picklable. ``on_done`` is called in
+    this process as each item ends. With one worker the jobs run here, one after another.
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl+C, once the workers have stopped.
+    """
+    if workers <= 1 or len(items) <= 1:
+        outcomes = []
+        for item in items:
+            outcome = Outcome(item, *_run_one(job, item))
+            if outcome.exit_code == EXIT_INTERRUPTED:
+                raise KeyboardInterrupt
+            outcomes.append(outcome)
+            if on_done is not None:
+                on_done(outcome)
+        return outcomes
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=min(workers, len(items)), mp_context=context, initializer=_start_worker
+    )
+    futures: list[Future[tuple[int, str]]] = []
+    try:
+        futures = [pool.submit(_run_one, job, item) for item in items]
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when="FIRST_COMPLETED")
+            for future in done:
+                outcome = Outcome(items[futures.index(future)], *future.result())
+                if outcome.exit_code == EXIT_INTERRUPTED:
+                    raise KeyboardInterrupt
+                if on_done is not None:
+                    on_done(outcome)
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return [Outcome(item, *future.result()) for item, future in zip(items, futures, strict=True)]

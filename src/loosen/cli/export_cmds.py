@@ -1,0 +1,339 @@
+"""The export command: one session to a file or a folder of parts, or several in parallel."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from loosen.cli.common import (
+    AmbienceDbOpt,
+    AmbienceOpt,
+    BreathToneOpt,
+    ChannelsOpt,
+    ChimeDbOpt,
+    EngineOpt,
+    FitOpt,
+    NoCacheOpt,
+    PaceOpt,
+    RateHzOpt,
+    RateOpt,
+    SetOpt,
+    VerboseOpt,
+    VoiceDbOpt,
+    VoiceOpt,
+    app,
+    bars_off,
+    clock,
+    progress_bar,
+    rendered,
+    reported,
+    write_json,
+)
+from loosen.errors import EXIT_INTERRUPTED, BadInputError
+
+ScriptsArg = Annotated[
+    list[str],
+    typer.Argument(help="Script files or bundled sessions' names; several go to a folder."),
+]
+
+
+@dataclass(frozen=True)
+class ExportJob:
+    """Everything one export needs; picklable, so a worker process can run it."""
+
+    script: str
+    output: Path | None
+    timeline: Path | None
+    chapters: tuple[str, ...]
+    split: bool
+    extension: str  # ".wav": of the file in a batch, of the parts with --split
+    loudness: str | None
+    options: dict[str, Any]  # keyword arguments of `rendered`
+
+
+@app.command()
+def export(
+    scripts: ScriptsArg,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output file: .wav (default), .flac, .ogg or .mp3; with --split or several "
+            "scripts, a folder.",
+        ),
+    ] = None,
+    timeline: Annotated[
+        Path | None, typer.Option("--timeline", help="Also write the timeline as JSON here.")
+    ] = None,
+    chapters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--chapters",
+            help="Also write chapters beside the export: cue, audacity, json or vtt "
+            "(captions of every spoken line). Repeatable.",
+        ),
+    ] = None,
+    split: Annotated[
+        bool, typer.Option("--split", help="One file per chapter, numbered, into a folder.")
+    ] = False,
+    file_format: Annotated[
+        str,
+        typer.Option("--format", help="With --split or several scripts: wav, flac, ogg or mp3."),
+    ] = "wav",
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", help="Sessions rendered at once (several scripts; default: cores)."
+        ),
+    ] = None,
+    loudness: Annotated[
+        str | None,
+        typer.Option(
+            "--loudness",
+            help="Integrated loudness in LUFS (default -16 stereo, -19 mono; true peak at most "
+            "-1 dBTP), or 'off' for the renderer's own levels.",
+        ),
+    ] = None,
+    engine: EngineOpt = "pyttsx3",
+    voice: VoiceOpt = None,
+    rate: RateOpt = None,
+    no_cache: NoCacheOpt = False,
+    pace: PaceOpt = None,
+    fit: FitOpt = None,
+    overrides: SetOpt = None,
+    sample_rate: RateHzOpt = 48_000,
+    channels: ChannelsOpt = 2,
+    voice_db: VoiceDbOpt = None,
+    chime_db: ChimeDbOpt = None,
+    ambience: AmbienceOpt = None,
+    ambience_db: AmbienceDbOpt = None,
+    breath_tone: BreathToneOpt = None,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Render sessions to audio files (with chapters and tags), or one file per chapter."""
+    with reported():
+        from loosen.export import format_for
+
+        _loudness_target(loudness)  # refuse a bad value before any work
+        if jobs is not None and jobs < 1:
+            raise BadInputError(f"--jobs must be at least 1, got {jobs}")
+        extension = "." + file_format.lower().lstrip(".")
+        format_for(Path(f"session{extension}"))  # a format we write, whatever the output
+        job = ExportJob(
+            script=scripts[0],
+            output=output,
+            timeline=timeline,
+            chapters=tuple(dict.fromkeys(chapters or [])),
+            split=split,
+            extension=extension,
+            loudness=loudness,
+            options={
+                "engine": engine, "voice": voice, "rate": rate, "no_cache": no_cache,
+                "pace": pace, "fit": fit, "overrides": overrides, "sample_rate": sample_rate,
+                "channels": channels, "verbose": verbose,
+                "mix": {
+                    "voice_db": voice_db, "chime_db": chime_db, "ambience": ambience,
+                    "ambience_db": ambience_db, "breath_tone": breath_tone,
+                },
+            },
+        )  # fmt: skip
+        if len(scripts) == 1:
+            export_one(job)
+            return
+        batch = batch_jobs(job, scripts, output or Path())
+        code = _run_batch(batch, jobs or os.cpu_count() or 1)
+    if code:
+        raise typer.Exit(code)
+
+
+def batch_jobs(job: ExportJob, scripts: list[str], folder: Path) -> list[ExportJob]:
+    """One job per script, writing ``folder/STEM.EXT`` (or ``folder/STEM/`` with --split)."""
+    from loosen.script import resolve_script
+
+    if job.timeline is not None:
+        raise BadInputError("--timeline names one file: export one script at a time")
+    if folder.exists() and not folder.is_dir():
+        raise BadInputError(f"{folder}: is a file; name a folder for several sessions")
+    parent = folder.parent if str(folder.parent) else Path()
+    if not folder.exists() and not parent.is_dir():
+        raise BadInputError(f"{folder}: the folder {parent} does not exist")
+    stems: dict[str, str] = {}
+    for script in scripts:
+        stem = resolve_script(script).stem
+        if stem in stems:
+            raise BadInputError(
+                f"{stems[stem]} and {script} would both be written as {stem}; export them apart"
+            )
+        stems[stem] = script
+    folder.mkdir(exist_ok=True)
+    return [
+        replace(job, script=script, output=folder / (stem if job.split else stem + job.extension))
+        for stem, script in stems.items()
+    ]
+
+
+def _run_batch(batch: list[ExportJob], workers: int) -> int:
+    """Export every job, ``workers`` at once; the exit code of the worst failure (0: none)."""
+    from loosen.batch import Outcome, run_jobs
+
+    def report(outcome: Outcome[ExportJob]) -> None:
+        if outcome.exit_code:
+            typer.echo(f"Error: {outcome.item.script}: {outcome.message}", err=True)
+
+    outcomes = run_jobs(_export_in_worker, batch, workers=workers, on_done=report)
+    failed = [o for o in outcomes if o.exit_code]
+    typer.echo(f"Exported {len(batch) - len(failed)} of {len(batch)} sessions", err=True)
+    codes = {o.exit_code for o in failed}
+    return EXIT_INTERRUPTED if EXIT_INTERRUPTED in codes else max(codes, default=0)
+
+
+def _export_in_worker(job: ExportJob) -> None:
+    bars_off()  # several sessions' bars on one terminal would garble it
+    export_one(job)
+
+
+def export_one(job: ExportJob) -> None:
+    """Render one session to a file (or parts in a folder), with its sidecars; print where."""
+    from loosen.chapters import chapters_from, tags_for
+    from loosen.export import check_output_path, check_split_folder, export_blocks, export_split
+    from loosen.script import resolve_script
+    from loosen.sidecars import check_sidecars, write_sidecars
+
+    stem = resolve_script(job.script).stem
+    kinds = list(job.chapters)
+    if job.split:
+        if kinds:
+            raise BadInputError("--chapters goes with a single file, not with --split")
+        out = job.output or Path(stem)
+        fmt = check_split_folder(out, job.extension)
+    else:
+        out = job.output or Path(f"{stem}.wav")
+        fmt = check_output_path(out)
+        check_sidecars(out, kinds)
+    _check_timeline_path(job.timeline)
+    with rendered(job.script, **job.options, ahead=True) as rendering:
+        # the loudness pass lays the session out while its speech is synthesized ahead
+        levelled = _levelled(rendering, fmt.container, job.loudness, job.options["verbose"])
+        session_timeline = rendering.timeline
+        marks = chapters_from(session_timeline)
+        tags = tags_for(rendering.session.title, rendering.session.path or job.script)
+        with progress_bar(session_timeline.total_frames, f"Writing {out.name}") as update:
+            if job.split:
+                parts = export_split(
+                    _InOrder(rendering, levelled), out, extension=job.extension, tags=tags,
+                    progress=update,
+                )  # fmt: skip
+            else:
+                check_sidecars(out, kinds, chapters=len(marks))
+                export_blocks(
+                    levelled,
+                    out,
+                    sample_rate=rendering.sample_rate,
+                    channels=rendering.channels,
+                    total_frames=session_timeline.total_frames,
+                    progress=update,
+                    chapters=marks,
+                    tags=tags,
+                )
+                parts = [out]
+        extras = write_sidecars(
+            out, kinds, timeline=session_timeline, title=rendering.session.title, chapters=marks
+        )
+        if job.timeline is not None:
+            write_json(job.timeline, session_timeline.to_json(rendering.session.title))
+        what = f"{len(parts)} files in {out}" if job.split else str(out)
+        typer.echo(
+            f"Wrote {what} ({fmt.name}, {clock(session_timeline.duration_s)}, "
+            f"{rendering.sample_rate} Hz, {rendering.channels} ch, {len(marks)} chapters)",
+            err=True,
+        )
+        for extra in extras:
+            typer.echo(f"Wrote {extra}", err=True)
+
+
+def _levelled(rendering: Any, container: str, loudness: str | None, verbose: bool) -> Any:
+    """The session's blocks, loudness-normalised unless ``--loudness off``."""
+    from loosen.loudness import Normalizer
+
+    def blocks() -> Any:
+        return rendering.blocks(block_frames=rendering.sample_rate)
+
+    if loudness is not None and loudness.strip().lower() == "off":
+        return blocks()
+    target = _loudness_target(loudness)
+    # lossy encoders raise peaks a little after limiting: leave them room under -1 dBTP
+    lossy = container in ("OGG", "MP3")
+    normalizer = Normalizer(
+        blocks,
+        sample_rate=rendering.sample_rate,
+        channels=rendering.channels,
+        target_lufs=target,
+        true_peak_dbtp=-2.0 if lossy else -1.0,
+        full_report=False,
+    )
+    # before the layout is done (speech still being synthesized) the length is unknown
+    total = rendering.timeline.total_frames if rendering.finished else 0
+    with progress_bar(total, "Measuring loudness") as update:
+        normalizer.measure(progress=update)
+    if verbose:
+        typer.echo(f"loudness: gain {normalizer.gain_db:+.1f} dB", err=True)
+    return normalizer.blocks()
+
+
+class _InOrder:
+    """A rendering whose blocks come from one stream (the loudness-normalised one), handed out
+    span after span in order, as `export_split` asks for them."""
+
+    def __init__(self, rendering: Any, stream: Iterator[Any]):
+        self.timeline = rendering.timeline
+        self.sample_rate = rendering.sample_rate
+        self.channels = rendering.channels
+        self._stream = stream
+        self._held: Any = None
+        self._position = 0
+
+    def blocks(
+        self, start_frame: int = 0, end_frame: int | None = None, block_frames: int = 0
+    ) -> Iterator[Any]:
+        if start_frame != self._position:
+            raise ValueError("spans must be asked for in order")
+        end = self.timeline.total_frames if end_frame is None else end_frame
+        while self._position < end:
+            block = self._held if self._held is not None else next(self._stream, None)
+            self._held = None
+            if block is None:
+                return
+            take = min(len(block), end - self._position)
+            if take < len(block):
+                self._held = block[take:]
+            self._position += take
+            yield block[:take]
+
+
+def _loudness_target(loudness: str | None) -> float | None:
+    """``--loudness`` in LUFS (None: the default for the channel count; "off" is handled apart)."""
+    if loudness is None or loudness.strip().lower() == "off":
+        return None
+    try:
+        target = float(loudness)
+    except ValueError:
+        raise BadInputError(f"--loudness {loudness!r}: give LUFS such as -16, or off") from None
+    if not -60.0 <= target <= -5.0:
+        raise BadInputError(f"--loudness {loudness}: must be from -60 to -5 LUFS")
+    return target
+
+
+def _check_timeline_path(timeline: Path | None) -> None:
+    if timeline is None:
+        return
+    if timeline.suffix.lower() != ".json":
+        raise BadInputError(f"{timeline}: the timeline is JSON; name it .json")
+    folder = timeline.parent if str(timeline.parent) else Path()
+    if not folder.is_dir():
+        raise BadInputError(f"{timeline}: the folder {folder} does not exist")
