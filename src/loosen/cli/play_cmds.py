@@ -97,6 +97,7 @@ def play(
                 overrides=overrides,
                 verbose=verbose,
                 progressive=True,
+                ahead=True,
                 mix={
                     "voice_db": voice_db,
                     "chime_db": chime_db,
