@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from loosen.chapters import tags_for
+from loosen.chapters import Chapter, tags_for
 from loosen.errors import BadInputError, ExportError
 from loosen.export import (
     FORMATS,
@@ -93,6 +93,29 @@ def test_a_write_error_becomes_an_export_error(
         export_blocks(tone_blocks(0.2), out, sample_rate=RATE, channels=2)
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_chapters_known_only_after_the_last_block_are_still_embedded(tmp_path: Path) -> None:
+    # a session laid out while it is written learns its chapters at the end
+    written: list[int] = []
+
+    def blocks() -> Iterator[np.ndarray]:
+        for block in tone_blocks(2.0):
+            written.append(len(block))
+            yield block
+
+    def chapters() -> list[Chapter]:
+        assert sum(written) == 2 * RATE  # asked for once every block is in
+        return [Chapter(0.0, 1.0, "first"), Chapter(1.0, 2.0, "second")]
+
+    out = tmp_path / "late.wav"
+    export_blocks(blocks(), out, sample_rate=RATE, channels=2, chapters=chapters)
+    probe = subprocess.run(
+        [require("ffprobe"), "-v", "error", "-show_chapters", "-of", "json", str(out)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    titles = [c["tags"]["title"] for c in json.loads(probe.stdout)["chapters"]]
+    assert titles == ["first", "second"]
 
 
 def test_16_bit_samples_are_rounded_to_the_nearest_step_and_read_back_unchanged(

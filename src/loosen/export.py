@@ -100,14 +100,16 @@ def export_blocks(
     channels: int,
     total_frames: int | None = None,
     progress: Callable[[int], None] | None = None,
-    chapters: Sequence[Chapter] | None = None,
+    chapters: Sequence[Chapter] | Callable[[], Sequence[Chapter]] | None = None,
     tags: Tags | None = None,
 ) -> None:
     """Write ``blocks`` (float32, shape (frames, channels), in [-1, 1]) to ``path``.
 
     The format follows the extension (see `FORMATS`). ``progress(frames)`` is called after each
-    block with the number of frames it held. ``chapters`` and ``tags``, when given, are written
-    into the file (see `loosen.chapters`) before it is renamed into place. Raises `ExportError`
+    block with the number of frames it held. ``chapters`` (or a function giving them once the
+    last block is written, for a session laid out as it is rendered) and ``tags``, when given,
+    are written into the file (see `loosen.chapters`) before it is renamed into place.
+    ``total_frames``, when known, lets a WAV past 4 GB be written as RF64. Raises `ExportError`
     on a write failure; on any failure or interruption the temporary file is removed and an
     existing ``path`` is untouched.
     """
@@ -138,6 +140,8 @@ def export_blocks(
                 setattr(out, key, value)  # before the first frame: WAV puts LIST/INFO up front
             encode = _to_pcm16 if fmt.subtype == "PCM_16" else _as_float32
             _write_behind(out, (encode(block) for block in blocks), progress)
+        if callable(chapters):
+            chapters = chapters()
         try:
             embed(temp, container, sample_rate=sample_rate, chapters=chapters, tags=tags)
         except (ValueError, MutagenError) as error:

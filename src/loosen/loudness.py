@@ -320,6 +320,7 @@ class _Limiter:
         self.ceiling = 10.0 ** (ceiling_dbtp / 20.0)
         self._log_decay = np.arange(1, chunk + 1) * (-1.0 / (RELEASE_S * sample_rate))
         self._decay = np.exp(self._log_decay)  # the release's factor after 1, 2, ... frames
+        self._growth = np.exp(-self._log_decay)
         self._x = np.zeros((self.delay, channels), np.float32)  # input not yet output
         self._need = np.zeros(self.width)  # the last attenuations needed, in dB
         self._held = np.zeros(self.width - 1)  # the last released attenuations, for the average
@@ -341,8 +342,9 @@ class _Limiter:
         if not (needs.any() or self._held.any()):
             return out
         held = _sliding_max(needs, self.width + 1)
-        logs = np.log(np.maximum(held, 1e-12)) - self._log_decay
-        released = np.exp(np.maximum.accumulate(logs)) * self._decay
+        # max over j <= i of held[j] decayed by (i - j) frames, as decay[i] * max(held[j] /
+        # decay[j]): 1 / decay stays under e^12.5 over a one-second chunk
+        released = np.maximum.accumulate(held * self._growth) * self._decay
         released = np.maximum(np.maximum(released, self._held[-1] * self._decay), held)
         released[released < 1e-6] = 0.0
         series = np.concatenate([self._held, released])
@@ -351,7 +353,9 @@ class _Limiter:
         reduction = (sums[self.width :] - sums[: -self.width]) / self.width
         self.max_reduction_db = max(self.max_reduction_db, float(reduction.max()))
         self.limited_frames += int(np.count_nonzero(reduction > 0.01))
-        gain = np.power(10.0, reduction / -20.0).astype(np.float32)
+        gain = np.ones(len(reduction), np.float32)
+        reducing = np.flatnonzero(reduction)
+        gain[reducing] = np.exp(reduction[reducing] * (-math.log(10.0) / 20.0))
         return np.asarray(out * gain[:, None], np.float32)
 
 

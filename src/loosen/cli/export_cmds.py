@@ -218,30 +218,35 @@ def export_one(job: ExportJob) -> None:
         check_sidecars(out, kinds)
     _check_timeline_path(job.timeline)
     with rendered(job.script, **job.options, ahead=True) as rendering:
-        # the loudness pass lays the session out while its speech is synthesized ahead
+        # Speech is synthesized ahead while the loudness pass lays the session out; without
+        # that pass, while the file is written (when nothing needs the whole layout first).
         levelled = _levelled(rendering, fmt.container, job.loudness, job.options["verbose"])
-        session_timeline = rendering.timeline
-        marks = chapters_from(session_timeline)
+        if job.split or "cue" in kinds:
+            rendering.place_until(None)  # parts and a CUE sheet's track limit need it all
+        total = rendering.timeline.total_frames if rendering.finished else 0
         tags = tags_for(rendering.session.title, rendering.session.path or job.script)
-        with progress_bar(session_timeline.total_frames, f"Writing {out.name}") as update:
+        with progress_bar(total, f"Writing {out.name}") as update:
             if job.split:
                 parts = export_split(
                     _InOrder(rendering, levelled), out, extension=job.extension, tags=tags,
                     progress=update,
                 )  # fmt: skip
             else:
-                check_sidecars(out, kinds, chapters=len(marks))
+                if rendering.finished:
+                    check_sidecars(out, kinds, chapters=len(chapters_from(rendering.timeline)))
                 export_blocks(
                     levelled,
                     out,
                     sample_rate=rendering.sample_rate,
                     channels=rendering.channels,
-                    total_frames=session_timeline.total_frames,
+                    total_frames=total or None,
                     progress=update,
-                    chapters=marks,
+                    chapters=lambda: chapters_from(rendering.timeline),
                     tags=tags,
                 )
                 parts = [out]
+        session_timeline = rendering.timeline
+        marks = chapters_from(session_timeline)
         extras = write_sidecars(
             out, kinds, timeline=session_timeline, title=rendering.session.title, chapters=marks
         )
