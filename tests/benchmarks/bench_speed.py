@@ -498,7 +498,7 @@ def print_targets(targets: Sequence[Target]) -> None:
     print("targets")
     for target in targets:
         measured = "-" if target.measured is None else f"{target.measured:.2f} {target.unit}"
-        print(f"  {target.name:<46} {target.subject:<16} {measured:>9}  {target.verdict}")
+        print(f"  {target.name:<58} {target.subject:<16} {measured:>9}  {target.verdict}")
 
 
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
