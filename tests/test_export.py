@@ -1,6 +1,10 @@
 import json
 import os
+import random
+import signal
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +25,8 @@ from loosen.export import (
 from loosen.render import Rendering, render_session
 from loosen.script import load_session
 from loosen.sounds import load_cue_set
-from loosen.tts import Speech
+from loosen.tts import Speech, SpeechCache
+from loosen.tts.pyttsx3_engine import Pyttsx3Engine
 from tests.fakes import FakeEngine
 from tests.tools import require
 
@@ -282,3 +287,127 @@ def test_split_names_are_zero_padded_and_safe_for_any_file_system() -> None:
     ]
     assert split_names(["a"] * 100)[99] == "100 a.wav"
     assert len(split_names(["é" * 300])[0].encode("utf-8")) < 255
+
+
+def loosen_export(*args: str | Path, cache: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "loosen", "export", *map(str, args)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "LOOSEN_CACHE_DIR": str(cache)},
+    )  # fmt: skip
+
+
+def test_killed_at_20_moments_the_target_is_the_previous_file_or_the_new_one_whole(
+    tmp_path: Path,
+) -> None:
+    # SIGKILL gives no chance to clean up: what protects the target is the temp-and-rename
+    tiny = Path(__file__).parent / "data" / "tiny.toml"
+    out, new = tmp_path / "out.wav", tmp_path / "new.wav"
+    assert loosen_export(tiny, "-o", out, cache=tmp_path / "warm").wait() == 0
+    assert loosen_export(tiny, "-o", new, "--pace", "1.5", cache=tmp_path / "warm").wait() == 0
+    previous, replacement = out.read_bytes(), new.read_bytes()
+    moments = random.Random(20)
+    for run in range(20):
+        # every other run starts with an empty speech cache: killed while synthesizing too
+        cache = tmp_path / ("warm" if run % 2 else f"cold-{run}")
+        export = loosen_export(tiny, "-o", out, "--pace", "1.5", cache=cache)
+        time.sleep(moments.uniform(0.05, 1.5))
+        export.kill()
+        export.wait()
+        assert out.read_bytes() in (previous, replacement), f"run {run}"
+    assert loosen_export(tiny, "-o", out, "--pace", "1.5", cache=tmp_path / "cold-0").wait() == 0
+    assert out.read_bytes() == replacement  # and the killed runs' caches still serve
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+    assert leftovers == []  # the last run removed what the killed ones left
+
+
+def test_a_stale_temporary_file_is_removed_but_a_live_writers_is_kept(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    stale = tmp_path / f".session.wav.{dead.stdout.strip()}.x1y2.part"
+    live = tmp_path / f".session.wav.{os.getpid()}.a1b2.part"
+    other = tmp_path / ".other.wav.1.zz.part"
+    for path in (stale, live, other):
+        path.write_bytes(b"half a file")
+    export_blocks(tone_blocks(0.1), tmp_path / "session.wav", sample_rate=RATE, channels=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [live.name, other.name, "session.wav"]
+    )
+
+
+def test_cold_exports_in_fresh_processes_are_byte_identical_and_so_is_a_warm_one(
+    tmp_path: Path,
+) -> None:
+    tiny = Path(__file__).parent / "data" / "tiny.toml"
+    runs = [("first.flac", "cache-a"), ("second.flac", "cache-b"), ("warm.flac", "cache-a")]
+    for name, cache in runs:
+        assert loosen_export(tiny, "-o", tmp_path / name, cache=tmp_path / cache).wait() == 0
+    first, second, warm = ((tmp_path / name).read_bytes() for name, _ in runs)
+    assert first == second == warm
+
+
+def test_two_exports_at_once_on_one_empty_cache_both_come_out_right(tmp_path: Path) -> None:
+    tiny = Path(__file__).parent / "data" / "tiny.toml"
+    cache = tmp_path / "shared"
+    exports = [loosen_export(tiny, "-o", tmp_path / f"{n}.wav", cache=cache) for n in (1, 2)]
+    assert [export.wait() for export in exports] == [0, 0]
+    alone = tmp_path / "alone.wav"
+    assert loosen_export(tiny, "-o", alone, cache=tmp_path / "own").wait() == 0
+    assert (tmp_path / "1.wav").read_bytes() == (tmp_path / "2.wav").read_bytes()
+    assert (tmp_path / "1.wav").read_bytes() == alone.read_bytes()
+
+
+def export_tiny(engine: object, out: Path, cache: Path) -> None:
+    session = load_session(Path(__file__).parent / "data" / "tiny.toml")
+    speech = Speech(engine, SpeechCache(cache))  # type: ignore[arg-type]
+    rendering = render_session(
+        session, speech=speech, cue_set=load_cue_set(session.cues), progressive=True,
+        synthesize_ahead=True,
+    )  # fmt: skip
+    try:
+        export_blocks(rendering.blocks(), out, sample_rate=RATE, channels=2)
+    finally:
+        speech.stop()
+
+
+def test_a_speech_worker_killed_mid_render_is_replaced_and_the_export_completes(
+    tmp_path: Path,
+) -> None:
+    with Pyttsx3Engine() as clean:
+        export_tiny(clean, tmp_path / "clean.wav", tmp_path / "clean-cache")
+    with Pyttsx3Engine() as engine:
+        session = load_session(Path(__file__).parent / "data" / "tiny.toml")
+        speech = Speech(engine, SpeechCache(tmp_path / "cache"))
+        speech.prepare_ahead(["Welcome."])
+        assert speech.clip("Welcome.").n_frames  # the worker is up and has spoken
+        assert engine._worker is not None
+        os.kill(engine._worker._process.pid, signal.SIGKILL)  # as the OOM killer would
+        rendering = render_session(session, speech=speech, cue_set=load_cue_set(session.cues))
+        export_blocks(rendering.blocks(), tmp_path / "out.wav", sample_rate=RATE, channels=2)
+        assert engine._workers_started == 2
+    # espeak-ng's voice carries state from line to line (pitch flutter), so lines spoken by a
+    # fresh worker differ by a few samples from the same lines spoken after others
+    out, clean = sf.info(tmp_path / "out.wav"), sf.info(tmp_path / "clean.wav")
+    assert abs(out.frames - clean.frames) < 0.02 * RATE
+
+
+def test_a_speech_engine_that_keeps_failing_ends_in_one_line_and_no_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from loosen.cli import app
+
+    def failing_engine(name: str = "pyttsx3", **options: object) -> Pyttsx3Engine:
+        return Pyttsx3Engine(_fault="die", **options)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("loosen.tts.open_engine", failing_engine)
+    out = tmp_path / "out.wav"
+    out.write_bytes(b"the previous export")
+    tiny = Path(__file__).parent / "data" / "tiny.toml"
+    result = CliRunner().invoke(app, ["export", str(tiny), "-o", str(out), "--no-cache"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: pyttsx3 failed to speak 'Welcome.' after 3 tries")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert out.read_bytes() == b"the previous export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.wav"]

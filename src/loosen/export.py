@@ -7,6 +7,7 @@ previous complete file, or the new complete file; never a truncated one.
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import queue
 import tempfile
@@ -47,6 +48,7 @@ __all__ = [
     "export_blocks",
     "export_split",
     "format_for",
+    "remove_stale_parts",
     "split_names",
 ]
 
@@ -120,8 +122,11 @@ def export_blocks(
     container = fmt.container
     if container == "WAV" and total_frames and total_frames * channels * 2 > _WAV_LIMIT_BYTES:
         container = "RF64"
+    folder = path.parent if str(path.parent) else Path()
+    remove_stale_parts(folder, path.name)
+    # the process id in the name tells a later run whether the writer is still alive
     descriptor, temp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".part", dir=path.parent if str(path.parent) else "."
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=folder
     )
     temp = Path(temp_name)
     try:
@@ -307,6 +312,28 @@ def _write_behind(
         writer.join()
     if failed:
         raise failed[0]
+
+
+def remove_stale_parts(folder: Path, name: str) -> list[Path]:
+    """Remove the temporary files that exports to ``folder / name`` killed outright (SIGKILL, a
+    power cut) left behind: those whose writer process no longer runs. Returns them."""
+    removed = []
+    for part in folder.glob(f".{glob.escape(name)}.*.part"):
+        pid = part.name[len(name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            _remove(part)
+            removed.append(part)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
 
 
 def _fsync(path: Path) -> None:

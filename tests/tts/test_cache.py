@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from loosen.tts import Clip, SpeechCache, cache_key
-from loosen.tts.cache import default_cache_root, quantize
+from loosen.tts.cache import STALE_TEMP_S, default_cache_root, quantize
 
 KEY = cache_key("pyttsx3", "en-us", 150, "Breathe in.")
 
@@ -179,3 +181,18 @@ def test_the_default_root_follows_loosen_cache_dir(
 def test_a_key_that_is_not_hex_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a cache key"):
         SpeechCache(tmp_path).get("../../etc/passwd")
+
+
+def test_temporary_files_left_by_a_killed_writer_are_removed_later(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    key = cache_key("fake", "v", 150, "Hello.")
+    folder = cache.path_for(key).parent
+    folder.mkdir(parents=True)
+    stale, fresh = folder / ".0123456789abcdef-old.tmp", folder / ".0123456789abcdef-new.tmp"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"being written")
+    long_ago = time.time() - 2 * STALE_TEMP_S
+    os.utime(stale, (long_ago, long_ago))
+    cache.put(key, Clip(np.zeros(10, np.float32), 22050))
+    assert not stale.exists()
+    assert fresh.exists()  # perhaps another process's, still at work

@@ -34,6 +34,7 @@ _HEADER = struct.Struct("<4sHHIQI")
 _SUFFIX = ".clip"
 _FULL_SCALE = 32768.0
 _REPLACE_TRIES = 20
+STALE_TEMP_S = 600.0
 
 
 def cache_key(engine: str, voice: str, rate_wpm: int, text: str) -> str:
@@ -122,6 +123,7 @@ class SpeechCache:
             len(payload) // 2,
             zlib.crc32(payload),
         )
+        _remove_stale_temps(path.parent)
         fd, temp_name = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -132,6 +134,16 @@ class SpeechCache:
             with contextlib.suppress(OSError):
                 Path(temp_name).unlink()
             raise
+
+
+def _remove_stale_temps(folder: Path) -> None:
+    """Remove temporary files a writer killed outright (SIGKILL, power cut) left in ``folder``:
+    those untouched for `STALE_TEMP_S` (a live writer finishes a clip in well under a second)."""
+    cutoff = time.time() - STALE_TEMP_S
+    for temp in folder.glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if temp.stat().st_mtime < cutoff:
+                temp.unlink()
 
 
 def _replace(source: Path, target: Path) -> None:
