@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -245,6 +246,9 @@ def test_a_user_recipe_can_be_listed_and_used(no_user_recipes: Path) -> None:
         ({"rep": "sounds/"}, "cues.rep: sound file .* not a regular file"),
         ({"rep": "notes.wav"}, "cues.rep: sound file .* cannot be read"),
         ({"rep": "huge.wav"}, "cues.rep: sound file .* larger than 10 MB"),
+        ({"rep": "long.flac"}, "cues.rep: sound file .* lasts 120 s; a cue lasts at most 60 s"),
+        ({"rep": "/dev/zero"}, "cues.rep: sound file .* not a regular file"),
+        ({"rep": "pipe.wav"}, "cues.rep: sound file .* not a regular file"),
         ({"rep": 3}, "cues.rep: must be a recipe name or a sound file path"),
     ],
 )
@@ -255,6 +259,9 @@ def test_bad_overrides_name_the_script_and_the_cue(
     (tmp_path / "notes.wav").write_text("not audio", encoding="utf-8")
     with (tmp_path / "huge.wav").open("wb") as huge:
         huge.truncate(11 * 2**20)
+    silence = np.zeros((120 * 8000, 1), np.float32)  # two minutes, compressed to almost nothing
+    soundfile.write(tmp_path / "long.flac", silence, 8000)
+    os.mkfifo(tmp_path / "pipe.wav")  # reading it would block forever
     script = tmp_path / "session.toml"
     with pytest.raises(ScriptError, match=message) as caught:
         load_cue_set(overrides, script_path=script)

@@ -79,6 +79,7 @@ CUE_KINDS: tuple[str, ...] = (
 )
 DEFAULT_SAMPLE_RATE = 48000
 MAX_SOUND_FILE_BYTES = 10 * 1024 * 1024
+MAX_SOUND_FILE_S = 60.0
 SOUNDS_DIR_ENV = "LOOSEN_SOUNDS_DIR"
 _RATE_RANGE = (8000, 384000)
 # A partial this close to Nyquist would alias into a harsh low tone, so it is left out.
@@ -186,11 +187,15 @@ def _sound_file(path: Path, gain_db: float, script_path: Path | None, where: str
     if path.stat().st_size > MAX_SOUND_FILE_BYTES:
         raise fail(f"is larger than {MAX_SOUND_FILE_BYTES // 2**20} MB")
     try:
-        frames = soundfile.info(str(path)).frames
+        info = soundfile.info(str(path))
     except (RuntimeError, OSError) as exc:  # soundfile.LibsndfileError is a RuntimeError
         raise fail(f"cannot be read: {exc}") from exc
-    if frames <= 0:
+    if info.frames <= 0:
         raise fail("is empty")
+    if info.frames > MAX_SOUND_FILE_S * info.samplerate:
+        # a small compressed file can still decode to hours of audio, all held in memory
+        raise fail(f"lasts {info.frames / info.samplerate:.0f} s; a cue lasts at most "
+                   f"{MAX_SOUND_FILE_S:.0f} s")  # fmt: skip
     return SoundFile(path=path.resolve(), gain_db=gain_db)
 
 
