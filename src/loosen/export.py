@@ -7,9 +7,11 @@ previous complete file, or the new complete file; never a truncated one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
 import queue
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -158,8 +160,10 @@ def export_blocks(
         temp.chmod(0o666 & ~umask)
         temp.replace(path)
     except (OSError, RuntimeError, sf.LibsndfileError) as error:
-        _remove(temp)
         reason = getattr(error, "strerror", None) or str(error)
+        if isinstance(error, sf.LibsndfileError) and _nearly_full(folder):
+            reason = os.strerror(errno.ENOSPC)  # libsndfile says only "System error."
+        _remove(temp)  # after the look at the free space, which it gives back
         raise ExportError(f"{path}: could not write the file: {reason}") from None
     except BaseException:
         _remove(temp)
@@ -324,6 +328,14 @@ def remove_stale_parts(folder: Path, name: str) -> list[Path]:
             _remove(part)
             removed.append(part)
     return removed
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether ``folder``'s file system has less than a megabyte free."""
+    try:
+        return shutil.disk_usage(folder).free < 2**20
+    except OSError:
+        return False
 
 
 def _running(pid: int) -> bool:
