@@ -467,3 +467,15 @@ def test_two_scripts_that_would_write_the_same_file_are_refused(tmp_path: Path) 
     code, _, err = run("export", TINY, twin, "-o", tmp_path / "out")
     assert code == 2
     assert "would both be written as tiny" in err
+
+
+def test_a_wav_written_as_it_is_laid_out_that_might_pass_4_gb_is_rf64(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loosen.export
+
+    monkeypatch.setattr(loosen.export, "_WAV_LIMIT_BYTES", 1_000_000)  # as if 4 GB were 1 MB
+    out = tmp_path / "long.wav"
+    code, _, err = run("export", TINY, "-o", out, "--loudness", "off")
+    assert code == 0, err
+    assert out.read_bytes()[:4] == b"RF64"

@@ -225,3 +225,15 @@ def test_speech_synthesized_ahead_gives_the_same_samples_as_speech_prepared_firs
     assert np.array_equal(np.concatenate(list(ahead.blocks())), first)
     ahead.clips.speech.stop()
     assert len(engine.spoken) == len(set(engine.spoken))  # each line once
+
+
+@pytest.mark.parametrize("script", [TINY, HERE.parent / "scripts" / "stretch-quick.toml"])
+def test_the_length_known_before_speech_is_never_short_of_the_real_one(script: Path) -> None:
+    session = load_session(script)
+    engine = FakeEngine(rate_wpm=80)  # the slowest speech
+    rendering = render_session(
+        session, speech=Speech(engine, None), cue_set=load_cue_set(session.cues), progressive=True
+    )
+    bound = rendering.frames_at_most()
+    assert engine.spoken == []  # known before anything is said
+    assert rendering.timeline.total_frames <= bound < 3 * rendering.timeline.total_frames

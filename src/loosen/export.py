@@ -52,6 +52,7 @@ __all__ = [
     "format_for",
     "remove_stale_parts",
     "split_names",
+    "wav_limit_frames",
 ]
 
 
@@ -71,6 +72,11 @@ FORMATS = {
     ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III"),
 }
 _WAV_LIMIT_BYTES = 2**32 - 2**20  # past this a RIFF size field overflows: write RF64 instead
+
+
+def wav_limit_frames(channels: int) -> int:
+    """The most 16-bit frames of ``channels`` a WAV holds; past it, an export is RF64."""
+    return _WAV_LIMIT_BYTES // (2 * channels)
 
 
 def format_for(path: Path) -> AudioFormat:
@@ -122,7 +128,7 @@ def export_blocks(
 
     fmt = check_output_path(path)
     container = fmt.container
-    if container == "WAV" and total_frames and total_frames * channels * 2 > _WAV_LIMIT_BYTES:
+    if container == "WAV" and total_frames and total_frames > wav_limit_frames(channels):
         container = "RF64"
     folder = path.parent if str(path.parent) else Path()
     remove_stale_parts(folder, path.name)

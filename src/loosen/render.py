@@ -12,6 +12,7 @@ the ambience differs between channels.
 from __future__ import annotations
 
 import bisect
+import math
 import sys
 import threading
 from collections import OrderedDict
@@ -93,6 +94,7 @@ class Rendering:
         self._speech_spans: list[tuple[int, int]] = []
         self._events_scanned = 0
         self._lock = threading.RLock()
+        self._gap_s = gap_s
         self._builder = TimelineBuilder(
             sample_rate=self.sample_rate,
             gap_s=gap_s,
@@ -119,6 +121,35 @@ class Rendering:
         """The steps placed so far, in order (a copy)."""
         with self._lock:
             return list(self._builder.spans)
+
+    def frames_at_most(self, chars_per_s: float = 4.0) -> int:
+        """An upper bound of the session's length in frames, known before any speech exists.
+
+        Every line is taken as spoken at ``chars_per_s`` characters a second (espeak-ng at its
+        slowest speaks about 7), plus a second, and every cue at its full length: laid out with
+        one-frame sounds, the session grows by at most each sound's length. For a WAV export
+        written while the session is laid out, which must know up front whether it fits.
+        """
+        if self._timeline is not None:
+            return self._timeline.total_frames
+        extra = 0
+
+        def speech(text: str) -> int:
+            nonlocal extra
+            extra += math.ceil((len(text) / chars_per_s + 1.0) * self.sample_rate)
+            return 1
+
+        def cue(kind: str) -> int:
+            nonlocal extra
+            extra += int(self.cue_samples(kind).size)
+            return 1
+
+        with _located(self.session):
+            laid_out = build_timeline(
+                self.steps, sample_rate=self.sample_rate, gap_s=self._gap_s,
+                speech_frames=speech, cue_frames=cue,
+            )  # fmt: skip
+        return laid_out.total_frames + extra
 
     def step_start(self, index: int) -> int:
         """The first frame of expanded step ``index`` (1-based), laying steps out up to it."""

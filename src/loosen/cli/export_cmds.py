@@ -221,8 +221,9 @@ def export_one(job: ExportJob) -> None:
         # Speech is synthesized ahead while the loudness pass lays the session out; without
         # that pass, while the file is written (when nothing needs the whole layout first).
         levelled = _levelled(rendering, fmt.container, job.loudness, job.options["verbose"])
-        if job.split or "cue" in kinds:
-            rendering.place_until(None)  # parts and a CUE sheet's track limit need it all
+        if job.split or "cue" in kinds or _may_need_rf64(rendering, fmt.container):
+            # parts, a CUE sheet's track limit and a WAV's size field need the whole layout
+            rendering.place_until(None)
         total = rendering.timeline.total_frames if rendering.finished else 0
         tags = tags_for(rendering.session.title, rendering.session.path or job.script)
         with progress_bar(total, f"Writing {out.name}") as update:
@@ -260,6 +261,15 @@ def export_one(job: ExportJob) -> None:
         )
         for extra in extras:
             typer.echo(f"Wrote {extra}", err=True)
+
+
+def _may_need_rf64(rendering: Any, container: str) -> bool:
+    """Whether a WAV of ``rendering`` might pass 4 GB (about 6 h 12 min of 48 kHz stereo)."""
+    if container != "WAV" or rendering.finished:
+        return False
+    from loosen.export import wav_limit_frames
+
+    return bool(rendering.frames_at_most() > wav_limit_frames(rendering.channels))
 
 
 def _levelled(rendering: Any, container: str, loudness: str | None, verbose: bool) -> Any:
