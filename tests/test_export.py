@@ -329,7 +329,11 @@ def test_killed_at_20_moments_the_target_is_the_previous_file_or_the_new_one_who
         time.sleep(moments.uniform(0.05, 1.5))
         export.kill()
         export.wait()
-        assert out.read_bytes() == previous or is_whole_export_like(out, new), f"run {run}"
+        data = out.read_bytes()
+        assert data == previous or is_whole_export_like(out, new), (
+            f"run {run}: {len(data)} bytes, header {data[:16]!r}, "
+            f"{sorted(p.name for p in tmp_path.iterdir())}"
+        )
     assert loosen_export(tiny, "-o", out, "--pace", "1.5", cache=tmp_path / "cold-0").wait() == 0
     assert is_whole_export_like(out, new)  # and the killed runs' caches still serve
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+from loosen.errors import shown
+
 __all__ = ["format_clock", "parse_clock_s", "parse_duration_s"]
 
 _DURATION = re.compile(
@@ -16,26 +18,49 @@ def parse_duration_s(value: object) -> float:
     """Return ``value`` as a number of seconds.
 
     Accepts a non-negative int or float (seconds), or a string such as ``"30"``, ``"30s"``,
-    ``"2.5s"``, ``"1m30s"``, ``"1m"``, ``"1h5m"``. Raises ``ValueError`` with a short reason.
+    ``"2.5s"``, ``"1m30s"``, ``"1m"``, ``"1h5m"``. After hours, minutes must be under 60, and
+    after minutes, seconds (``"1m70s"`` is refused: it is probably a typo). Raises
+    ``ValueError`` with a short reason.
     """
-    if isinstance(value, bool):
-        raise ValueError(f"expected a duration such as 30 or '1m30s', got {value!r}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        compact = "".join(value.split()).lower()
-        match = _DURATION.fullmatch(compact)
-        if not compact or match is None or not any(match.groupdict().values()):
-            raise ValueError(f"expected a duration such as 30, '30s' or '1m30s', got {value!r}")
-        parts = match.groupdict()
-        seconds = (
-            float(parts["h"] or 0) * 3600 + float(parts["m"] or 0) * 60 + float(parts["s"] or 0)
-        )
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"expected a duration such as 30 or '1m30s', got {shown(value)}")
+    if isinstance(value, str):
+        seconds = _parse_written_s(value)
     else:
-        raise ValueError(f"expected a duration such as 30 or '1m30s', got {value!r}")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"a duration must be zero or more seconds, got {value!r}")
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            seconds = math.inf
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError(f"a duration must be zero or more seconds, got {shown(value)}")
+    if math.isinf(seconds):
+        raise ValueError(f"a duration must be finite, zero or more seconds, got {shown(value)}")
     return seconds
+
+
+def _parse_written_s(value: str) -> float:
+    """A duration written as text, ``"1m30s"``, in seconds."""
+    compact = "".join(value.split()).lower()
+    match = _DURATION.fullmatch(compact)
+    if not compact or match is None or not any(match.groupdict().values()):
+        raise ValueError(f"expected a duration such as 30, '30s' or '1m30s', got {shown(value)}")
+    hours, minutes, seconds = (float(match[unit] or 0) for unit in "hms")
+    total = hours * 3600 + minutes * 60 + seconds
+    if match["h"] and minutes >= 60:
+        raise ValueError(f"{shown(value)} has 60 or more minutes; write {_written(total)}")
+    if (match["h"] or match["m"]) and seconds >= 60:
+        raise ValueError(f"{shown(value)} has 60 or more seconds; write {_written(total)}")
+    return total
+
+
+def _written(seconds: float) -> str:
+    """``seconds`` as a duration is written, ``"2m10s"``, for a message's suggestion."""
+    if not math.isfinite(seconds):
+        return "a shorter duration"
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    amounts = ((hours, "h"), (minutes, "m"), (secs, "s"))
+    return repr("".join(f"{amount:g}{unit}" for amount, unit in amounts if amount) or "0s")
 
 
 def format_clock(seconds: float) -> str:

@@ -1,7 +1,12 @@
-"""One family of user-facing exceptions; each carries the exit code the CLI returns."""
+"""One family of user-facing exceptions; each carries the exit code the CLI returns.
+
+Also the two helpers that keep a message one harmless line whatever a script contains:
+`shown` (a value, cut short) and `printable` (control characters escaped).
+"""
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 __all__ = [
@@ -15,6 +20,9 @@ __all__ = [
     "PlaybackError",
     "ScriptError",
     "SpeechError",
+    "printable",
+    "shown",
+    "type_name",
 ]
 
 EXIT_OK = 0
@@ -58,7 +66,7 @@ class ScriptError(BadInputError):
         parts = [p for p in (self.path, self.where) if p]
         location = ": ".join(parts)
         text = f"{location}: {self.message}" if location else self.message
-        return " ".join(text.split())
+        return printable(" ".join(text.split()))
 
     def located(self, path: Path | str) -> ScriptError:
         """Return a copy of this error that names ``path`` as the file at fault."""
@@ -75,3 +83,45 @@ class ExportError(LoosenError):
 
 class PlaybackError(LoosenError):
     """Live playback failed: no PortAudio, no output device, or the device went away."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every character a terminal would act on (ESC, BEL, C1 controls, bidi
+    overrides...) written as a Python escape such as ``\\x1b``: a script's bytes echoed in a
+    message must not move the cursor, recolour the terminal or reorder what is shown."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def type_name(value: object) -> str:
+    """What a TOML value is, in the words of a message: ``"text"``, ``"a list"``, ``"a date"``."""
+    names: dict[type, str] = {
+        str: "text",
+        int: "a number",
+        float: "a number",
+        bool: "true/false",
+        list: "a list",
+        dict: "a table",
+        datetime.datetime: "a date and time",
+        datetime.date: "a date",
+        datetime.time: "a time of day",
+    }
+    return names.get(type(value), type(value).__name__)
+
+
+def shown(value: object, limit: int = 40) -> str:
+    """``value`` as a message quotes it: text in quotes and numbers as written, both cut to about
+    ``limit`` characters (a 10 MB value must not become a 10 MB message); other values by their
+    type (``"a list"``), since a Python repr means nothing to the author of a script."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 3 * limit:
+        return f"a number of about {int(value.bit_length() * 0.30103)} digits"
+    if isinstance(value, str):
+        written = repr(value)
+        return written if len(written) <= limit else written[: limit - 4] + "...'"
+    if isinstance(value, int | float):
+        written = repr(value)
+        return written if len(written) <= limit else written[: limit - 3] + "..."
+    return type_name(value)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from loosen.errors import ScriptError
+from loosen.limits import MAX_EXPANDED_STEPS, MAX_TEXT_CHARS, check_session_size
 from loosen.script import Pacing, ScriptStep, Session
 from loosen.text import fill_template
 
@@ -25,7 +26,6 @@ __all__ = [
     "expand_session",
 ]
 
-MAX_EXPANDED_STEPS = 20_000
 DEFAULT_TEMPLATES = {
     "tense": "Now tense your {name}. Hold the tension.",
     "release": "And release. Let your {name} relax completely.",
@@ -107,37 +107,25 @@ def expand_session(session: Session, pacing: Pacing | None = None) -> list[Step]
     """Return the concrete steps of ``session``, numbered from 1.
 
     ``pacing`` replaces the script's own pacing (for command-line overrides). Raises
-    `ScriptError` (without the file; the caller locates it) for text variables that have no
-    value in their step, and when the expansion passes `MAX_EXPANDED_STEPS`.
+    `ScriptError`, naming the session's file if it has one, for text variables that have no
+    value in their step, a line too long once they are filled in, and, before any work, when
+    the session passes a limit of `loosen.limits` (steps, length).
     """
-    total = _count_expanded(session.steps)
-    if total > MAX_EXPANDED_STEPS:
-        raise ScriptError(
-            f"the session expands to {total} steps; the limit is {MAX_EXPANDED_STEPS}",
-            where="steps",
-        )
-    templates = {**DEFAULT_TEMPLATES, **session.templates}
     pacing = pacing or session.pacing
-    context = _Context(pacing, templates)
-    steps = list(context.expand(session.steps, side_pair=None))
+    try:
+        check_session_size(session.steps, pacing)  # the loader checked only its own pacing
+        templates = {**DEFAULT_TEMPLATES, **session.templates}
+        context = _Context(pacing, templates)
+        steps = list(context.expand(session.steps, side_pair=None))
+    except ScriptError as error:
+        if error.path is None and session.path is not None:
+            raise error.located(session.path) from None
+        raise
     if pacing.pace != 1.0:
         from loosen.pace import apply_pace  # pace builds on this module's step types
 
         steps = apply_pace(steps, pacing.pace)
     return steps
-
-
-def _count_expanded(steps: tuple[ScriptStep, ...]) -> int:
-    total = 0
-    for step in steps:
-        copies = 2 if step.sides else 1
-        if step.kind == "repeat":
-            total += copies * int(step.values["times"]) * _count_expanded(step.children)
-        else:
-            total += copies
-        if total > MAX_EXPANDED_STEPS:
-            return total
-    return total
 
 
 def _number(seconds: float) -> str:
@@ -269,9 +257,16 @@ class _Context:
             **extra,
         }
         try:
-            return " ".join(fill_template(text, values).split())
+            line = " ".join(fill_template(text, values).split())
         except ValueError as error:
             raise ScriptError(str(error), where=f"{step.label}, key {key!r}") from None
+        if len(line) > MAX_TEXT_CHARS:
+            raise ScriptError(
+                f"the line is {len(line)} characters once its variables are filled in; "
+                f"the limit is {MAX_TEXT_CHARS}",
+                where=f"{step.label}, key {key!r}",
+            )
+        return line
 
 
 def _with_switch(step: Step, switch: Switch) -> Step:

@@ -5,19 +5,22 @@ reason. The loader adds the file and the place."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 
 from loosen.durations import parse_duration_s
+from loosen.errors import shown, type_name
+from loosen.limits import MAX_COUNT, MAX_TEXT_CHARS, max_session_s
 from loosen.text import check_template
 
 __all__ = [
     "MAX_COUNT",
-    "MAX_STEP_SECONDS",
     "MAX_TEXT_CHARS",
     "Checker",
     "boolean",
     "choice",
     "count",
+    "cue_source",
     "decibels",
     "duration",
     "halfway",
@@ -28,11 +31,11 @@ __all__ = [
     "type_name",
 ]
 
-MAX_TEXT_CHARS = 2_000
-MAX_STEP_SECONDS = 6 * 3600.0
-MAX_COUNT = 1_000
-
 Checker = Callable[[object], object]
+
+# Bidirectional embeddings, overrides and isolates reorder how a line is shown on a terminal
+# (the "Trojan source" trick); text to be spoken never needs them.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def text(value: object) -> str:
@@ -42,10 +45,23 @@ def text(value: object) -> str:
         raise ValueError("text is empty")
     if len(value) > MAX_TEXT_CHARS:
         raise ValueError(f"text is {len(value)} characters; the limit is {MAX_TEXT_CHARS}")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value):
-        raise ValueError("text contains control characters")
+    control = _control_character(value)
+    if control is not None:
+        at = value.index(control) + 1
+        raise ValueError(f"text contains control characters: {control!r} at character {at}")
     check_template(value)
     return value
+
+
+def _control_character(value: str, allowed: str = "\n\t") -> str | None:
+    """The first character of ``value`` that a terminal would act on rather than show: C0 and
+    C1 controls (ESC, BEL, CSI...) but those ``allowed``, DEL, and bidi controls; else None."""
+    if value.isprintable():
+        return None
+    for c in value:
+        if (unicodedata.category(c) == "Cc" and c not in allowed) or c in _BIDI_CONTROLS:
+            return c
+    return None
 
 
 def label_text(value: object) -> str:
@@ -61,9 +77,10 @@ def duration(minimum_s: float, *, allow_zero: bool = False) -> Checker:
         if seconds == 0 and allow_zero:
             return seconds
         if seconds < minimum_s or seconds == 0:
-            raise ValueError(f"must be at least {minimum_s:g} s, got {value!r}")
-        if seconds > MAX_STEP_SECONDS:
-            raise ValueError(f"{value!r} is longer than the limit of {MAX_STEP_SECONDS / 3600:g} h")
+            raise ValueError(f"must be at least {minimum_s:g} s, got {shown(value)}")
+        limit_s = max_session_s()
+        if seconds > limit_s:
+            raise ValueError(f"{shown(value)} is longer than the limit of {limit_s / 3600:g} h")
         return seconds
 
     return check
@@ -72,9 +89,10 @@ def duration(minimum_s: float, *, allow_zero: bool = False) -> Checker:
 def integer(low: int, high: int) -> Checker:
     def check(value: object) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"expected a whole number, got {type_name(value)}")
+            what = shown(value) if isinstance(value, float) else type_name(value)
+            raise ValueError(f"expected a whole number, got {what}")
         if not low <= value <= high:
-            raise ValueError(f"must be from {low} to {high}, got {value}")
+            raise ValueError(f"must be from {low} to {high}, got {shown(value)}")
         return value
 
     return check
@@ -83,23 +101,38 @@ def integer(low: int, high: int) -> Checker:
 RANGE = re.compile(r"^\s*(\d+)\s*-\s*(\d+)\s*$")
 
 
+def _bounded_int(digits: str) -> int:
+    """``digits`` as an int, any number past the counts' limit as ``MAX_COUNT + 1``: Python
+    refuses to convert more than 4300 digits, and no count needs ten."""
+    return int(digits) if len(digits) < 10 else MAX_COUNT + 1
+
+
 def count(value: object) -> int | tuple[int, int]:
     if isinstance(value, str):
         match = RANGE.fullmatch(value)
         if match is None:
-            raise ValueError(f"expected a number or a range such as '15-20', got {value!r}")
-        low, high = int(match[1]), int(match[2])
+            raise ValueError(f"expected a number or a range such as '15-20', got {shown(value)}")
+        low, high = _bounded_int(match[1]), _bounded_int(match[2])
         if not 1 <= low <= high <= MAX_COUNT:
-            raise ValueError(f"range {value!r} must rise from 1 to at most {MAX_COUNT}")
+            raise ValueError(f"range {shown(value)} must rise from 1 to at most {MAX_COUNT}")
         return (low, high)
     result: int = integer(1, MAX_COUNT)(value)  # type: ignore[assignment]
     return result
 
 
+def cue_source(value: object) -> str:
+    """A ``[cues]`` value: a recipe name or a sound file's path (checked when cues load)."""
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"expected a recipe name or a WAV file path, got {shown(value)}")
+    if len(value) > MAX_TEXT_CHARS or _control_character(value, allowed="") is not None:
+        raise ValueError(f"{shown(value)} is not a usable recipe name or file path")
+    return value
+
+
 def choice(*choices: str) -> Checker:
     def check(value: object) -> str:
         if value not in choices:
-            raise ValueError(f"expected one of {', '.join(choices)}; got {value!r}")
+            raise ValueError(f"expected one of {', '.join(choices)}; got {shown(value)}")
         return str(value)
 
     return check
@@ -111,23 +144,12 @@ def halfway(value: object) -> str:
     return text(value)
 
 
-def type_name(value: object) -> str:
-    return {
-        str: "text",
-        int: "a number",
-        float: "a number",
-        bool: "true/false",
-        list: "a list",
-        dict: "a table",
-    }.get(type(value), type(value).__name__)
-
-
 def decibels(value: object) -> float:
     """A level change in dB, from -60 to +12."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"expected a number of dB, got {type_name(value)}")
-    if not -60.0 <= float(value) <= 12.0:
-        raise ValueError(f"must be from -60 to +12 dB, got {value}")
+    if not -60.0 <= value <= 12.0:  # compared as written: float() overflows on a huge integer
+        raise ValueError(f"must be from -60 to +12 dB, got {shown(value)}")
     return float(value)
 
 

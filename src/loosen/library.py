@@ -67,10 +67,15 @@ def find_scripts() -> dict[str, ScriptEntry]:
 def resolve_script(name_or_path: str | Path) -> Path:
     """The file of a script given as a path or as a name (the user's own, then bundled)."""
     path = Path(name_or_path)
-    if path.is_dir():
-        raise ScriptError("is a folder, not a session script", path=path)
-    if path.is_file():
-        return path
+    try:
+        if path.is_dir():
+            raise ScriptError("is a folder, not a session script", path=path)
+        if path.is_file():
+            return path
+        if path.exists():  # a device, a pipe or a socket: reading it could block or never end
+            raise ScriptError("is not a regular file, not a session script", path=path)
+    except OSError as error:  # a name too long for the file system, for one
+        raise ScriptError(f"cannot read: {error.strerror or error}", path=path) from None
     text = str(name_or_path)
     if not path.suffix and "/" not in text and "\\" not in text:
         entry = find_scripts().get(text)

@@ -14,12 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from loosen import fields
-from loosen.errors import ScriptError
+from loosen.errors import ScriptError, shown
 from loosen.fields import Checker
 from loosen.library import bundled_scripts, resolve_script
+from loosen.limits import (
+    MAX_REPEAT_DEPTH,
+    MAX_REPEAT_TIMES,
+    MAX_SCRIPT_BYTES,
+    MAX_TOML_DEPTH,
+    check_session_size,
+)
 
 __all__ = [
-    "MAX_NESTING",
+    "MAX_REPEAT_DEPTH",
     "MAX_SCRIPT_BYTES",
     "STEP_KINDS",
     "Mix",
@@ -34,9 +41,6 @@ __all__ = [
 ]
 
 STEP_KINDS = ("say", "pause", "hold", "reps", "breathe", "tense_release", "repeat")
-MAX_SCRIPT_BYTES = 1_000_000
-MAX_NESTING = 8
-MAX_REPEAT_TIMES = 1_000
 
 
 @dataclass(frozen=True)
@@ -181,7 +185,14 @@ _HEADER_KEYS = (
 
 
 def _unknown_key(key: str, allowed: Any) -> str:
-    return f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}"
+    return f"unknown key {shown(key)}; allowed: {', '.join(sorted(allowed))}"
+
+
+def _dotted(table: str, key: str) -> str:
+    """Where ``key`` of ``[table]`` is, for a message: ``pacing.hold``, or quoted if odd."""
+    if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", key):
+        return f"{table}.{key}"
+    return f"{table}.{shown(key)}"
 
 
 # ---------------------------------------------------------------- loading
@@ -190,12 +201,16 @@ def load_session(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Ses
     user's own), with ``--set``-style ``overrides`` applied before validation."""
     path = resolve_script(name_or_path)
     try:
-        size = path.stat().st_size
-        if size > MAX_SCRIPT_BYTES:
-            raise ScriptError(
-                f"file is {size} bytes; the limit for a script is {MAX_SCRIPT_BYTES}", path=path
-            )
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            # one byte past the limit tells a file that is too big, even one that is still growing
+            data = handle.read(MAX_SCRIPT_BYTES + 1)
+            if len(data) > MAX_SCRIPT_BYTES:
+                size = max(path.stat().st_size, len(data))
+                raise ScriptError(
+                    f"the file is {size:,} bytes; the limit for a script is "
+                    f"{MAX_SCRIPT_BYTES:,} bytes",
+                    path=path,
+                )
     except OSError as error:
         raise ScriptError(f"cannot read: {error.strerror or error}", path=path) from None
     return parse_session(data, path=path, overrides=overrides)
@@ -206,28 +221,10 @@ def parse_session(
 ) -> Session:
     """Parse and validate a script from its bytes (UTF-8) or text."""
     where_file = path if path is not None else "<script>"
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as error:
-            line = data[: error.start].count(b"\n") + 1
-            raise ScriptError(
-                f"not UTF-8 text (byte {error.start})", path=where_file, where=f"line {line}"
-            ) from None
-    else:
-        text = data
+    text = _decoded(data, where_file) if isinstance(data, bytes) else data
     text = text.removeprefix("\ufeff")  # a BOM from a Windows editor is harmless
-    try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        where = f"line {match[1]}, column {match[2]}" if match else None
-        if match is None and "(at end of document)" in message:
-            match = re.search(r"\(at end of document\)", message)
-            where = f"line {text.count(chr(10)) + 1}, end of file"
-        reason = message[: match.start()].strip() if match else message
-        raise ScriptError(f"TOML syntax: {reason}", path=where_file, where=where) from None
+    document = _parsed_toml(text, where_file)
+    _check_toml_depth(document, where_file)
     if overrides:
         from loosen.overrides import apply_overrides
 
@@ -239,11 +236,92 @@ def parse_session(
     return replace(session, path=path)
 
 
+def _decoded(data: bytes, where_file: Path | str) -> str:
+    """The text of a script's bytes, which must be UTF-8 (a BOM is allowed)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ScriptError(
+            "the file is UTF-16 text; save it as UTF-8", path=where_file, where="line 1"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ScriptError(
+            f"not UTF-8 text (byte {error.start}); save the file as UTF-8",
+            path=where_file,
+            where=f"line {line}",
+        ) from None
+
+
+def _parsed_toml(text: str, where_file: Path | str) -> dict[str, Any]:
+    """The TOML document in ``text``; a syntax error names its line and column."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+        where = f"line {match[1]}, column {match[2]}" if match else None
+        if match is None and "(at end of document)" in message:
+            match = re.search(r"\(at end of document\)", message)
+            where = f"line {text.count(chr(10)) + 1}, end of file"
+        reason = message[: match.start()].strip() if match else message
+        raise ScriptError(f"TOML syntax: {reason}", path=where_file, where=where) from None
+    except ValueError:
+        # tomllib lets Python's own refusal through: an integer of more than 4300 digits
+        where = _line_of(text, r"\d{4000}")
+        raise ScriptError(
+            "TOML syntax: a number has too many digits", path=where_file, where=where
+        ) from None
+    except RecursionError:
+        # tomllib reads [[[...]]] and {a={a=...}} recursively
+        where = _line_of(text, _DEEP_OPENERS)
+        raise ScriptError(
+            f"TOML syntax: arrays or tables nest more than {MAX_TOML_DEPTH} deep",
+            path=where_file,
+            where=where,
+        ) from None
+
+
+# MAX_TOML_DEPTH arrays or inline tables opened one inside the other: [[[ or {a={b=[
+_DEEP_OPENERS = rf"(?:[\[{{]\s*(?:[\w\"'.-]+\s*=\s*)?){{{MAX_TOML_DEPTH}}}"
+
+
+def _line_of(text: str, pattern: str) -> str | None:
+    """``"line N"`` of the first match of ``pattern`` in ``text``, for errors that tomllib
+    does not locate; None if it does not match."""
+    match = re.search(pattern, text)
+    return f"line {text.count(chr(10), 0, match.start()) + 1}" if match else None
+
+
+def _check_toml_depth(document: dict[str, Any], where_file: Path | str) -> None:
+    """Refuse arrays and tables nested deeper than `MAX_TOML_DEPTH`, before anything (the
+    ``--set`` overrides, validation) walks the document recursively."""
+    pending: list[tuple[object, int, str]] = [(value, 2, key) for key, value in document.items()]
+    while pending:
+        value, depth, top_key = pending.pop()
+        if not isinstance(value, dict | list):
+            continue
+        if depth > MAX_TOML_DEPTH:
+            raise ScriptError(
+                f"arrays and tables nest more than {MAX_TOML_DEPTH} deep",
+                path=where_file,
+                where=f"key {shown(top_key)}",
+            )
+        children = value.values() if isinstance(value, dict) else value
+        pending.extend((child, depth + 1, top_key) for child in children)
+
+
 def session_from_dict(doc: dict[str, Any]) -> Session:
-    """Validate a parsed TOML document (a dict) as a session; errors carry no file name."""
+    """Validate a parsed TOML document (a dict) as a session; errors carry no file name.
+
+    Checks the limits of `loosen.limits` too: nesting, counts, the number of steps once
+    expanded and the session's length.
+    """
+    if not doc:
+        raise ScriptError("the script is empty; it needs a title and a list of [[steps]]")
     for key in doc:
         if key not in _HEADER_KEYS:
-            raise ScriptError(_unknown_key(key, _HEADER_KEYS), where=f"key {key!r}")
+            raise ScriptError(_unknown_key(key, _HEADER_KEYS), where=f"key {shown(key)}")
     title = _header(doc, "title", fields.label_text, required=True)
     description = _header(doc, "description", fields.label_text) or ""
     language = _header(doc, "language", fields.label_text)
@@ -256,7 +334,8 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
     steps_raw = doc.get("steps")
     if steps_raw is None:
         raise ScriptError("a script needs a list of [[steps]]", where="key 'steps'")
-    steps = _steps_from(steps_raw, prefix="", depth=1)
+    steps = _steps_from(steps_raw, prefix="", depth=0)
+    check_session_size(steps, pacing)
     return Session(
         title=title,
         description=description,
@@ -295,12 +374,12 @@ def _pacing_from(table: Mapping[str, Any]) -> Pacing:
     changes: dict[str, Any] = {}
     for key, value in table.items():
         if key not in _PACING_KEYS:
-            raise ScriptError(_unknown_key(key, _PACING_KEYS), where=f"pacing.{key}")
+            raise ScriptError(_unknown_key(key, _PACING_KEYS), where=_dotted("pacing", key))
         attribute, check = _PACING_KEYS[key]
         try:
             changes[attribute] = check(value)
         except ValueError as error:
-            raise ScriptError(str(error), where=f"pacing.{key}") from None
+            raise ScriptError(str(error), where=_dotted("pacing", key)) from None
     return replace(Pacing(), **changes)
 
 
@@ -317,11 +396,11 @@ def _mix_from(table: Mapping[str, Any]) -> Mix:
     changes: dict[str, Any] = {}
     for key, value in table.items():
         if key not in _MIX_KEYS:
-            raise ScriptError(_unknown_key(key, _MIX_KEYS), where=f"mix.{key}")
+            raise ScriptError(_unknown_key(key, _MIX_KEYS), where=_dotted("mix", key))
         try:
             changes[key] = _MIX_KEYS[key](value)
         except ValueError as error:
-            raise ScriptError(str(error), where=f"mix.{key}") from None
+            raise ScriptError(str(error), where=_dotted("mix", key)) from None
     return replace(Mix(), **changes)
 
 
@@ -329,27 +408,30 @@ def _templates_from(table: Mapping[str, Any]) -> dict[str, str]:
     templates: dict[str, str] = {}
     for key, value in table.items():
         if key not in _TEMPLATE_KEYS:
-            raise ScriptError(_unknown_key(key, _TEMPLATE_KEYS), where=f"templates.{key}")
+            raise ScriptError(_unknown_key(key, _TEMPLATE_KEYS), where=_dotted("templates", key))
         try:
             templates[key] = fields.text(value)
         except ValueError as error:
-            raise ScriptError(str(error), where=f"templates.{key}") from None
+            raise ScriptError(str(error), where=_dotted("templates", key)) from None
     return templates
 
 
 def _cues_from(table: Mapping[str, Any]) -> dict[str, str]:
     cues: dict[str, str] = {}
     for key, value in table.items():
-        if not isinstance(value, str) or not value.strip():
-            raise ScriptError("expected a recipe name or a WAV file path", where=f"cues.{key}")
-        cues[key] = value
+        try:
+            cues[key] = fields.cue_source(value)
+        except ValueError as error:
+            raise ScriptError(str(error), where=_dotted("cues", key)) from None
     return cues
 
 
 def _steps_from(raw: object, *, prefix: str, depth: int) -> tuple[ScriptStep, ...]:
     where = f"step {prefix.rstrip('.')}" if prefix else "key 'steps'"
-    if depth > MAX_NESTING:
-        raise ScriptError(f"repeat blocks nest deeper than the limit of {MAX_NESTING}", where=where)
+    if depth > MAX_REPEAT_DEPTH:  # depth: how many repeat steps hold these steps
+        raise ScriptError(
+            f"repeat blocks nest deeper than the limit of {MAX_REPEAT_DEPTH}", where=where
+        )
     if not isinstance(raw, list) or not raw:
         raise ScriptError("expected a non-empty list of steps ([[steps]] tables)", where=where)
     return tuple(_step_from(item, f"{prefix}{number}", depth) for number, item in enumerate(raw, 1))
@@ -359,14 +441,13 @@ def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
     if not isinstance(raw, dict):
         raise ScriptError(f"expected a table, got {fields.type_name(raw)}", where=f"step {number}")
     name = raw.get("name")
-    label = f"step {number}" + (f" {name!r}" if isinstance(name, str) else "")
+    label = f"step {number}" + (f" {shown(name)}" if isinstance(name, str) else "")
     kind = raw.get("kind")
     if kind is None:
         raise ScriptError(f"missing 'kind' (one of {', '.join(STEP_KINDS)})", where=label)
     if kind not in STEP_KINDS:
-        raise ScriptError(
-            f"unknown kind {kind!r}; kinds: {', '.join(STEP_KINDS)}", where=f"{label}, key 'kind'"
-        )
+        what = f"unknown kind {shown(kind)}" if isinstance(kind, str) else f"kind is {shown(kind)}"
+        raise ScriptError(f"{what}; kinds: {', '.join(STEP_KINDS)}", where=f"{label}, key 'kind'")
     spec = _STEP_KEYS[kind]
     common = {"kind", "name", "sides", "switch_text"} | ({"steps"} if kind == "repeat" else set())
     values: dict[str, Any] = {}
@@ -376,7 +457,7 @@ def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
         if key not in spec:
             raise ScriptError(
                 _unknown_key(key, set(spec) | common - {"kind"}) + f" for a {kind} step",
-                where=f"{label}, key {key!r}",
+                where=f"{label}, key {shown(key)}",
             )
         try:
             values[key] = spec[key](value)

@@ -26,7 +26,7 @@ def template_variables(text: str) -> list[str]:
             f"unbalanced braces in text ({error}); write {{{{ or }}}} for a brace"
         ) from None
     names: list[str] = []
-    for _literal, field, conversion, spec in parsed:
+    for _literal, field, spec, conversion in parsed:  # Formatter.parse puts the spec first
         if field is None:
             continue
         shown = (
@@ -46,14 +46,15 @@ def check_template(text: str) -> None:
 
 
 def fill_template(text: str, values: Mapping[str, object]) -> str:
-    """Substitute ``values`` into ``text``; a variable without a value raises ``ValueError``."""
+    """Substitute ``values`` into ``text``; a variable without a value raises ``ValueError``,
+    and so does a text that is not a valid template (see `template_variables`), even one that
+    did not come through the loader."""
+    template_variables(text)
     out: list[str] = []
-    for literal, field, _conversion, _spec in _FORMATTER.parse(text):
+    for literal, field, _spec, _conversion in _FORMATTER.parse(text):
         out.append(literal)
         if field is None:
             continue
-        if field not in VARIABLES:
-            raise ValueError(f"unknown variable {{{field}}} in text")
         if field not in values or values[field] is None:
             raise ValueError(f"{{{field}}} has no value here ({_why_missing(field)})")
         out.append(str(values[field]))

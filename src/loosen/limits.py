@@ -1,0 +1,185 @@
+"""Limits on what a session script may ask for, all in one place.
+
+They are checked while a script loads and again before it is expanded, never during synthesis,
+so a script asking for ``seconds = 9999999`` or a ``repeat`` of 100000 rounds is refused in a
+moment, with the limit named in the message, instead of synthesizing speech for hours or filling
+memory.
+
+The session length is the one limit a user may change: it is 6 h unless the environment
+variable ``LOOSEN_MAX_SESSION_H`` gives another number of hours (at most 24), e.g.
+``LOOSEN_MAX_SESSION_H=9 loosen export night.toml``. It bounds every single duration too. It is
+checked against a lower bound of the length, computed from the script without expanding it:
+every silence (holds, pauses, rests, tension and release, rep cadence, breaths, the transition
+between sides, the gap after each line) plus each spoken line at `FASTEST_SPEECH_CHARS_PER_S`,
+faster than any voice speaks. A ``--pace`` factor below 1 shortens that bound; one above 1 may
+lengthen the session past the limit, by at most the pacing's own ceiling (4 times).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from loosen.errors import BadInputError, ScriptError
+
+if TYPE_CHECKING:
+    from loosen.script import Pacing, ScriptStep
+
+__all__ = [
+    "DEFAULT_MAX_SESSION_H",
+    "FASTEST_SPEECH_CHARS_PER_S",
+    "MAX_COUNT",
+    "MAX_EXPANDED_STEPS",
+    "MAX_REPEAT_DEPTH",
+    "MAX_REPEAT_TIMES",
+    "MAX_SCRIPT_BYTES",
+    "MAX_SESSION_H_CEILING",
+    "MAX_SESSION_H_ENV",
+    "MAX_TEXT_CHARS",
+    "MAX_TOML_DEPTH",
+    "check_session_size",
+    "count_expanded",
+    "max_session_s",
+    "session_floor_s",
+]
+
+MAX_SCRIPT_BYTES = 1_000_000  # a long session script is a few kB
+MAX_TOML_DEPTH = 24  # arrays and tables inside each other; a valid script needs about 12
+MAX_REPEAT_DEPTH = 4  # a repeat inside a repeat inside ... : four deep at most
+MAX_REPEAT_TIMES = 1_000  # rounds of one repeat step
+MAX_COUNT = 1_000  # repetitions of a reps step, cycles of a breathe step
+MAX_TEXT_CHARS = 2_000  # one line of text, as written and once its variables are filled in
+MAX_EXPANDED_STEPS = 5_000  # steps once repeats are unrolled and sides copied
+DEFAULT_MAX_SESSION_H = 6.0
+MAX_SESSION_H_ENV = "LOOSEN_MAX_SESSION_H"
+MAX_SESSION_H_CEILING = 24.0  # what the environment variable may raise the limit to
+FASTEST_SPEECH_CHARS_PER_S = 100.0  # the fastest rate, 450 wpm, is about 45 characters a second
+
+
+def max_session_s() -> float:
+    """The longest session allowed, in seconds: `LOOSEN_MAX_SESSION_H` hours, else 6 h.
+
+    Read at each call, so a test or a long-running process sees a change at once.
+    """
+    written = os.environ.get(MAX_SESSION_H_ENV, "").strip()
+    if not written:
+        return DEFAULT_MAX_SESSION_H * 3600
+    try:
+        hours = float(written)
+    except ValueError:
+        hours = math.nan
+    if not 0 < hours <= MAX_SESSION_H_CEILING:
+        raise BadInputError(
+            f"{MAX_SESSION_H_ENV}={written[:20]!r}: give a number of hours from more than 0 "
+            f"to {MAX_SESSION_H_CEILING:g}"
+        )
+    return hours * 3600
+
+
+def count_expanded(steps: Sequence[ScriptStep], stop_above: int = MAX_EXPANDED_STEPS) -> int:
+    """How many steps ``steps`` expand to; counting stops early once past ``stop_above``."""
+    total = 0
+    for step in steps:
+        copies = 2 if step.sides else 1
+        if step.kind == "repeat":
+            total += copies * int(step.values["times"]) * count_expanded(step.children, stop_above)
+        else:
+            total += copies
+        if total > stop_above:
+            return total
+    return total
+
+
+def session_floor_s(steps: Sequence[ScriptStep], pacing: Pacing) -> float:
+    """A lower bound of how long ``steps`` last, in seconds, without expanding them."""
+    return sum(_step_floor_s(step, pacing) for step in steps)
+
+
+def check_session_size(steps: Sequence[ScriptStep], pacing: Pacing) -> None:
+    """Refuse a session that expands to more than `MAX_EXPANDED_STEPS` steps or would last
+    longer than `max_session_s`; the `ScriptError` names the step that weighs most."""
+    total = count_expanded(steps)
+    if total > MAX_EXPANDED_STEPS:
+        heaviest = max(steps, key=lambda step: count_expanded([step]))
+        raise ScriptError(
+            f"the session expands to at least {total} steps; the limit is {MAX_EXPANDED_STEPS}",
+            where=heaviest.label,
+        )
+    limit_s = max_session_s()
+    floors = [_step_floor_s(step, pacing) for step in steps]
+    if sum(floors) > limit_s:
+        longest = steps[floors.index(max(floors))]
+        raise ScriptError(
+            f"the session would last at least {_hours(sum(floors))}; the limit is "
+            f"{_hours(limit_s)} ({MAX_SESSION_H_ENV} sets it, up to {MAX_SESSION_H_CEILING:g} h)",
+            where=longest.label,
+        )
+
+
+def _hours(seconds: float) -> str:
+    """``seconds`` as a message shows a session's length: ``"2778 h"``, ``"6 h 0 min 1 s"``."""
+    if seconds >= 10 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    hours, rest = divmod(math.ceil(seconds), 3600)  # up: a length just past the limit shows so
+    minutes, secs = divmod(rest, 60)
+    if secs:
+        return f"{hours} h {minutes} min {secs} s"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def _spoken_s(text: object, pacing: Pacing, silence: float) -> float:
+    """The least time one free-standing line takes: its words at the fastest speech, and the gap."""
+    if not isinstance(text, str):
+        return 0.0
+    return len(text) / FASTEST_SPEECH_CHARS_PER_S + pacing.gap_s * silence
+
+
+_SPOKEN_KEYS = {  # the free-standing lines of each kind (the release words of a
+    # tense_release lie inside its release period, cues inside their slots)
+    "say": ("text",),
+    "hold": ("text", "release_text"),
+    "reps": ("text", "release_text"),
+    "breathe": ("text",),
+    "tense_release": ("text",),
+}
+
+
+def _step_floor_s(step: ScriptStep, pacing: Pacing) -> float:
+    # scaling by a pace factor never takes a silence below its written length times the factor
+    silence = min(pacing.pace, 1.0)
+    if step.kind == "repeat":
+        once = session_floor_s(step.children, pacing) * int(step.values["times"])
+    else:
+        keys = _SPOKEN_KEYS.get(step.kind, ())
+        once = sum(_spoken_s(step.values.get(key), pacing, silence) for key in keys)
+        once += _silence_s(step, pacing) * silence
+    if step.sides is None:
+        return once
+    # the switch text is spoken during the transition, which lasts at least as long as it
+    switch_s = max(pacing.transition_s * silence, _spoken_s(step.switch_text, pacing, 0.0))
+    return 2 * once + switch_s
+
+
+def _silence_s(step: ScriptStep, p: Pacing) -> float:
+    """The silences a step of any kind but repeat holds as written, in seconds."""
+    v = step.values
+    if step.kind == "pause":
+        return float(v.get("seconds", p.rest_s))
+    if step.kind == "hold":
+        return float(v.get("seconds", p.hold_s))
+    if step.kind == "reps":
+        count = v["count"]
+        low = count[0] if isinstance(count, tuple) else count
+        return int(low) * float(v.get("cadence", p.cadence_s))
+    if step.kind == "breathe":
+        cycle_s = (
+            float(v.get("inhale", p.inhale_s))
+            + float(v.get("hold", p.breath_hold_s))
+            + float(v.get("exhale", p.exhale_s))
+        )
+        return int(v.get("cycles", 1)) * cycle_s  # at least one cycle, whatever the default
+    if step.kind == "tense_release":
+        return float(v.get("tense", p.tense_s)) + float(v.get("release", p.release_s))
+    return 0.0
