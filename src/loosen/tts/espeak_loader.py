@@ -64,16 +64,18 @@ class EspeakPlan:
 def plan_espeak() -> EspeakPlan | None:
     """Choose the espeak-ng library for pyttsx3 on Linux; ``None`` elsewhere or when none exists.
 
-    A system ``libespeak-ng.so.1`` wins (pyttsx3 finds it by itself); otherwise the one shipped
-    by ``espeakng-loader`` is used.
+    The one shipped by ``espeakng-loader`` wins: every machine then speaks with the same
+    espeak-ng (1.52, its voice variants, its data), whatever the distribution packages, so a
+    cache and an export mean the same everywhere. A system ``libespeak-ng.so.1`` (which pyttsx3
+    finds by itself) is the fallback where that wheel is missing.
     """
     if not sys.platform.startswith("linux"):
         return None
-    if ctypes.util.find_library("espeak-ng"):
-        return EspeakPlan(SYSTEM, "libespeak-ng.so.1", None, None)
     try:
         import espeakng_loader
     except ImportError:
+        if ctypes.util.find_library("espeak-ng"):
+            return EspeakPlan(SYSTEM, "libespeak-ng.so.1", None, None)
         return None
     library = Path(espeakng_loader.get_library_path()).with_name("libespeak-ng.so.1")
     data_path = Path(espeakng_loader.__file__).parent / "espeak-ng-data"
