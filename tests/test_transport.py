@@ -114,8 +114,15 @@ def test_stop_fades_out_and_finishes(transport: Transport) -> None:
     assert transport.finished.is_set()
 
 
-def test_an_empty_queue_counts_an_underrun_and_plays_silence() -> None:
+def test_an_underrun_plays_silence_then_playback_goes_on_where_it_was() -> None:
     t = Transport(Ramp(), block_frames=1000)  # producer not started: nothing queued
     played = pull(t, 256)
     assert not played.any()
     assert t.underruns == 1
+    t.start()  # the renderer catches up: playback goes on where it was, nothing skipped
+    try:
+        after = pull(t, 2048)
+        assert np.array_equal(after, (np.arange(2048, dtype=np.float32) + 1) / 1e6)
+        assert not t.finished.is_set()
+    finally:
+        t.close()
