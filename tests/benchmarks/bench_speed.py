@@ -69,7 +69,7 @@ import sys
 from loosen.tts import open_engine
 with open(sys.argv[1], encoding="utf-8") as file:
     texts = json.load(file)
-with open_engine("pyttsx3") as engine:
+with open_engine(sys.argv[2]) as engine:
     for _text, _clip in engine.synthesize(texts):
         pass
 """
@@ -159,11 +159,17 @@ class Bench:
         texts_file = self.folder / f"{session}-texts.json"
         texts_file.write_text(json.dumps(texts), encoding="utf-8")
 
-        def command(_out: Path) -> list[str]:
-            return [sys.executable, "-c", SPEECH_FLOOR_PY, str(texts_file)]
+        for engine in ("pyttsx3", *(("piper",) if piper_installed() else ())):
+            name = "speech floor" if engine == "pyttsx3" else f"speech floor ({engine})"
 
-        runs_s = self.time_runs_s(f"{session} speech floor", command, self.env)
-        self.add("speech floor", session, runs_s, note=f"{len(texts)} lines")
+            def command(_out: Path, engine: str = engine) -> list[str]:
+                return [sys.executable, "-c", SPEECH_FLOOR_PY, str(texts_file), engine]
+
+            runs_s = self.time_runs_s(f"{session} {name}", command, self.env)
+            self.add(name, session, runs_s, note=f"{len(texts)} lines")
+        if piper_installed():
+            self.add_ratio("speech floor (piper)", session, self.median("speech floor", session),
+                           "speech floor (pyttsx3)")  # fmt: skip
 
     def measure_exports(self, session: str) -> None:
         """Per run and loudness setting: a cold export into a fresh cache, then a warm one."""
@@ -174,6 +180,9 @@ class Bench:
             "export cold --loudness off": (off, True),
             "export warm --loudness off": (off, False),
         }
+        if piper_installed():
+            kinds["export cold --engine piper"] = (("--engine", "piper"), True)
+            kinds["export warm --engine piper"] = (("--engine", "piper"), False)
         runs_s: dict[str, list[float]] = {name: [] for name in kinds}
         for run in range(self.runs):
             env = self.env
@@ -382,6 +391,13 @@ class Bench:
     def say(self, message: str) -> None:
         elapsed_s = time.perf_counter() - self.began_s
         print(f"[{elapsed_s:6.1f} s] {message}", file=sys.stderr, flush=True)
+
+
+def piper_installed() -> bool:
+    """Whether the neural extra is installed, for the Piper rows."""
+    import importlib.util
+
+    return importlib.util.find_spec("piper") is not None
 
 
 def run_checked(

@@ -23,7 +23,10 @@ app = typer.Typer(
 )
 
 ScriptArg = Annotated[str, typer.Argument(help="A script file, or a bundled session's name.")]
-EngineOpt = Annotated[str, typer.Option("--engine", help="Speech engine (see `loosen voices`).")]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="Speech engine: pyttsx3 (default), espeak, or piper (neural)."),
+]
 PaceOpt = Annotated[
     str | None,
     typer.Option(
@@ -63,6 +66,13 @@ BreathToneOpt = Annotated[
 ]
 VoiceOpt = Annotated[
     str | None, typer.Option("--voice", help="Voice id; overrides the script's `voice`.")
+]
+VoiceModelOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--voice-model",
+        help="A Piper voice (PATH.onnx, its .onnx.json beside it); implies --engine piper.",
+    ),
 ]
 RateOpt = Annotated[
     int | None,
@@ -137,6 +147,7 @@ def rendered(
     overrides: list[str] | None = None,
     mix: dict[str, Any] | None = None,
     ahead: bool = False,
+    voice_model: Path | None = None,
 ) -> Iterator[Any]:
     """Load, expand and measure ``script``; the speech engine stays open inside the block.
 
@@ -150,6 +161,12 @@ def rendered(
     from loosen.tts import Speech, SpeechCache, open_engine
 
     check_audio_options(sample_rate, channels)
+    if voice_model is not None:
+        if voice is not None:
+            raise BadInputError("choose one of --voice and --voice-model")
+        if engine not in ("pyttsx3", "piper"):  # pyttsx3: the default, not asked for
+            raise BadInputError("--voice-model is a Piper voice; it goes with --engine piper")
+        engine, voice = "piper", str(voice_model)
     if pace is not None and fit is not None:
         raise BadInputError("choose one of --pace and --fit")
     target_s = fit_target(fit)

@@ -25,6 +25,7 @@ from loosen.cli.common import (
     SetOpt,
     VerboseOpt,
     VoiceDbOpt,
+    VoiceModelOpt,
     VoiceOpt,
     app,
     bars_off,
@@ -102,6 +103,7 @@ def export(
     ] = None,
     engine: EngineOpt = "pyttsx3",
     voice: VoiceOpt = None,
+    voice_model: VoiceModelOpt = None,
     rate: RateOpt = None,
     no_cache: NoCacheOpt = False,
     pace: PaceOpt = None,
@@ -134,7 +136,8 @@ def export(
             extension=extension,
             loudness=loudness,
             options={
-                "engine": engine, "voice": voice, "rate": rate, "no_cache": no_cache,
+                "engine": engine, "voice": voice, "voice_model": voice_model, "rate": rate,
+                "no_cache": no_cache,
                 "pace": pace, "fit": fit, "overrides": overrides, "sample_rate": sample_rate,
                 "channels": channels, "verbose": verbose,
                 "mix": {

@@ -64,6 +64,9 @@ class WorkerConfig:
     fault
         Test hook: ``"hang"`` (never answer a text), ``"die"`` (exit on a text),
         ``"exit-on-start"``, ``"missing-data"``. ``None`` in real use.
+    backend
+        ``"pyttsx3"``, or ``"piper"``: a Piper voice (``voice`` is then the model's path, and
+        ``driver`` and ``plan`` are unused).
     """
 
     driver: str | None
@@ -72,6 +75,7 @@ class WorkerConfig:
     plan: EspeakPlan | None
     workdir: str
     fault: str | None = None
+    backend: str = "pyttsx3"
 
 
 def serve(conn: Connection, config: WorkerConfig) -> None:
@@ -81,13 +85,18 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if config.fault == "exit-on-start":
         os._exit(1)  # what espeak-ng does when it cannot find its data
+    synthesizer: _Synthesizer | _PiperSynthesizer
     try:
-        engine, backend = _start_engine(config)
+        if config.backend == "piper":
+            synthesizer = _PiperSynthesizer(config)
+            backend = synthesizer.backend
+        else:
+            engine, backend = _start_engine(config)
+            synthesizer = _Synthesizer(engine, Path(config.workdir), config)
     except Exception as exc:
         conn.send(("fatal", _one_line(exc)))
         return
     conn.send(("ready", backend))
-    synthesizer = _Synthesizer(engine, Path(config.workdir), config)
     while True:
         try:
             request = conn.recv()
@@ -96,7 +105,11 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
         if request[0] == "stop":
             return
         if request[0] == "voices":
-            conn.send(("voices", _list_voices(engine, config), _list_variants(engine)))
+            if isinstance(synthesizer, _PiperSynthesizer):
+                conn.send(("voices", [], []))  # the parent lists Piper models itself
+            else:
+                engine = synthesizer.engine
+                conn.send(("voices", _list_voices(engine, config), _list_variants(engine)))
             continue
         _, seq, text, timeout_s = request
         if config.fault == "hang":
@@ -174,6 +187,7 @@ class _Synthesizer:
     """Drives pyttsx3 the one safe way: one text per save_to_file/runAndWait, then wait."""
 
     def __init__(self, engine: Any, workdir: Path, config: WorkerConfig) -> None:
+        self.engine = engine
         self._engine = engine
         self._config = config
         self._workdir = workdir
@@ -291,3 +305,59 @@ def _one_line(exc: BaseException) -> str:
     if isinstance(exc, SpeechError):
         return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+#: Silence between the sentences of one text: Piper speaks them back to back.
+SENTENCE_PAUSE_S = 0.4
+#: Piper's length scale at `DEFAULT_RATE_WPM`: a little slower than the voice's own pace, calm.
+_PIPER_CALM_SCALE = 1.1
+_PIPER_SEED = 0
+
+
+class _PiperSynthesizer:
+    """A Piper voice, loaded once; each text spoken sentence by sentence, with pauses.
+
+    onnxruntime's random generator is seeded before the voice loads, so the same texts spoken
+    in the same order give the same audio in any process.
+    """
+
+    def __init__(self, config: WorkerConfig) -> None:
+        import onnxruntime
+        from piper import PiperVoice
+
+        onnxruntime.set_seed(_PIPER_SEED)
+        onnxruntime.set_default_logger_severity(3)  # errors only: no warnings on the terminal
+        model = Path(config.voice or "")
+        config_path = model.with_name(model.name + ".json")
+        self.voice = PiperVoice.load(model, config_path=config_path)
+        self.rate_wpm = config.rate_wpm
+        self.backend = f"piper {_piper_version()}, {model.stem}"
+
+    def run(self, seq: int, text: str, timeout_s: float) -> tuple[Any, int]:
+        import numpy as np
+        from piper import SynthesisConfig
+
+        from loosen.tts.base import DEFAULT_RATE_WPM
+
+        settings = SynthesisConfig(
+            normalize_audio=False,  # the mix levels the whole track, not each sentence
+            length_scale=_PIPER_CALM_SCALE * DEFAULT_RATE_WPM / self.rate_wpm,
+        )
+        rate_hz = int(self.voice.config.sample_rate)
+        pause = np.zeros(round(SENTENCE_PAUSE_S * rate_hz), np.float32)
+        parts: list[Any] = []
+        for chunk in self.voice.synthesize(text, syn_config=settings):
+            if parts:
+                parts.append(pause)
+            parts.append(np.asarray(chunk.audio_float_array, np.float32).reshape(-1))
+        samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return samples, rate_hz
+
+
+def _piper_version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("piper-tts")
+    except PackageNotFoundError:
+        return "(unknown version)"

@@ -22,9 +22,16 @@ def _open_espeak(voice: str | None, rate_wpm: int | None) -> SpeechEngine:
     return EspeakEngine(voice=voice, rate_wpm=rate_wpm)
 
 
+def _open_piper(voice: str | None, rate_wpm: int | None) -> SpeechEngine:
+    from loosen.tts.piper_engine import PiperEngine  # piper itself only once it is wanted
+
+    return PiperEngine(voice=voice, rate_wpm=rate_wpm)
+
+
 _OPENERS: dict[str, Callable[[str | None, int | None], SpeechEngine]] = {
     "pyttsx3": _open_pyttsx3,
     "espeak": _open_espeak,
+    "piper": _open_piper,
 }
 
 #: Engine names :func:`open_engine` accepts; the first is the default.
@@ -40,9 +47,11 @@ def open_engine(
     ----------
     name
         One of :data:`ENGINE_NAMES`: ``"pyttsx3"`` (default; a watched worker process, every
-        platform) or ``"espeak"`` (libespeak-ng in memory, in this process; faster).
+        platform), ``"espeak"`` (libespeak-ng in memory, in this process; faster) or
+        ``"piper"`` (a neural voice, with the ``neural`` extra; a worker process too).
     voice
-        Voice id (``"en-us"``, ``"en-us+f3"``); ``None`` for the engine's English default.
+        Voice id (``"en-us"``, ``"en-us+f3"``; for piper a voice name or a ``.onnx`` path);
+        ``None`` for the engine's English default.
     rate_wpm
         Speaking rate in words per minute (80 to 450); ``None`` for 150.
 

