@@ -144,7 +144,7 @@ def test_an_unknown_variant_error_lists_the_variants() -> None:
 def test_an_unknown_engine_error_lists_the_engines() -> None:
     with pytest.raises(BadInputError) as raised:
         open_engine("festival")
-    assert ENGINE_NAMES == ("pyttsx3", "espeak")
+    assert ENGINE_NAMES == ("pyttsx3", "espeak", "piper")
     assert (
         str(raised.value)
         == f"unknown speech engine 'festival'; available: {', '.join(ENGINE_NAMES)}"
