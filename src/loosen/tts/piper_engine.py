@@ -9,6 +9,7 @@ in the same watched worker process as pyttsx3's (`~loosen.tts.pyttsx3_engine.Wor
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 from pathlib import Path
@@ -87,10 +88,8 @@ class PiperEngine(WorkerEngine):
         _timeout_per_char_s: float = 0.2,
         _start_timeout_s: float = 60.0,
     ) -> None:
-        try:
-            import piper  # noqa: F401
-        except ImportError:
-            raise BadInputError(INSTALL_HINT) from None
+        if not _piper_installed():
+            raise BadInputError(INSTALL_HINT)
         super().__init__(
             rate_wpm=rate_wpm, sample_rate=22050, _fault=_fault, _timeout_base_s=_timeout_base_s,
             _timeout_per_char_s=_timeout_per_char_s, _start_timeout_s=_start_timeout_s,
@@ -112,6 +111,15 @@ class PiperEngine(WorkerEngine):
             driver=None, voice=str(self.model), rate_wpm=self.rate_wpm, plan=None,
             workdir=workdir, fault=fault, backend="piper",
         )  # fmt: skip
+
+
+def _piper_installed() -> bool:
+    """Whether piper-tts can be imported, without importing it (onnxruntime takes 0.2 s: the
+    worker process pays it, not a session whose speech is all cached)."""
+    try:
+        return importlib.util.find_spec("piper") is not None
+    except (ImportError, ValueError):  # a module set to None, as the tests do
+        return False
 
 
 def _find_model(wanted: str | None) -> Path:
