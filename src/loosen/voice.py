@@ -86,7 +86,7 @@ class SpeechClips:
     """Processed speech at the output rate: lengths remembered, samples in a bounded LRU cache."""
 
     def __init__(self, speech: Speech, sample_rate: int, budget_bytes: int = 48 * 2**20):
-        self._lock = threading.Lock()  # the speech engine serves one thread at a time
+        self._lock = threading.Lock()  # guards the LRU cache (`Speech` guards the engine)
         self.speech = speech
         self.sample_rate = sample_rate
         self.budget_bytes = budget_bytes
@@ -97,26 +97,25 @@ class SpeechClips:
     def frames(self, text: str) -> int:
         """Length of ``text`` spoken, in frames at the output rate (measured, not resampled)."""
         if text not in self._frames:
-            with self._lock:
-                clip = self.speech.clip(text)
-            self._frames[text] = speech_frames(clip, self.sample_rate)
+            # no lock held while the clip may still be on its way from the engine: the mixer
+            # must keep taking the clips it has while the layout waits for the next ones
+            self._frames[text] = speech_frames(self.speech.clip(text), self.sample_rate)
         return self._frames[text]
 
     def samples(self, text: str) -> Audio:
         """``text`` spoken: float32, shape (n,), mono, at the output rate."""
         with self._lock:
-            return self._samples(text)
-
-    def _samples(self, text: str) -> Audio:
-        cached = self._cache.get(text)
-        if cached is not None:
-            self._cache.move_to_end(text)
-            return cached
-        audio = prepare_speech(self.speech.clip(text), self.sample_rate)
-        self._frames[text] = audio.size
-        self._cache[text] = audio
-        self._bytes += audio.nbytes
-        while self._bytes > self.budget_bytes and len(self._cache) > 1:
-            _, dropped = self._cache.popitem(last=False)
-            self._bytes -= dropped.nbytes
+            cached = self._cache.get(text)
+            if cached is not None:
+                self._cache.move_to_end(text)
+                return cached
+        audio = prepare_speech(self.speech.clip(text), self.sample_rate)  # outside, as above
+        with self._lock:
+            self._frames[text] = audio.size
+            if text not in self._cache:
+                self._cache[text] = audio
+                self._bytes += audio.nbytes
+            while self._bytes > self.budget_bytes and len(self._cache) > 1:
+                _, dropped = self._cache.popitem(last=False)
+                self._bytes -= dropped.nbytes
         return audio

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -170,3 +171,33 @@ def test_stopping_ends_the_synthesis_ahead_after_the_current_line(tmp_path: Path
     time.sleep(0.12)
     speech.stop()
     assert 1 <= len(engine.spoken) < 10
+
+
+class GatedEngine(FakeEngine):
+    """A fake engine that holds one text until its gate opens."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__()
+        self.held, self.gate = held, threading.Event()
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
+        for text in texts:
+            if text == self.held:
+                assert self.gate.wait(10)
+            yield from super().synthesize([text])
+
+
+def test_a_line_spoken_ahead_is_handed_over_while_the_engine_speaks_the_next(
+    tmp_path: Path,
+) -> None:
+    engine = GatedEngine(held="Second.")
+    speech = Speech(engine, SpeechCache(tmp_path))
+    speech.prepare_ahead(["First.", "Second."])
+    got: list[Clip] = []
+    waiter = threading.Thread(target=lambda: got.append(speech.clip("First.")))
+    waiter.start()
+    waiter.join(5)
+    handed_over = bool(got)  # while "Second." is still held in the engine
+    engine.gate.set()
+    speech.stop()
+    assert handed_over

@@ -127,6 +127,9 @@ class Speech:
                 self._ready.wait(0.1)
             if self._failure is not None:
                 raise self._failure
+        found = self._lookup(text)  # spoken ahead meanwhile: no need to wait for the engine,
+        if found is not None:  # which is now busy with the next line
+            return found
         return self._synthesize(text)
 
     def _synthesize(self, text: str) -> Clip:
