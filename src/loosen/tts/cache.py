@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from loosen.pcm import FULL_SCALE, to_pcm16
 from loosen.tts.base import Clip
 
 __all__ = ["CACHE_FORMAT_VERSION", "SpeechCache", "cache_key", "quantize"]
@@ -32,7 +33,6 @@ CACHE_FORMAT_VERSION = 1
 _MAGIC = b"LSPC"
 _HEADER = struct.Struct("<4sHHIQI")
 _SUFFIX = ".clip"
-_FULL_SCALE = 32768.0
 _REPLACE_TRIES = 20
 STALE_TEMP_S = 600.0
 
@@ -55,13 +55,12 @@ def cache_key(engine: str, voice: str, rate_wpm: int, text: str) -> str:
 
 
 def _to_pcm16(clip: Clip) -> bytes:
-    scaled = np.round(np.asarray(clip.samples, dtype=np.float64) * _FULL_SCALE)
-    return np.clip(scaled, -32768, 32767).astype("<i2").tobytes()
+    return to_pcm16(clip.samples).astype("<i2").tobytes()
 
 
 def _from_pcm16(payload: bytes, sample_rate: int) -> Clip:
     pcm = np.frombuffer(payload, dtype="<i2")
-    return Clip((pcm.astype(np.float32) / np.float32(_FULL_SCALE)), sample_rate)
+    return Clip((pcm.astype(np.float32) / np.float32(FULL_SCALE)), sample_rate)
 
 
 def quantize(clip: Clip) -> Clip:
