@@ -114,7 +114,8 @@ def export_blocks(
     chapters: Sequence[Chapter] | Callable[[], Sequence[Chapter]] | None = None,
     tags: Tags | None = None,
 ) -> None:
-    """Write ``blocks`` (float32, shape (frames, channels), in [-1, 1]) to ``path``.
+    """Write ``blocks`` (float32, shape (frames, channels), in [-1, 1]) to ``path``. A block of
+    shape (frames, 1) plays on every channel.
 
     The format follows the extension (see `FORMATS`). ``progress(frames)`` is called after each
     block with the number of frames it held. ``chapters`` (or a function giving them once the
@@ -153,8 +154,17 @@ def export_blocks(
             for key, value in soundfile_tags(container, tags).items():
                 setattr(out, key, value)  # before the first frame: WAV puts LIST/INFO up front
             # numpy's conversion is quicker than libsndfile's, most of what a 16-bit write takes
-            encode = to_pcm16 if fmt.subtype == "PCM_16" else _as_float32
-            _write_behind(out, (encode(block) for block in blocks), progress)
+            convert = to_pcm16 if fmt.subtype == "PCM_16" else _as_float32
+
+            def encode(block: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+                samples: npt.NDArray[Any] = convert(block)
+                if samples.ndim == 2 and samples.shape[1] == 1 and channels > 1:
+                    # a mono rendering of a stereo file: repeated here, after the conversion,
+                    # on the writer's thread
+                    samples = np.repeat(samples, channels, axis=1)
+                return samples
+
+            _write_behind(out, blocks, progress, encode)
         if callable(chapters):
             chapters = chapters()
         try:
@@ -278,9 +288,11 @@ def _write_behind(
     out: Any,
     blocks: Iterable[npt.NDArray[Any]],
     progress: Callable[[int], None] | None,
+    encode: Callable[[npt.NDArray[Any]], npt.NDArray[Any]] = np.asarray,
 ) -> None:
-    """Write ``blocks`` to the open SoundFile ``out`` from a thread of its own, so the caller's
-    thread renders the next block while libsndfile (which releases the GIL) writes this one.
+    """Write ``encode(block)`` for each of ``blocks`` to the open SoundFile ``out`` from a thread
+    of its own, so the caller's thread renders the next block while this one is converted (numpy
+    releases the GIL) and written (so does libsndfile).
 
     The rendering stays on the caller's thread, where Ctrl+C arrives; any failure or interruption
     stops the writer before this returns or raises, so ``out`` can be closed and removed.
@@ -293,7 +305,7 @@ def _write_behind(
             if failed:
                 continue  # drain, so the producer never blocks on a full queue
             try:
-                out.write(block)
+                out.write(encode(block))
             except BaseException as error:  # handed to the caller's thread below
                 failed.append(error)
 

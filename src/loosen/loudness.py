@@ -23,11 +23,13 @@ from loosen.errors import BadInputError
 
 __all__ = [
     "DEFAULT_TRUE_PEAK_DBTP",
+    "INTERPOLATION_BOUND",
     "LoudnessMeter",
     "LoudnessReport",
     "Normalizer",
     "TruePeakMeter",
     "default_target_lufs",
+    "gated_lufs",
     "k_weighting",
     "normalize",
 ]
@@ -41,7 +43,7 @@ LOOKAHEAD_S = 0.005  # the limiter's attack: the gain falls along a 5 ms ramp be
 RELEASE_S = 0.08  # time constant of the limiter's exponential recovery
 PEAK_MARGIN_DB = 0.1  # the limiter aims this far under the ceiling: other meters, 16-bit
 _SUBCHUNK = 96  # frames per matrix product in the K-weighting filter
-_SEGMENT = 256  # frames per stretch that the true-peak interpolation computes or skips
+_SEGMENT = 64  # frames per stretch that the true-peak interpolation computes or skips
 # A K-weighting state under this (300 dB under full scale) counts as rest: what it would still
 # add to a gating block's power is 1e-30 of the -70 LUFS absolute gate.
 _AT_REST = 1e-15
@@ -56,6 +58,7 @@ _SINC_AT = np.arange(1, 4)[None, :] / 4 - np.arange(-_CENTER, _TAPS - _CENTER)[:
 _INTERPOLATE = np.sinc(_SINC_AT) * np.i0(8.0 * np.sqrt(1 - (_SINC_AT / 16) ** 2)) / np.i0(8.0)
 _INTERPOLATE = (_INTERPOLATE / _INTERPOLATE.sum(axis=0)).astype(np.float32)  # (taps, 3 points)
 _INTERPOLATION_BOUND = float(np.abs(_INTERPOLATE).sum(axis=0).max())  # |value| <= this * max|x|
+INTERPOLATION_BOUND = _INTERPOLATION_BOUND  #: a true peak is at most this times the sample peak
 
 
 def default_target_lufs(channels: int) -> float:
@@ -130,6 +133,12 @@ class _KFilter:
     def powers(self, x: Audio, state: Array) -> tuple[Array, Array]:
         """Filter ``x`` ((length, channels)) from ``state`` ((channels, 4)); return the mean
         square of the K-weighted signal per channel, and the state after ``x``."""
+        y, after = self.filtered(x, state)
+        return np.einsum("ij,ij->i", y, y) / self.length, after
+
+    def filtered(self, x: Audio, state: Array) -> tuple[Array, Array]:
+        """Filter ``x`` ((length, channels)) from ``state`` ((channels, 4)); return the
+        K-weighted signal (float64, shape (channels, length)) and the state after ``x``."""
         channels, (n, count) = x.shape[1], (self.n, self.count)
         padded = np.zeros((channels, count * n))
         padded[:, : self.length] = x.T
@@ -142,7 +151,7 @@ class _KFilter:
         y = y[:, : self.length]
         last = padded[:, (count - 1) * n : (count - 1) * n + self.rest]
         after = starts[:, -1] @ self.last_t + last @ self.last_input_t
-        return np.einsum("ij,ij->i", y, y) / self.length, after
+        return y, after
 
 
 def _frames(block: npt.ArrayLike, channels: int) -> Audio:
@@ -225,13 +234,20 @@ class LoudnessMeter:
 
     def integrated_lufs(self) -> float:
         """The integrated loudness so far, in LUFS; ``-inf`` for silence or under 400 ms."""
-        hops = self.hop_powers
-        power = (hops[:-3] + hops[1:-2] + hops[2:-1] + hops[3:]) / 4.0
-        power = power[power > 10.0 ** ((-70.0 + 0.691) / 10.0)]  # the absolute gate
-        if power.size == 0:
-            return -math.inf
-        power = power[power > power.mean() / 10.0]  # the relative gate, 10 LU under
-        return -0.691 + 10.0 * math.log10(float(power.mean()))
+        return gated_lufs(self.hop_powers)
+
+
+def gated_lufs(hop_powers: Array) -> float:
+    """Integrated loudness in LUFS of a stream whose successive 100 ms have ``hop_powers``
+    (channel-summed mean squares of the K-weighted signal); ``-inf`` for silence or under 400 ms.
+    Gating blocks of 4 hops every hop, absolute gate -70 LUFS, relative gate -10 LU."""
+    hops = hop_powers
+    power = (hops[:-3] + hops[1:-2] + hops[2:-1] + hops[3:]) / 4.0
+    power = power[power > 10.0 ** ((-70.0 + 0.691) / 10.0)]  # the absolute gate
+    if power.size == 0:
+        return -math.inf
+    power = power[power > power.mean() / 10.0]  # the relative gate, 10 LU under
+    return -0.691 + 10.0 * math.log10(float(power.mean()))
 
 
 def _dual_mono(x: Audio) -> bool:
@@ -456,6 +472,11 @@ class Normalizer:
                 true_peak_dbtp = 20.0 * math.log10(bound) if bound > 0 else -math.inf
             self._measured = (loudness.integrated_lufs(), true_peak_dbtp)
         return self._measured[0]
+
+    def use_measurement(self, lufs: float, true_peak_dbtp: float) -> None:
+        """Take pass 1's figures from elsewhere (see `loosen.source_loudness`): the input's
+        integrated loudness in LUFS and its true peak, or a bound of it, in dBTP."""
+        self._measured = (float(lufs), float(true_peak_dbtp))
 
     @property
     def gain_db(self) -> float:

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,9 @@ from loosen.sounds import CueSet, breath_tone, render_cue
 from loosen.timeline import LEAD_IN_S, Event, StepSpan, Timeline, TimelineBuilder, build_timeline
 from loosen.tts import Speech
 from loosen.voice import SPEECH_PEAK_DBFS, SpeechClips, db_to_gain, prepare_speech
+
+if TYPE_CHECKING:  # the loudness modules load only for an export that levels loudness
+    from loosen.source_loudness import Placed, SourceLoudness
 
 __all__ = [
     "LIMIT_KNEE_DBFS",
@@ -218,6 +222,8 @@ class Rendering:
         start_frame: int = 0,
         end_frame: int | None = None,
         block_frames: int = DEFAULT_BLOCK_FRAMES,
+        *,
+        mono: bool = False,
     ) -> Iterator[Audio]:
         """Yield the session's audio from ``start_frame`` to ``end_frame`` (default: the end).
 
@@ -225,8 +231,11 @@ class Rendering:
         [-1, 1], with the peak at most `PEAK_CEILING_DBFS`. Blocks are mixed on demand, so any
         start position costs nothing extra and memory does not depend on the session's length.
         The samples do not depend on ``start_frame`` or ``block_frames``. Speech and cue sounds
-        are the same in every channel; an ambience differs between them.
+        are the same in every channel; an ambience differs between them. ``mono=True`` yields
+        blocks of shape (frames, 1), the one channel that every channel repeats (`dual_mono`).
         """
+        if mono and not self.dual_mono:
+            raise ValueError("an ambience makes the channels differ: no mono rendering")
         self.place_until(start_frame + 1)
         events = self._builder.events  # grows in place, always sorted by start
         # events that began before start_frame but still sound at it
@@ -249,22 +258,66 @@ class Rendering:
                     if self._sounds(events[next_index]):
                         active.append(events[next_index])
                     next_index += 1
-            mono = np.zeros(b1 - b0, np.float32)
+            mix = np.zeros(b1 - b0, np.float32)
             for event in active:
                 source = self._source(event)
                 gain = self._gains[event.kind]
                 s0, s1 = max(b0, event.start), min(b1, event.end, event.start + source.size)
                 if s1 > s0:
                     part = source[s0 - event.start : s1 - event.start]
-                    mono[s0 - b0 : s1 - b0] += part if gain == 1.0 else gain * part
+                    mix[s0 - b0 : s1 - b0] += part if gain == 1.0 else gain * part
             active = [e for e in active if e.end > b1]
-            block = np.repeat(mono[:, None], self.channels, axis=1)
+            block = mix[:, None] if mono else np.repeat(mix[:, None], self.channels, axis=1)
             if self.ambience is not None:
                 block += self._ambience_block(b0, b1)
             self._apply_fades(block, b0)
             _limit(block)
             yield block
             b0 = b1
+
+    @property
+    def dual_mono(self) -> bool:
+        """Whether every channel plays the same samples (no ambience)."""
+        return self.ambience is None
+
+    def placed_sounds(self) -> Iterator[Placed]:
+        """Every sound of the laid-out session in order of its start: the mono mix (before the
+        session's fades and the soft limiter) is their sum. Lays out the whole session."""
+        from loosen.source_loudness import Placed
+
+        timeline = self.timeline
+        for event in timeline.events:
+            if self._sounds(event):
+                source = self._source(event)
+                key = (event.kind, event.text, event.cue, event.phase, event.frames)
+                samples = source[: min(event.frames, source.size)]
+                yield Placed(event.start, samples, self._gains[event.kind], key)
+
+    def measure_loudness(self, progress: Callable[[int], None] | None = None) -> SourceLoudness:
+        """The session's integrated loudness, measured from its sounds without mixing it all
+        (`loosen.source_loudness`): as the blocks would measure, on every channel. Needs
+        `dual_mono`; lays out the whole session."""
+        if not self.dual_mono:
+            raise ValueError("an ambience makes the channels differ: meter the blocks")
+        from loosen.source_loudness import measure_placed
+
+        timeline = self.timeline
+
+        def render(start: int, end: int) -> Audio:
+            blocks = self.blocks(start, end, block_frames=self.sample_rate, mono=True)
+            return np.concatenate([block[:, 0] for block in blocks])
+
+        fade_in = self._builder_fade_in_frames
+        return measure_placed(
+            self.placed_sounds(),
+            total_frames=timeline.total_frames,
+            sample_rate=self.sample_rate,
+            channels=self.channels,
+            linear_span=(fade_in, timeline.total_frames - timeline.fade_out_frames),
+            knee=db_to_gain(LIMIT_KNEE_DBFS),
+            render=render,
+            progress=progress,
+        )
 
     def _sounds(self, event: Event) -> bool:
         if event.kind == "breath":
@@ -350,6 +403,8 @@ def _limit(block: Audio) -> None:
     clipping. Memoryless, so a sample does not depend on where rendering started.
     """
     knee, ceiling = db_to_gain(LIMIT_KNEE_DBFS), db_to_gain(PEAK_CEILING_DBFS)
+    if block.size == 0 or (block.max() <= knee and block.min() >= -knee):
+        return  # two reductions instead of a mask of the whole block: the usual case
     over = np.abs(block) > knee
     if over.any():
         loud = block[over]

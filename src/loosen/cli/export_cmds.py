@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -276,11 +277,14 @@ def _may_need_rf64(rendering: Any, container: str) -> bool:
 
 
 def _levelled(rendering: Any, container: str, loudness: str | None, verbose: bool) -> Any:
-    """The session's blocks, loudness-normalised unless ``--loudness off``."""
-    from loosen.loudness import Normalizer
+    """The session's blocks, loudness-normalised unless ``--loudness off``. Without an ambience
+    they are mono, shape (frames, 1): the file repeats them on every channel."""
+    from loosen.loudness import INTERPOLATION_BOUND, Normalizer, default_target_lufs
+
+    mono = rendering.dual_mono
 
     def blocks() -> Any:
-        return rendering.blocks(block_frames=rendering.sample_rate)
+        return rendering.blocks(block_frames=rendering.sample_rate, mono=mono)
 
     if loudness is not None and loudness.strip().lower() == "off":
         return blocks()
@@ -290,15 +294,21 @@ def _levelled(rendering: Any, container: str, loudness: str | None, verbose: boo
     normalizer = Normalizer(
         blocks,
         sample_rate=rendering.sample_rate,
-        channels=rendering.channels,
-        target_lufs=target,
+        channels=1 if mono else rendering.channels,
+        target_lufs=default_target_lufs(rendering.channels) if target is None else target,
         true_peak_dbtp=-2.0 if lossy else -1.0,
         full_report=False,
     )
     # before the layout is done (speech still being synthesized) the length is unknown
     total = rendering.timeline.total_frames if rendering.finished else 0
     with progress_bar(total, "Measuring loudness") as update:
-        normalizer.measure(progress=update)
+        if mono:  # from the sounds, without mixing the session (loosen.source_loudness)
+            measured = rendering.measure_loudness(progress=update)
+            bound = measured.sample_peak_bound * INTERPOLATION_BOUND
+            peak_dbtp = 20.0 * math.log10(bound) if bound > 0 else -math.inf
+            normalizer.use_measurement(measured.lufs, peak_dbtp)
+        else:
+            normalizer.measure(progress=update)
     if verbose:
         typer.echo(f"loudness: gain {normalizer.gain_db:+.1f} dB", err=True)
     return normalizer.blocks()

@@ -1,0 +1,182 @@
+"""Loudness measured from the placed sounds agrees with metering the mixed session."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from loosen.loudness import LoudnessMeter, Normalizer
+from loosen.render import LIMIT_KNEE_DBFS, Rendering, _limit, render_session
+from loosen.script import load_session
+from loosen.sounds import load_cue_set
+from loosen.source_loudness import Placed, _HopPowers, measure_placed
+from loosen.tts import Speech
+from loosen.voice import db_to_gain
+from tests.fakes import FakeEngine
+
+HERE = Path(__file__).parent
+SCRIPTS = sorted((HERE.parent / "scripts").glob("*.toml"))
+RATE = 48_000
+KNEE = db_to_gain(LIMIT_KNEE_DBFS)
+TOLERANCE_LU = 1e-3
+
+
+def streamed_lufs(stereo: np.ndarray) -> float:
+    meter = LoudnessMeter(RATE, stereo.shape[1])
+    for i in range(0, len(stereo), 4096):
+        meter.add(stereo[i : i + 4096])
+    return meter.integrated_lufs()
+
+
+def burst(seed: int, seconds: float, level: float) -> np.ndarray:
+    """Band-limited noise with a raised-cosine envelope, peak ``level``: float32, (n,)."""
+    rng = np.random.default_rng(seed)
+    n = max(1, round(seconds * RATE))
+    x = np.convolve(rng.standard_normal(n + 31), np.hanning(32), mode="valid")[:n]
+    x *= np.hanning(n + 2)[1:-1]
+    peak = np.abs(x).max()
+    return (x / peak * level if peak > 0 else x).astype(np.float32)
+
+
+sounds = st.lists(
+    st.tuples(
+        st.floats(0.0, 9.5),  # start, s
+        st.sampled_from([0, 1, 2, 3]),  # which sound: the same one may ring again
+        st.sampled_from([0.5, 1.0, 1.6]),  # gain: the loudest overlaps pass the knee
+    ),
+    min_size=0,
+    max_size=8,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(placements=sounds, fade_s=st.sampled_from([0.0, 0.5]))
+def test_any_placement_measures_as_metering_the_mixed_session(
+    placements: list[tuple[float, int, float]], fade_s: float
+) -> None:
+    total = 11 * RATE
+    library = [
+        burst(k, s, p) for k, (s, p) in enumerate([(0.3, 0.6), (1.5, 0.7), (0.05, 0.5), (4, 0.4)])
+    ]
+    placed = sorted(
+        (
+            Placed(round(start * RATE), library[which], gain, which)
+            for start, which, gain in placements
+        ),
+        key=lambda p: p.start,
+    )
+    mix = np.zeros(total, np.float32)
+    for p in placed:
+        part = p.samples[: total - p.start] * np.float32(p.gain)
+        mix[p.start : p.start + len(part)] += part
+    fade = round(fade_s * RATE)
+    if fade:
+        ramp = np.linspace(0.0, 1.0, fade, dtype=np.float32)
+        mix[:fade] *= ramp
+        mix[total - fade :] *= ramp[::-1]
+    block = mix[:, None].copy()
+    _limit(block)
+    mono = block[:, 0]
+
+    measured = measure_placed(
+        placed,
+        total_frames=total,
+        sample_rate=RATE,
+        channels=2,
+        linear_span=(fade, total - fade),
+        knee=KNEE,
+        render=lambda start, end: mono[start:end],
+    )
+    expected = streamed_lufs(np.repeat(mono[:, None], 2, axis=1))
+    if expected == -np.inf:
+        assert measured.lufs == -np.inf
+    else:
+        assert measured.lufs == pytest.approx(expected, abs=TOLERANCE_LU)
+    assert measured.sample_peak_bound >= float(np.abs(mono).max(initial=0.0)) - 1e-7
+
+
+def rendering_of(script: Path, **mix_options: object) -> Rendering:
+    session = load_session(script)
+    mix = replace(session.mix, **mix_options) if mix_options else None
+    return render_session(
+        session, speech=Speech(FakeEngine(), None), cue_set=load_cue_set(session.cues), mix=mix
+    )
+
+
+def blocks_lufs(rendering: Rendering) -> float:
+    meter = LoudnessMeter(RATE, rendering.channels)
+    for block in rendering.blocks(block_frames=RATE):
+        meter.add(block)
+    return meter.integrated_lufs()
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=[s.stem for s in SCRIPTS])
+def test_every_bundled_session_measures_as_its_mixed_blocks(script: Path) -> None:
+    rendering = rendering_of(script)
+    assert rendering.measure_loudness().lufs == pytest.approx(
+        blocks_lufs(rendering), abs=TOLERANCE_LU
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"voice_db": 9.0}, {"chime_db": 12.0, "breath_tone": True}],
+    ids=["speech past the soft limiter", "loud chimes and breath tones"],
+)
+def test_a_mix_that_bends_at_the_soft_limiter_still_measures_as_its_blocks(
+    options: dict[str, object],
+) -> None:
+    rendering = rendering_of(HERE.parent / "scripts" / "pmr-4.toml", **options)
+    assert rendering.measure_loudness().lufs == pytest.approx(
+        blocks_lufs(rendering), abs=TOLERANCE_LU
+    )
+
+
+def test_a_chime_that_rings_many_times_is_k_weighted_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    rendering = rendering_of(HERE.parent / "scripts" / "back-loosening.toml")
+    filtered: list[int] = []
+    original = _HopPowers.k_weighted
+
+    def counting(self: _HopPowers, samples: np.ndarray) -> np.ndarray:
+        filtered.append(len(samples))
+        return original(self, samples)
+
+    monkeypatch.setattr(_HopPowers, "k_weighted", counting)
+    rendering.measure_loudness()
+    chimes = [e for e in rendering.timeline.events if e.kind == "chime"]
+    kinds = {e.cue for e in chimes}
+    speech = {e.text for e in rendering.timeline.events if e.kind == "speech"}
+    assert len(chimes) > 3 * len(kinds)
+    assert len(filtered) <= len(kinds) + len(speech) + 2  # + the fades at either end
+
+
+def test_the_mono_export_path_gives_the_samples_of_the_stereo_stream_normalised() -> None:
+    rendering = rendering_of(HERE.parent / "scripts" / "stretch-quick.toml")
+    stereo = Normalizer(lambda: rendering.blocks(block_frames=RATE), sample_rate=RATE, channels=2)
+    mono = Normalizer(
+        lambda: rendering.blocks(block_frames=RATE, mono=True),
+        sample_rate=RATE,
+        channels=1,
+        target_lufs=-16.0,
+    )
+    measured = rendering.measure_loudness()
+    mono.use_measurement(measured.lufs, 20 * np.log10(measured.sample_peak_bound * 2.4))
+    assert mono.gain_db == pytest.approx(stereo.gain_db, abs=TOLERANCE_LU)
+    a = np.concatenate(list(stereo.blocks()))
+    b = np.concatenate(list(mono.blocks()))
+    assert a.shape == (len(b), 2) and b.shape[1] == 1
+    assert np.abs(a - b).max() < 1e-4  # a gain apart by float rounding at most
+
+
+def test_an_ambience_has_no_mono_rendering_to_measure() -> None:
+    rendering = rendering_of(HERE.parent / "scripts" / "pmr-4.toml", ambience="brown-noise")
+    assert not rendering.dual_mono
+    with pytest.raises(ValueError, match="ambience"):
+        rendering.measure_loudness()
+    with pytest.raises(ValueError, match="ambience"):
+        next(rendering.blocks(mono=True))
