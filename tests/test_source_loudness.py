@@ -85,10 +85,10 @@ def test_any_placement_measures_as_metering_the_mixed_session(
 
     measured = measure_placed(
         placed,
-        total_frames=total,
+        total_frames=lambda: total,
         sample_rate=RATE,
         channels=2,
-        linear_span=(fade, total - fade),
+        linear_span=lambda: (fade, total - fade),
         knee=KNEE,
         render=lambda start, end: mono[start:end],
     )

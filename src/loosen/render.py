@@ -281,39 +281,56 @@ class Rendering:
         return self.ambience is None
 
     def placed_sounds(self) -> Iterator[Placed]:
-        """Every sound of the laid-out session in order of its start: the mono mix (before the
-        session's fades and the soft limiter) is their sum. Lays out the whole session."""
+        """Every sound of the session in order of its start, laid out as they are taken: the
+        mono mix (before the session's fades and the soft limiter) is their sum."""
         from loosen.source_loudness import Placed
 
-        timeline = self.timeline
-        for event in timeline.events:
-            if self._sounds(event):
-                source = self._source(event)
-                key = (event.kind, event.text, event.cue, event.phase, event.frames)
-                samples = source[: min(event.frames, source.size)]
-                yield Placed(event.start, samples, self._gains[event.kind], key)
+        index = 0
+        while True:
+            with self._lock:
+                new = self._builder.events[index:]
+                finished = self._timeline is not None
+                frontier = self._builder.frontier
+            index += len(new)
+            for event in new:
+                if self._sounds(event):
+                    source = self._source(event)
+                    key = (event.kind, event.text, event.cue, event.phase, event.frames)
+                    samples = source[: min(event.frames, source.size)]
+                    yield Placed(event.start, samples, self._gains[event.kind], key)
+            if finished:
+                return
+            self.place_until(frontier + 1)
 
     def measure_loudness(self, progress: Callable[[int], None] | None = None) -> SourceLoudness:
         """The session's integrated loudness, measured from its sounds without mixing it all
         (`loosen.source_loudness`): as the blocks would measure, on every channel. Needs
-        `dual_mono`; lays out the whole session."""
+        `dual_mono`; lays out the whole session, metering each step as it is placed."""
         if not self.dual_mono:
             raise ValueError("an ambience makes the channels differ: meter the blocks")
         from loosen.source_loudness import measure_placed
 
-        timeline = self.timeline
+        fade_in = self._builder_fade_in_frames
 
         def render(start: int, end: int) -> Audio:
             blocks = self.blocks(start, end, block_frames=self.sample_rate, mono=True)
             return np.concatenate([block[:, 0] for block in blocks])
 
-        fade_in = self._builder_fade_in_frames
+        def linear_span() -> tuple[int, int]:
+            with self._lock:
+                timeline, frontier = self._timeline, self._builder.frontier
+            if timeline is None:
+                # the fade-out starts after the end chime does, which comes after every sound
+                # placed so far: what has ended by the frontier is before it
+                return fade_in, frontier
+            return fade_in, timeline.total_frames - timeline.fade_out_frames
+
         return measure_placed(
             self.placed_sounds(),
-            total_frames=timeline.total_frames,
             sample_rate=self.sample_rate,
             channels=self.channels,
-            linear_span=(fade_in, timeline.total_frames - timeline.fade_out_frames),
+            linear_span=linear_span,
+            total_frames=lambda: self.timeline.total_frames,
             knee=db_to_gain(LIMIT_KNEE_DBFS),
             render=render,
             progress=progress,

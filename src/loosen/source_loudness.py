@@ -62,39 +62,45 @@ class SourceLoudness:
 def measure_placed(
     placed: Iterable[Placed],
     *,
-    total_frames: int,
     sample_rate: int,
     channels: int,
-    linear_span: tuple[int, int],
+    linear_span: Callable[[], tuple[int, int]],
+    total_frames: Callable[[], int],
     knee: float,
     render: Callable[[int, int], Audio],
     progress: Callable[[int], None] | None = None,
 ) -> SourceLoudness:
     """The integrated loudness of a session whose mono mix is the sum of ``placed`` sounds.
 
-    ``placed`` in order of ``start``; the session is ``total_frames`` long and plays its mono mix
-    on ``channels`` identical channels. Within ``linear_span`` (frames ``[from, to)``) and under
-    ``knee`` (full scale 1.0) the mix is the plain sum of the sounds; elsewhere, and where sounds
-    overlap, ``render(start, end)`` gives the session's mono samples (float32, shape
-    (end - start,)). ``progress(frames)`` reports the frames done.
+    ``placed`` in order of ``start``, and it may still be laid out as they are taken: each
+    group of overlapping sounds is metered once the next sound starts after it (or the sounds
+    end), so metering keeps pace with the layout. The session plays its mono mix on
+    ``channels`` identical channels. Within ``linear_span()`` (frames ``[from, to)``, asked when
+    a group is metered; the groups metered before the last must lie in it when it is asked) and
+    under ``knee`` (full scale 1.0) the mix is the plain sum of the sounds. Elsewhere, and where
+    sounds overlap, ``render(start, end)`` gives the session's mono samples (float32, shape
+    (end - start,)). ``total_frames()`` is asked once the sounds are over. ``progress(frames)``
+    reports the frames done.
     """
-    hops = _HopPowers(sample_rate, total_frames, channels)
+    hops = _HopPowers(sample_rate, channels)
     peak = 0.0
     cluster: list[Placed] = []  # sounds that overlap one another (usually one)
     for sound in placed:
         if len(sound.samples) == 0 or sound.gain == 0.0:
             continue
         if cluster and sound.start >= max(s.end for s in cluster):
-            peak = max(peak, _add_cluster(hops, cluster, linear_span, knee, render))
+            peak = max(peak, _add_cluster(hops, cluster, linear_span(), knee, render))
             cluster = []
             if progress is not None:
                 progress(hops.advance_report())
         cluster.append(sound)
+    total = total_frames()
+    hops.end_at(total)
     if cluster:
-        peak = max(peak, _add_cluster(hops, cluster, linear_span, knee, render))
+        peak = max(peak, _add_cluster(hops, cluster, linear_span(), knee, render))
     hops.flush()
     if progress is not None:
-        progress(total_frames - hops.reported)
+        progress(max(0, total - hops.reported))
     return SourceLoudness(lufs=gated_lufs(hops.powers), sample_peak_bound=peak)
 
 
@@ -122,12 +128,13 @@ class _HopPowers:
     """Channel-summed mean squares of the K-weighted mix per 100 ms (`powers`, float64), summed
     from K-weighted sounds added in order of their start."""
 
-    def __init__(self, sample_rate: int, total_frames: int, channels: int):
-        self.hop = hop = round(sample_rate / 10)
-        self.powers = np.zeros(total_frames // hop)
+    def __init__(self, sample_rate: int, channels: int):
+        self.hop = round(sample_rate / 10)
+        self.powers = np.zeros(0)  # grows as sounds come; `end_at` cuts it to the session
+        self._hops_at_most: int | None = None
         self.channels = channels
         self.reported = 0  # frames reported as done
-        self._filter = _KFilter(sample_rate, hop)
+        self._filter = _KFilter(sample_rate, self.hop)
         self._filtered: OrderedDict[Hashable, Audio] = OrderedDict()
         self._kept_frames = 0
         self._start = 0  # the first frame of `_pending`, on the hop grid
@@ -151,13 +158,22 @@ class _HopPowers:
             self._pending = grown
         self._pending[offset:needed] += weighted * gain if gain != 1.0 else weighted
 
+    def end_at(self, total_frames: int) -> None:
+        """The session ends at ``total_frames``: only its whole hops count."""
+        self._hops_at_most = total_frames // self.hop
+        self.powers = self.powers[: self._hops_at_most]
+        if len(self.powers) < self._hops_at_most:
+            self.powers = np.concatenate(
+                [self.powers, np.zeros(self._hops_at_most - len(self.powers))]
+            )
+
     def flush(self) -> None:
         """Make every pending hop final."""
         self._settle(self._start + len(self._pending))
 
     def advance_report(self) -> int:
         """Frames made final since the last call."""
-        done = min(self._start, len(self.powers) * self.hop) - self.reported
+        done = self._start - self.reported
         self.reported += max(done, 0)
         return max(done, 0)
 
@@ -167,7 +183,13 @@ class _HopPowers:
         if count <= 0:
             return
         first = self._start // hop
-        kept = max(0, min(count, len(self.powers) - first))  # hops past the session's end: none
+        kept = count
+        if self._hops_at_most is not None:  # hops past the session's end: none
+            kept = max(0, min(count, self._hops_at_most - first))
+        elif first + count > len(self.powers):
+            grown = np.zeros(max(first + count, 2 * len(self.powers)))
+            grown[: len(self.powers)] = self.powers
+            self.powers = grown
         if kept:
             blocks = self._pending[: kept * hop].reshape(kept, hop)
             self.powers[first : first + kept] += np.einsum("ij,ij->i", blocks, blocks) * (
