@@ -28,7 +28,15 @@ from loosen.errors import ScriptError
 from loosen.expand import Step, expand_session
 from loosen.script import Mix, Pacing, Session
 from loosen.sounds import CueSet, breath_tone, render_cue
-from loosen.timeline import LEAD_IN_S, Event, StepSpan, Timeline, TimelineBuilder, build_timeline
+from loosen.timeline import (
+    LEAD_IN_S,
+    Event,
+    StepSpan,
+    Timeline,
+    TimelineBuilder,
+    build_timeline,
+    leading_speech,
+)
 from loosen.tts import Speech
 from loosen.voice import SPEECH_PEAK_DBFS, SpeechClips, db_to_gain, prepare_speech
 
@@ -202,6 +210,36 @@ class Rendering:
                     else:
                         self._timeline = self._builder.finish()
 
+    def _reach(self, frame: int) -> tuple[int, str, Audio] | None:
+        """Make the session final up to ``frame`` for mixing: lay steps out until it is, or,
+        while the next step's opening line is still being spoken sentence by sentence, until
+        enough of that line is (then return its start, text and samples so far).
+
+        The line's first sentences are final before the rest exist (`SpeechClips.prefix`), and
+        nothing else in its step sounds before the line ends, so playback can start on them.
+        """
+        while True:
+            with self._lock:
+                if self._timeline is not None or self._builder.frontier >= frame:
+                    return None
+                upcoming, frontier = self._next_step, self._builder.frontier
+            text = leading_speech(self.steps[upcoming]) if upcoming < len(self.steps) else None
+            if (
+                text is None
+                or self.ambience is not None  # it ducks ahead of the whole line
+                or len(self.clips.units(text)) < 2
+                or self.clips.ready(text)
+            ):
+                self.place_until(frontier + 1)
+                continue
+            spoken, complete = self.clips.prefix(text)
+            if complete:
+                self.place_until(frontier + 1)
+            elif frontier + spoken.size >= frame:
+                return frontier, text, spoken
+            else:
+                self.clips.next_unit(text)
+
     def _ambience_track(self) -> AmbienceTrack | None:
         name = self.mix.ambience
         if name is None:
@@ -246,7 +284,7 @@ class Rendering:
         lookahead = self.ambience.lookahead_frames if self.ambience is not None else 0
         b0 = start_frame
         while True:
-            self.place_until(b0 + block_frames + lookahead)
+            lead = self._reach(b0 + block_frames + lookahead)
             end = end_frame if end_frame is not None else sys.maxsize
             if self._timeline is not None:
                 end = min(end, self._timeline.total_frames)
@@ -259,6 +297,15 @@ class Rendering:
                         active.append(events[next_index])
                     next_index += 1
             mix = np.zeros(b1 - b0, np.float32)
+            if lead is not None and not any(
+                e.kind == "speech" and e.start == lead[0] and e.text == lead[1] for e in active
+            ):  # (once its step is placed, the line is an event like any other)
+                start, _, spoken = lead
+                s0, s1 = max(b0, start), min(b1, start + spoken.size)
+                if s1 > s0:
+                    mix[s0 - b0 : s1 - b0] += (
+                        self._gains["speech"] * spoken[s0 - start : s1 - start]
+                    )
             for event in active:
                 source = self._source(event)
                 gain = self._gains[event.kind]
@@ -484,7 +531,8 @@ def _spoken_texts(steps: list[Step], rendering: Rendering, gap_s: float) -> list
     texts: dict[str, None] = {}
 
     def collect(text: str) -> int:
-        texts[text] = None
+        for unit in rendering.clips.units(text):  # what the engine is given: maybe sentences
+            texts[unit] = None
         return 1  # one frame fits every slot, so this layout never refuses a step
 
     with _located(rendering.session):

@@ -16,7 +16,15 @@ from typing import Any
 from loosen.errors import ScriptError
 from loosen.expand import Breathe, Hold, Pause, Reps, Say, Step, TenseRelease
 
-__all__ = ["EVENT_KINDS", "Event", "StepSpan", "Timeline", "TimelineBuilder", "build_timeline"]
+__all__ = [
+    "EVENT_KINDS",
+    "Event",
+    "StepSpan",
+    "Timeline",
+    "TimelineBuilder",
+    "build_timeline",
+    "leading_speech",
+]
 
 EVENT_KINDS = ("speech", "chime", "hold", "pause", "rep", "breath")
 LEAD_IN_S = 0.25  # short: the first words come quickly, and the fade-in fits in it
@@ -213,6 +221,15 @@ class TimelineBuilder:
             fade_in_frames=placer.frames(min(self._lead_in_s, 0.5)),
             fade_out_frames=min(total, placer.frames(self._lead_out_s) + end_chime.frames // 2),
         )
+
+
+def leading_speech(step: Step) -> str | None:
+    """The line ``step`` speaks first, from the frame where it starts, if it opens with one:
+    what `_Placer.place` lays out first (nothing comes before it in the step)."""
+    if step.switch is not None or isinstance(step, Pause):
+        return None
+    text: str | None = getattr(step, "text", None)
+    return text or None
 
 
 class _Placer:

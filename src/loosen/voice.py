@@ -3,10 +3,17 @@
 Speech is trimmed of the engine's own silence, resampled to the output rate with soxr, faded at
 the edges and levelled to `SPEECH_PEAK_DBFS`; `SpeechClips` remembers every line's length and
 keeps the samples of recent lines within a memory budget.
+
+An engine that pauses between sentences by our rule (Piper: its ``sentence_pause_s``) speaks a
+line sentence by sentence: each sentence is synthesized, cached and processed on its own, and
+the line is its sentences joined by that pause. Such an engine's level is a fixed gain
+(``level_db``), not each line's peak, so a line's first sentence is final before the others
+exist: playback can start on it (`SpeechClips.prefix`).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 
@@ -15,7 +22,14 @@ import numpy.typing as npt
 
 from loosen.tts import Clip, Speech
 
-__all__ = ["SPEECH_PEAK_DBFS", "SpeechClips", "db_to_gain", "prepare_speech", "speech_frames"]
+__all__ = [
+    "SPEECH_PEAK_DBFS",
+    "SpeechClips",
+    "db_to_gain",
+    "prepare_speech",
+    "speech_frames",
+    "split_sentences",
+]
 
 Audio = npt.NDArray[np.float32]
 
@@ -30,12 +44,21 @@ def db_to_gain(db: float) -> float:
     return float(10.0 ** (db / 20.0))
 
 
-def prepare_speech(clip: Clip, sample_rate: int) -> Audio:
+# a sentence ends at . ! ? or an ellipsis, perhaps closed by a quote or bracket, before a space
+_SENTENCE_END = re.compile(r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """``text`` cut into its sentences, each with its closing punctuation, blanks dropped."""
+    return [part.strip() for part in _SENTENCE_END.split(text.strip()) if part.strip()]
+
+
+def prepare_speech(clip: Clip, sample_rate: int, level_db: float | None = None) -> Audio:
     """Turn an engine clip into speech ready to mix.
 
     Trims the engine's own leading and trailing silence (timing is the timeline's job), resamples
     to ``sample_rate`` with soxr, fades the edges over a few milliseconds so nothing clicks, and
-    scales the peak to `SPEECH_PEAK_DBFS`.
+    scales the peak to `SPEECH_PEAK_DBFS` (or, given ``level_db``, scales by that many dB).
 
     Returns float32 of shape (n,), mono, at ``sample_rate``; at least one frame.
     """
@@ -55,6 +78,9 @@ def prepare_speech(clip: Clip, sample_rate: int) -> Audio:
         ramp = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2
         x[:fade] *= ramp
         x[-fade:] *= ramp[::-1]
+    if level_db is not None:
+        x *= db_to_gain(level_db)
+        return x.astype(np.float32, copy=False)
     peak = float(np.max(np.abs(x)))
     if peak > 0:
         x *= db_to_gain(SPEECH_PEAK_DBFS) / peak
@@ -83,7 +109,11 @@ def _output_frames(n: int, rate: int, sample_rate: int) -> int:
 
 
 class SpeechClips:
-    """Processed speech at the output rate: lengths remembered, samples in a bounded LRU cache."""
+    """Processed speech at the output rate: lengths remembered, samples in a bounded LRU cache.
+
+    With an engine that has a ``sentence_pause_s`` (and a ``level_db``), a line is spoken
+    sentence by sentence (`units`) and joined by that pause; see the module's docstring.
+    """
 
     def __init__(self, speech: Speech, sample_rate: int, budget_bytes: int = 48 * 2**20):
         self._lock = threading.Lock()  # guards the LRU cache (`Speech` guards the engine)
@@ -93,13 +123,30 @@ class SpeechClips:
         self._frames: dict[str, int] = {}
         self._cache: OrderedDict[str, Audio] = OrderedDict()
         self._bytes = 0
+        pause_s = getattr(speech.engine, "sentence_pause_s", None)
+        self._pause_frames = None if pause_s is None else round(pause_s * sample_rate)
+        self._level_db: float | None = getattr(speech.engine, "level_db", None)
+        self._sentences: OrderedDict[str, Audio] = OrderedDict()  # for `prefix`: a few
+
+    def units(self, text: str) -> list[str]:
+        """What the engine is given to speak ``text``: its sentences, or the whole line."""
+        if self._pause_frames is None:
+            return [text]
+        return split_sentences(text) or [text]
 
     def frames(self, text: str) -> int:
         """Length of ``text`` spoken, in frames at the output rate (measured, not resampled)."""
         if text not in self._frames:
-            # no lock held while the clip may still be on its way from the engine: the mixer
-            # must keep taking the clips it has while the layout waits for the next ones
-            self._frames[text] = speech_frames(self.speech.clip(text), self.sample_rate)
+            units = self.units(text)
+            if len(units) > 1:
+                assert self._pause_frames is not None
+                lengths = [self.frames(unit) for unit in units]
+                self._frames[text] = sum(lengths) + self._pause_frames * (len(units) - 1)
+            else:
+                # no lock held while the clip may still be on its way from the engine: the
+                # mixer must keep taking the clips it has while the layout waits for the next
+                clip = self.speech.clip(units[0])
+                self._frames[text] = speech_frames(clip, self.sample_rate)
         return self._frames[text]
 
     def samples(self, text: str) -> Audio:
@@ -109,7 +156,11 @@ class SpeechClips:
             if cached is not None:
                 self._cache.move_to_end(text)
                 return cached
-        audio = prepare_speech(self.speech.clip(text), self.sample_rate)  # outside, as above
+        units = self.units(text)
+        if len(units) > 1:
+            audio = self._joined([self._processed(unit) for unit in units], complete=True)
+        else:
+            audio = self._processed(units[0])  # outside the lock, as above
         with self._lock:
             self._frames[text] = audio.size
             if text not in self._cache:
@@ -119,3 +170,54 @@ class SpeechClips:
                 _, dropped = self._cache.popitem(last=False)
                 self._bytes -= dropped.nbytes
         return audio
+
+    def ready(self, text: str) -> bool:
+        """Whether the engine has spoken all of ``text`` (without waiting or reading it)."""
+        return text in self._frames or all(self.speech.has(u) for u in self.units(text))
+
+    def prefix(self, text: str) -> tuple[Audio, bool]:
+        """As much of ``samples(text)`` as the engine has spoken, without waiting: its first
+        sentences (each followed by the pause, which is known), and whether that is all of it.
+        Float32, shape (n,), n possibly 0."""
+        units = self.units(text)
+        ready: list[Audio] = []
+        for unit in units:
+            if not self.speech.has(unit):
+                break
+            ready.append(self._sentence(unit))
+        complete = len(ready) == len(units)
+        return self._joined(ready, complete), complete
+
+    def next_unit(self, text: str) -> None:
+        """Wait until the engine has spoken one more sentence of ``text`` (if any is left)."""
+        for unit in self.units(text):
+            if not self.speech.has(unit):
+                self.frames(unit)
+                return
+
+    def _processed(self, unit: str) -> Audio:
+        return prepare_speech(self.speech.clip(unit), self.sample_rate, self._level_db)
+
+    def _sentence(self, unit: str) -> Audio:
+        """``_processed(unit)``, remembered for the few calls of `prefix` on one line."""
+        with self._lock:
+            found = self._sentences.get(unit)
+        if found is None:
+            found = self._processed(unit)
+            with self._lock:
+                self._sentences[unit] = found
+                while len(self._sentences) > 8:
+                    self._sentences.popitem(last=False)
+        return found
+
+    def _joined(self, parts: list[Audio], complete: bool) -> Audio:
+        """``parts`` joined by the sentence pause, with one after the last unless ``complete``."""
+        if not parts:
+            return np.zeros(0, np.float32)
+        pause = np.zeros(self._pause_frames or 0, np.float32)
+        pieces: list[Audio] = []
+        for i, part in enumerate(parts):
+            pieces.append(part)
+            if i < len(parts) - 1 or not complete:
+                pieces.append(pause)
+        return np.concatenate(pieces)

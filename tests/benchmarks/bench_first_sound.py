@@ -1,8 +1,9 @@
 """Time to first sound of `loosen play`, with a cold and with a warm speech cache.
 
-Run: python tests/benchmarks/bench_first_sound.py [SESSION] [RUNS]   (needs a PulseAudio server
-whose default sink is a null sink, as `.ci/run` sets up). Prints, per cache state, the median
-over RUNS of three wall times from starting the command:
+Run: python tests/benchmarks/bench_first_sound.py [SESSION] [RUNS] [PLAY OPTIONS...]   (needs a
+PulseAudio server whose default sink is a null sink, as `.ci/run` sets up; ``--engine piper``
+as play options times Piper). Prints, per cache state, the median over RUNS of three wall times
+from starting the command:
 
 - started: the output stream runs with the session's first block queued: its first sound (the
   session's own 0.25 s lead-in of silence, the same samples the exported file starts with)
@@ -34,14 +35,14 @@ LATENCY_S = 0.1  # loosen play's default output latency
 SETTLE_S = 2.5  # the null sink renders what it buffered before a low latency takes effect
 
 
-def first_sound_s(session: str, cache: Path) -> tuple[float, float]:
+def first_sound_s(session: str, cache: Path, options: tuple[str, ...] = ()) -> tuple[float, float]:
     """Seconds from starting `loosen play` to (the stream started with the first block queued,
     the server taking the first non-silent sample), both against this process's wall clock."""
     env = {**os.environ, "LOOSEN_CACHE_DIR": str(cache), "LOOSEN_STATE_DIR": str(cache)}
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: modules load from bytecode
     began = time.time()
     process = subprocess.Popen(
-        [sys.executable, "-m", "loosen", "play", session, "--quiet", "-v"],
+        [sys.executable, "-m", "loosen", "play", session, "--quiet", "-v", *options],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, env=env,
     )  # fmt: skip
@@ -68,18 +69,20 @@ def low_latency_monitor() -> subprocess.Popen[bytes]:
     return recorder
 
 
-def measure(session: str, runs: int) -> dict[str, tuple[float, float, float]]:
+def measure(
+    session: str, runs: int, options: tuple[str, ...] = ()
+) -> dict[str, tuple[float, float, float]]:
     """Median (started, word, taken) seconds per cache state, ``"cold"`` and ``"warm"``."""
     results: dict[str, list[tuple[float, float]]] = {"cold": [], "warm": []}
     recorder = low_latency_monitor()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            first_sound_s(session, Path(folder))  # untimed: bytecode written, files in cache
+            first_sound_s(session, Path(folder), options)  # untimed: bytecode, files in cache
         for _ in range(runs):
             with tempfile.TemporaryDirectory() as folder:
                 cache = Path(folder)
-                results["cold"].append(first_sound_s(session, cache))
-                results["warm"].append(first_sound_s(session, cache))
+                results["cold"].append(first_sound_s(session, cache, options))
+                results["warm"].append(first_sound_s(session, cache, options))
     finally:
         recorder.terminate()
         recorder.wait()
@@ -94,8 +97,10 @@ def measure(session: str, runs: int) -> dict[str, tuple[float, float, float]]:
 def main() -> None:
     session = sys.argv[1] if len(sys.argv) > 1 else "pmr-16"
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-    medians = measure(session, runs)
-    print(f"loosen play {session}, seconds from the command (median of {runs} runs):")
+    options = tuple(sys.argv[3:])
+    medians = measure(session, runs, options)
+    command = " ".join(["loosen play", session, *options])
+    print(f"{command}, seconds from the command (median of {runs} runs):")
     print("  started: the stream runs with the session's first block (its lead-in) queued")
     print(f"  word:    + the {LEAD_IN_S} s lead-in and {LATENCY_S} s output latency")
     print("  taken:   the audio server took the first non-silent sample")

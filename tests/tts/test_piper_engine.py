@@ -69,6 +69,26 @@ def test_sentences_are_parted_by_a_pause_of_our_own(joe: PiperEngine) -> None:
 
 
 @needs_piper
+def test_a_line_is_spoken_sentence_by_sentence_at_the_voices_fixed_level(joe: PiperEngine) -> None:
+    from loosen.tts import Speech
+    from loosen.voice import SpeechClips, db_to_gain
+
+    speech = Speech(joe, None)
+    clips = SpeechClips(speech, 48_000)
+    line = "Breathe in slowly. Now breathe out."
+    assert clips.units(line) == ["Breathe in slowly.", "Now breathe out."]
+    samples = clips.samples(line)
+    assert set(speech._memory) == {"Breathe in slowly.", "Now breathe out."}  # cached apart
+    first = clips.samples("Breathe in slowly.")
+    assert np.array_equal(samples[: first.size], first)
+    pause = samples[first.size : first.size + round(joe.sentence_pause_s * 48_000)]
+    assert pause.size and not pause.any()
+    # a fixed gain, not a peak levelled to -3 dBFS: the voice keeps its own dynamics
+    raw_peak = float(np.abs(spoken(joe, "Breathe in slowly.")).max())
+    assert float(np.abs(first).max()) == pytest.approx(raw_peak * db_to_gain(joe.level_db), rel=0.1)
+
+
+@needs_piper
 def test_the_same_lines_in_the_same_order_give_the_same_audio_in_another_engine() -> None:
     lines = ["Welcome.", "Breathe in."]
     with PiperEngine() as first, PiperEngine() as second:

@@ -132,6 +132,15 @@ class Speech:
             return found
         return self._synthesize(text)
 
+    def has(self, text: str) -> bool:
+        """Whether the clip of ``text`` is ready, without waiting or reading it."""
+        if self.cache is None:
+            return text in self._memory
+        with self._ready:
+            if text in self._pending:
+                return False
+        return self.cache.path_for(self.key(text)).is_file()
+
     def _synthesize(self, text: str) -> Clip:
         with self._engine_lock:
             found = self._lookup(text)  # another thread may have spoken it meanwhile

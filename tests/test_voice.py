@@ -1,0 +1,137 @@
+"""Speech spoken sentence by sentence: units, fixed level, and playback starting on the first."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from loosen.render import render_session
+from loosen.script import load_session
+from loosen.sounds import load_cue_set
+from loosen.tts import Clip, Speech
+from loosen.voice import SpeechClips, db_to_gain, split_sentences
+from tests.fakes import FakeEngine
+
+HERE = Path(__file__).parent
+RATE = 48_000
+PARAGRAPH = "Lie down and close your eyes. Let your breath slow down. Feel the floor hold you."
+
+
+class SentenceEngine(FakeEngine):
+    """A fake engine that, like Piper, is given lines sentence by sentence; texts containing
+    ``gate_word`` wait until ``gate`` is set."""
+
+    sentence_pause_s = 0.4
+    level_db = -2.0
+
+    def __init__(self, gate_word: str | None = None) -> None:
+        super().__init__()
+        self.gate = threading.Event()
+        self.gate_word = gate_word
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
+        for text in texts:
+            if self.gate_word is not None and self.gate_word in text:
+                assert self.gate.wait(10), "the test never opened the gate"
+            yield from super().synthesize([text])
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
+        ('She said "rest." Then sleep.', ['She said "rest."', "Then sleep."]),
+        ("Hold for 3.5 seconds.", ["Hold for 3.5 seconds."]),
+        ("Slowly\u2026 now release.", ["Slowly\u2026", "now release."]),
+        ("  Relax.  ", ["Relax."]),
+        ("", []),
+    ],
+)
+def test_a_line_is_cut_into_its_sentences(text: str, sentences: list[str]) -> None:
+    assert split_sentences(text) == sentences
+
+
+def test_a_sentence_engine_is_given_sentences_joined_by_its_pause_at_a_fixed_level() -> None:
+    engine = SentenceEngine()
+    clips = SpeechClips(Speech(engine, None), RATE)
+    line = clips.samples(PARAGRAPH)
+    assert engine.spoken == split_sentences(PARAGRAPH)
+    assert clips.frames(PARAGRAPH) == line.size
+    parts = [clips.samples(sentence) for sentence in split_sentences(PARAGRAPH)]
+    pause = np.zeros(round(0.4 * RATE), np.float32)
+    assert np.array_equal(line, np.concatenate([parts[0], pause, parts[1], pause, parts[2]]))
+    # the fake engine's tones peak at 0.5: a fixed gain, not each line's peak, sets the level
+    for part in parts:
+        assert np.abs(part).max() == pytest.approx(0.5 * db_to_gain(-2.0), rel=0.02)
+
+
+def test_the_other_engines_speak_a_line_whole_levelled_by_its_peak() -> None:
+    engine = FakeEngine()
+    clips = SpeechClips(Speech(engine, None), RATE)
+    assert clips.units(PARAGRAPH) == [PARAGRAPH]
+    clips.samples(PARAGRAPH)
+    assert engine.spoken == [PARAGRAPH]
+
+
+def test_the_spoken_part_of_a_line_is_known_before_the_rest_and_is_its_start() -> None:
+    engine = SentenceEngine(gate_word="breath")
+    speech = Speech(engine, None)
+    clips = SpeechClips(speech, RATE)
+    speech.prepare_ahead(split_sentences(PARAGRAPH))
+    clips.next_unit(PARAGRAPH)
+    first, complete = clips.prefix(PARAGRAPH)
+    assert not complete
+    engine.gate.set()
+    whole = clips.samples(PARAGRAPH)
+    assert clips.prefix(PARAGRAPH)[1]
+    # the first sentence and the pause after it, exactly as the whole line begins
+    assert first.size == clips.frames(split_sentences(PARAGRAPH)[0]) + round(0.4 * RATE)
+    assert np.array_equal(first, whole[: first.size])
+    speech.stop()
+
+
+OPENING = """
+title = "Opening paragraph"
+
+[[steps]]
+kind = "say"
+text = "Welcome to the mat. Your second sentence comes when it comes. And a third."
+
+[[steps]]
+kind = "hold"
+name = "reach"
+text = "Reach up. Then hold it."
+seconds = 3
+"""
+
+
+def test_playback_starts_on_the_first_sentence_and_plays_the_samples_of_the_export(
+    tmp_path: Path,
+) -> None:
+    script = tmp_path / "opening.toml"
+    script.write_text(OPENING, encoding="utf-8")
+    session = load_session(script)
+    cue_set = load_cue_set(session.cues)
+    exported = render_session(session, speech=Speech(SentenceEngine(), None), cue_set=cue_set)
+    whole = np.concatenate(list(exported.blocks(block_frames=1024)))
+
+    engine = SentenceEngine(gate_word="second")
+    playing = render_session(
+        session,
+        speech=Speech(engine, None),
+        cue_set=cue_set,
+        progressive=True,
+        synthesize_ahead=True,
+    )
+    blocks = playing.blocks(block_frames=1024)
+    first = [next(blocks) for _ in range(30)]  # 0.64 s: lead-in, the first sentence begun
+    assert engine.spoken == ["Welcome to the mat."]
+    assert not playing.spans  # its step is not even laid out yet
+    engine.gate.set()
+    rest = list(blocks)
+    assert np.array_equal(np.concatenate(first + rest), whole)
+    playing.clips.speech.stop()
