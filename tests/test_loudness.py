@@ -228,6 +228,22 @@ def test_broadband_noise_limited_hard_stays_under_minus_1_dbtp_in_ffmpeg(tmp_pat
     assert ffmpeg_ebur128(out)[1] <= -1.0
 
 
+@pytest.mark.parametrize("rate", [8000, 22050, 44100, 48000])
+def test_every_true_peak_stays_under_the_ceiling_at_any_rate_and_on_every_frame(rate: int) -> None:
+    # the limiter works out its gain on cells of a few frames (15 or 16, as the rate divides)
+    # and interpolates between them: clicks on any frame of a cell are all held down
+    rng = np.random.default_rng(rate)
+    noise = (rng.standard_normal((rate * 6, 1)) * 0.05).astype(np.float32)
+    for k in range(40):
+        noise[rate // 2 + k * (rate // 8) + k % 17] = 0.9 * (-1) ** k
+    out = np.concatenate(
+        list(normalize(lambda: cut(noise, [1000]), sample_rate=rate, channels=1, target_lufs=-9))
+    )
+    meter = TruePeakMeter(rate, 1)
+    meter.add(out)
+    assert meter.true_peak_dbtp() <= -1.0
+
+
 def test_normalising_keeps_every_block_shape_and_sample_position() -> None:
     audio = np.zeros((RATE * 5, 2), np.float32)
     audio[RATE : RATE * 3] = stereo(sine(-30.0, 2.0, hz=440.0))

@@ -82,7 +82,7 @@ def test_the_spoken_part_of_a_line_is_known_before_the_rest_and_is_its_start() -
     speech = Speech(engine, None)
     clips = SpeechClips(speech, RATE)
     speech.prepare_ahead(split_sentences(PARAGRAPH))
-    clips.next_unit(PARAGRAPH)
+    clips.frames(split_sentences(PARAGRAPH)[0])  # waits for the first sentence
     first, complete = clips.prefix(PARAGRAPH)
     assert not complete
     engine.gate.set()

@@ -323,56 +323,76 @@ class _Limiter:
     """Look-ahead true-peak limiter on fixed chunks; the output lags the input by `delay` frames.
 
     Per frame, the attenuation (dB) that brings the 4x-oversampled peak on either side of it under
-    the ceiling is held over the `width` frames before it (the look-ahead), released exponentially
-    (`RELEASE_S`), and averaged over `width` frames. Each value in the average is at least what
-    frame n needs, so no peak escapes; the gain falls along a straight 5 ms ramp before a peak and
-    never jumps, so limiting adds no clicks. All of it vectorised: running maxima, one cumsum.
+    the ceiling is known. The gain is worked out on cells of `cell` frames (about a third of a
+    millisecond), the largest attenuation in each: held over the cells of the look-ahead before
+    it, released exponentially (`RELEASE_S`), averaged over the look-ahead, and interpolated
+    linearly between cells. Each value in an average is at least what a frame in the cell needs,
+    and a straight line between two gains that are low enough is low enough, so no peak escapes;
+    the gain falls along a ramp of about `width` frames before a peak and never jumps, so limiting
+    adds no clicks. All of it vectorised on cells (a sixteenth of the frames at 48 kHz).
     """
 
     def __init__(self, sample_rate: int, channels: int, ceiling_dbtp: float, chunk: int):
-        self.width = max(_TAPS, round(LOOKAHEAD_S * sample_rate))
+        self.width = width = max(_TAPS, round(LOOKAHEAD_S * sample_rate))
         # a frame's attenuation is known once the frames its interpolation reads have come in
-        self.delay, self.chunk = self.width + _TAPS - _CENTER - 2, chunk
+        self.delay, self.chunk = width + _TAPS - _CENTER - 2, chunk
         self.ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-        self._log_decay = np.arange(1, chunk + 1) * (-1.0 / (RELEASE_S * sample_rate))
-        self._decay = np.exp(self._log_decay)  # the release's factor after 1, 2, ... frames
-        self._growth = np.exp(-self._log_decay)
+        self.cell = cell = next(
+            g for g in range(min(16, (width - 1) // 2), 0, -1) if chunk % g == 0
+        )
+        # A peak that frame i's attenuation is for leaves the delay line at frame i + width - 1
+        # or i + width, whose gains come from the cells around them: an attenuation is held for
+        # `_hold` cells from its own and averaged over `_average` cells, which covers them.
+        self._hold = -(-width // cell)
+        self._average = max(1, (width - 1) // cell)
+        cells = chunk // cell
+        log_decay = np.arange(1, cells + 1) * (-cell / (RELEASE_S * sample_rate))
+        self._decay = np.exp(log_decay)  # the release's factor after 1, 2, ... cells
+        self._growth = np.exp(-log_decay)
+        self._t = (np.arange(1, cell + 1) / cell)[None, :]  # a frame's place between two cells
         self._x = np.zeros((self.delay, channels), np.float32)  # input not yet output
-        self._need = np.zeros(self.width)  # the last attenuations needed, in dB
-        self._held = np.zeros(self.width - 1)  # the last released attenuations, for the average
+        self._need = np.zeros(self._hold)  # the last cells' attenuations needed, in dB
+        self._held = np.zeros(self._average - 1)  # the last released attenuations, for the average
+        self._released = 0.0  # the last cell's released attenuation
+        self._gain = 1.0  # the last cell's gain
         self.max_reduction_db, self.limited_frames = 0.0, 0
 
     def process(self, chunk: Audio) -> Audio:
         """Take ``chunk`` ((`chunk`, channels)); return as many frames, `delay` frames back."""
         ext = np.concatenate([self._x, chunk])
         self._x, out = ext[-self.delay :].copy(), ext[: len(chunk)]
-        resting = not (self._need.any() or self._held.any())
+        resting = self._gain == 1.0 and not (self._released or self._need.any() or self._held.any())
         if resting and float(np.abs(ext).max()) * _INTERPOLATION_BOUND <= self.ceiling:
             return out  # nothing here can reach the ceiling, and no reduction is releasing
         ratio = _interpolated_peaks(ext[self.delay - _TAPS + 1 :], self.ceiling) / self.ceiling
-        need = np.zeros(len(chunk))
+        need = np.zeros(len(chunk) // self.cell)
         over = np.flatnonzero(ratio > 1.0)
-        need[over] = 20.0 * np.log10(ratio[over])
+        np.maximum.at(need, over // self.cell, 20.0 * np.log10(ratio[over]))
         needs = np.concatenate([self._need, need])
-        self._need = needs[-self.width :]
-        if not (needs.any() or self._held.any()):
+        self._need = needs[-self._hold :]
+        if resting and not needs.any():
             return out
-        held = _sliding_max(needs, self.width + 1)
-        # max over j <= i of held[j] decayed by (i - j) frames, as decay[i] * max(held[j] /
+        held = _sliding_max(needs, self._hold + 1)
+        # max over j <= i of held[j] decayed by (i - j) cells, as decay[i] * max(held[j] /
         # decay[j]): 1 / decay stays under e^12.5 over a one-second chunk
         released = np.maximum.accumulate(held * self._growth) * self._decay
-        released = np.maximum(np.maximum(released, self._held[-1] * self._decay), held)
+        released = np.maximum(np.maximum(released, self._released * self._decay), held)
         released[released < 1e-6] = 0.0
+        self._released = float(released[-1])
         series = np.concatenate([self._held, released])
-        self._held = series[len(series) - self.width + 1 :]
+        self._held = series[len(series) - self._average + 1 :]
         sums = np.cumsum(np.concatenate([[0.0], series]))
-        reduction = (sums[self.width :] - sums[: -self.width]) / self.width
+        reduction = (sums[self._average :] - sums[: -self._average]) / self._average
         self.max_reduction_db = max(self.max_reduction_db, float(reduction.max()))
-        self.limited_frames += int(np.count_nonzero(reduction > 0.01))
-        gain = np.ones(len(reduction), np.float32)
-        reducing = np.flatnonzero(reduction)
-        gain[reducing] = np.exp(reduction[reducing] * (-math.log(10.0) / 20.0))
-        return np.asarray(out * gain[:, None], np.float32)
+        self.limited_frames += self.cell * int(np.count_nonzero(reduction > 0.01))
+        gains = np.exp(reduction * (-math.log(10.0) / 20.0))
+        before = np.concatenate([[self._gain], gains[:-1]])
+        self._gain = float(gains[-1])
+        if not reduction.any() and before[0] == 1.0:
+            return out
+        # each cell's frames between the gain at the end of the cell before and its own
+        gain = (before[:, None] + (gains - before)[:, None] * self._t).astype(np.float32)
+        return np.asarray(out * gain.reshape(-1, 1), np.float32)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ def first_sound_s(session: str, cache: Path, options: tuple[str, ...] = ()) -> t
         [sys.executable, "-m", "loosen", "play", session, "--quiet", "-v", *options],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
         text=True, env=env,
+        # Ctrl+C must reach it even when this runs in the background, where a shell ignores it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     time.sleep(3.0)
     process.send_signal(signal.SIGINT)
