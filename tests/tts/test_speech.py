@@ -97,6 +97,19 @@ def test_a_damaged_cache_entry_is_spoken_again(tmp_path: Path) -> None:
     assert Speech(FakeEngine(), cache).prepare(TEXTS) == 1
 
 
+def test_a_damaged_entry_left_to_speaking_ahead_is_spoken_when_it_is_read(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    Speech(FakeEngine(), cache).prepare(TEXTS)
+    path = cache.path_for(Speech(FakeEngine(), cache).key("Hold."))
+    path.write_bytes(path.read_bytes()[:-100])
+    engine = FakeEngine()
+    speech = Speech(engine, cache)
+    speech.prepare_ahead(TEXTS)  # sees the file there: nothing to speak ahead
+    assert speech.clip("Hold.").n_frames == engine._tone("Hold.").n_frames
+    assert engine.spoken == ["Hold."]
+    speech.stop()
+
+
 def test_another_voice_or_rate_is_spoken_again_but_pacing_never_matters(tmp_path: Path) -> None:
     cache = SpeechCache(tmp_path)
     Speech(FakeEngine(), cache).prepare(TEXTS)

