@@ -24,6 +24,7 @@ from loosen.errors import BadInputError
 __all__ = [
     "DEFAULT_TRUE_PEAK_DBTP",
     "INTERPOLATION_BOUND",
+    "KFilter",
     "LoudnessMeter",
     "LoudnessReport",
     "Normalizer",
@@ -83,7 +84,7 @@ def k_weighting(sample_rate: int) -> tuple[tuple[Array, Array], tuple[Array, Arr
     return (shelf_b, shelf_a), (np.array([1.0, -2.0, 1.0]), high_a)
 
 
-class _KFilter:
+class KFilter:
     """K-weighting of chunks of ``length`` frames as a few matrix products per chunk.
 
     A recursive filter looping in Python would take minutes for a 2-hour session, and a truncated
@@ -206,7 +207,7 @@ class LoudnessMeter:
             raise ValueError(f"cannot meter {channels} channels at {sample_rate} Hz")
         self.sample_rate, self.channels = sample_rate, channels
         self.hop = round(sample_rate / 10)  # frames per 100 ms; a gating block is 4 hops
-        self._filter = _KFilter(sample_rate, self.hop)
+        self._filter = KFilter(sample_rate, self.hop)
         self._state = np.zeros((channels, 4))
         self._chunks = _Rechunker(self.hop, channels)
         self._hops = array("d")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from loosen.loudness import _KFilter, gated_lufs
+from loosen.loudness import KFilter, gated_lufs
 
 __all__ = ["Placed", "SourceLoudness", "measure_placed"]
 
@@ -134,7 +134,7 @@ class _HopPowers:
         self._hops_at_most: int | None = None
         self.channels = channels
         self.reported = 0  # frames reported as done
-        self._filter = _KFilter(sample_rate, self.hop)
+        self._filter = KFilter(sample_rate, self.hop)
         self._filtered: OrderedDict[Hashable, Audio] = OrderedDict()
         self._kept_frames = 0
         self._start = 0  # the first frame of `_pending`, on the hop grid
