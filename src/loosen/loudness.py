@@ -23,7 +23,6 @@ from loosen.errors import BadInputError
 
 __all__ = [
     "DEFAULT_TRUE_PEAK_DBTP",
-    "INTERPOLATION_BOUND",
     "KFilter",
     "LoudnessMeter",
     "LoudnessReport",
@@ -33,6 +32,7 @@ __all__ = [
     "gated_lufs",
     "k_weighting",
     "normalize",
+    "true_peak_bound_dbtp",
 ]
 
 Audio = npt.NDArray[np.float32]
@@ -59,7 +59,13 @@ _SINC_AT = np.arange(1, 4)[None, :] / 4 - np.arange(-_CENTER, _TAPS - _CENTER)[:
 _INTERPOLATE = np.sinc(_SINC_AT) * np.i0(8.0 * np.sqrt(1 - (_SINC_AT / 16) ** 2)) / np.i0(8.0)
 _INTERPOLATE = (_INTERPOLATE / _INTERPOLATE.sum(axis=0)).astype(np.float32)  # (taps, 3 points)
 _INTERPOLATION_BOUND = float(np.abs(_INTERPOLATE).sum(axis=0).max())  # |value| <= this * max|x|
-INTERPOLATION_BOUND = _INTERPOLATION_BOUND  #: a true peak is at most this times the sample peak
+
+
+def true_peak_bound_dbtp(sample_peak: float) -> float:
+    """An upper bound in dBTP of the true peak of a signal whose sample peak (full scale 1.0) is
+    ``sample_peak``: no 4x-oversampled value exceeds it. ``-inf`` for silence."""
+    bound = sample_peak * _INTERPOLATION_BOUND
+    return 20.0 * math.log10(bound) if bound > 0 else -math.inf
 
 
 def default_target_lufs(channels: int) -> float:
@@ -488,9 +494,8 @@ class Normalizer:
                     progress(len(x))
             if self.full_report:
                 true_peak_dbtp = peak.true_peak_dbtp()
-            else:  # an upper bound: no 4x-oversampled value exceeds it
-                bound = sample_peak * _INTERPOLATION_BOUND
-                true_peak_dbtp = 20.0 * math.log10(bound) if bound > 0 else -math.inf
+            else:
+                true_peak_dbtp = true_peak_bound_dbtp(sample_peak)
             self._measured = (loudness.integrated_lufs(), true_peak_dbtp)
         return self._measured[0]
 

@@ -114,10 +114,11 @@ def _add_cluster(
     """Meter ``cluster`` (sounds overlapping one another); return a bound of its sample peak."""
     first, end = cluster[0], max(s.end for s in cluster)
     if len(cluster) == 1:
-        level = float(np.abs(first.samples).max(initial=0.0)) * abs(first.gain)
+        weighted, peak = hops.weighted(first.key, first.samples)
+        level = peak * abs(first.gain)
         plain = linear_span[0] <= first.start and first.end <= linear_span[1]
         if plain and level <= knee * (1.0 + 1e-6):  # under the knee, bending changes nothing
-            hops.add(first.start, hops.weighted(first.key, first.samples), first.gain)
+            hops.add(first.start, weighted, first.gain)
             return level
     mono = render(first.start, end)
     hops.add(first.start, hops.k_weighted(mono), 1.0)
@@ -135,7 +136,7 @@ class _HopPowers:
         self.channels = channels
         self.reported = 0  # frames reported as done
         self._filter = KFilter(sample_rate, self.hop)
-        self._filtered: OrderedDict[Hashable, Audio] = OrderedDict()
+        self._filtered: OrderedDict[Hashable, tuple[Audio, float]] = OrderedDict()
         self._kept_frames = 0
         self._start = 0  # the first frame of `_pending`, on the hop grid
         self._pending = np.zeros(0)  # the K-weighted mix from `_start` on, not yet final
@@ -198,16 +199,17 @@ class _HopPowers:
         self._pending = self._pending[count * hop :].copy()
         self._start += count * hop
 
-    def weighted(self, key: Hashable, samples: Audio) -> Audio:
-        """`k_weighted` of ``samples``, remembered by ``key`` (a session's cues repeat)."""
+    def weighted(self, key: Hashable, samples: Audio) -> tuple[Audio, float]:
+        """`k_weighted` of ``samples`` and their sample peak, remembered by ``key`` (a session's
+        cues repeat)."""
         got = self._filtered.get(key)
         if got is None:
-            got = self.k_weighted(samples)
-            if len(got) <= _FILTERED_KEPT_FRAMES // 4:
+            got = (self.k_weighted(samples), float(np.abs(samples).max(initial=0.0)))
+            if len(got[0]) <= _FILTERED_KEPT_FRAMES // 4:
                 self._filtered[key] = got
-                self._kept_frames += len(got)
+                self._kept_frames += len(got[0])
             while self._kept_frames > _FILTERED_KEPT_FRAMES:
-                self._kept_frames -= len(self._filtered.popitem(last=False)[1])
+                self._kept_frames -= len(self._filtered.popitem(last=False)[1][0])
         else:
             self._filtered.move_to_end(key)
         return got

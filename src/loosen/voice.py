@@ -158,7 +158,8 @@ class SpeechClips:
                 return cached
         units = self.units(text)
         if len(units) > 1:
-            audio = self._joined([self._processed(unit) for unit in units], complete=True)
+            # the first sentences may already be processed for `prefix` (playback started on them)
+            audio = self._joined([self._sentence(unit) for unit in units], complete=True)
         else:
             audio = self._processed(units[0])  # outside the lock, as above
         with self._lock:

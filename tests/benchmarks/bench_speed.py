@@ -247,21 +247,17 @@ class Bench:
         self.add_ratio(name, subjects["2 h"], self.median(name, subjects["10 min"]), "10 min")
 
     def measure_first_sound(self, session: str) -> None:
-        names = ("first sound cold (loosen play)", "first sound warm (loosen play)")
+        variants = first_sound_variants()
         if not self.audio_server_runs():
-            for name in names:
-                self.skip(name, session, "skipped: no audio server")
+            for options in variants:
+                for state in ("cold", "warm"):
+                    self.skip(first_sound_name(state, options), session, "skipped: no audio server")
             return
         self.say(f"{session} first sound: {self.runs} run(s) cold and warm, about 10 s each")
-        variants = [((), names)]
-        if piper_installed():
-            variants.append(
-                (("--engine", "piper"), tuple(f"{n[:-1]} --engine piper)" for n in names))
-            )
-        for options, labels in variants:
+        for options in variants:
             medians = bench_first_sound.measure(session, self.runs, options)
-            for name, state in zip(labels, ("cold", "warm"), strict=True):
-                started_s = medians[state][0]
+            for state in ("cold", "warm"):
+                name, started_s = first_sound_name(state, options), medians[state][0]
                 self.figures[(name, session)] = Figure(name, session, started_s, note="started")
                 self.say(f"{session} {name}: {started_s:.3f} s")
 
@@ -485,21 +481,26 @@ def targets_of(bench: Bench, sessions: Sequence[str]) -> list[Target]:
         Target("peak RSS 2 h < 200 MB", "", figure(rss, two), 200.0, "MB"),
     ]  # fmt: skip
     for session in sessions:
-        found += [
-            Target("first sound warm <= 0.3 s", session,
-                   figure("first sound warm (loosen play)", session), 0.3, "s"),
-            Target("first sound cold <= 1 s", session,
-                   figure("first sound cold (loosen play)", session), 1.0, "s"),
-        ]  # fmt: skip
-        if ("first sound cold (loosen play --engine piper)", session) in bench.figures:
+        for options in first_sound_variants():
+            engine = ", piper" if options else ""
             found += [
-                Target("first sound warm <= 0.3 s, piper", session,
-                       figure("first sound warm (loosen play --engine piper)", session), 0.3, "s"),
-                Target("first sound cold <= 1 s, piper", session,
-                       figure("first sound cold (loosen play --engine piper)", session), 1.0, "s"),
+                Target(f"first sound warm <= 0.3 s{engine}", session,
+                       figure(first_sound_name("warm", options), session), 0.3, "s"),
+                Target(f"first sound cold <= 1 s{engine}", session,
+                       figure(first_sound_name("cold", options), session), 1.0, "s"),
             ]  # fmt: skip
     found.append(Target("loosen --help <= 0.3 s", "", figure("loosen --help", "-"), 0.3, "s"))
     return found
+
+
+def first_sound_variants() -> list[tuple[str, ...]]:
+    """The `loosen play` options whose first sound is timed: the default engine, and Piper."""
+    return [(), *((("--engine", "piper"),) if piper_installed() else ())]
+
+
+def first_sound_name(state: str, options: tuple[str, ...]) -> str:
+    """``"first sound cold (loosen play)"``, ``"... (loosen play --engine piper)"``."""
+    return f"first sound {state} ({' '.join(['loosen play', *options])})"
 
 
 def print_table(bench: Bench, runs: int, took_s: float) -> None:

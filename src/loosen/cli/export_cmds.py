@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -279,7 +278,7 @@ def _may_need_rf64(rendering: Any, container: str) -> bool:
 def _levelled(rendering: Any, container: str, loudness: str | None, verbose: bool) -> Any:
     """The session's blocks, loudness-normalised unless ``--loudness off``. Without an ambience
     they are mono, shape (frames, 1): the file repeats them on every channel."""
-    from loosen.loudness import INTERPOLATION_BOUND, Normalizer, default_target_lufs
+    from loosen.loudness import Normalizer, default_target_lufs, true_peak_bound_dbtp
 
     mono = rendering.dual_mono
 
@@ -304,8 +303,7 @@ def _levelled(rendering: Any, container: str, loudness: str | None, verbose: boo
     with progress_bar(total, "Measuring loudness") as update:
         if mono:  # from the sounds, without mixing the session (loosen.source_loudness)
             measured = rendering.measure_loudness(progress=update)
-            bound = measured.sample_peak_bound * INTERPOLATION_BOUND
-            peak_dbtp = 20.0 * math.log10(bound) if bound > 0 else -math.inf
+            peak_dbtp = true_peak_bound_dbtp(measured.sample_peak_bound)
             normalizer.use_measurement(measured.lufs, peak_dbtp)
         else:
             normalizer.measure(progress=update)
