@@ -159,6 +159,25 @@ def test_a_failure_in_the_writer_thread_stops_the_render_and_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_file_goes_to_the_disk_while_it_is_written_not_all_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import loosen.export
+
+    flushed: list[int] = []
+    out = tmp_path / "session.wav"
+
+    def fdatasync(descriptor: int) -> None:
+        flushed.append(os.fstat(descriptor).st_size)
+
+    monkeypatch.setattr(loosen.export, "_FLUSH_BYTES", 4 * RATE)  # a second of 16-bit stereo
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    export_blocks(tone_blocks(10.0), out, sample_rate=RATE, channels=2)
+    assert flushed and 0 < flushed[0] <= flushed[-1] < out.stat().st_size
+    read, rate = sf.read(out, dtype="float32")
+    assert rate == RATE and len(read) == 10 * RATE
+
+
 def test_the_exported_file_gets_ordinary_permissions(tmp_path: Path) -> None:
     out = tmp_path / "session.wav"
     export_blocks(tone_blocks(0.1), out, sample_rate=RATE, channels=2)
@@ -368,6 +387,36 @@ def test_cold_exports_in_fresh_processes_are_byte_identical_and_so_is_a_warm_one
         assert loosen_export(tiny, "-o", tmp_path / name, cache=tmp_path / cache).wait() == 0
     first, second, warm = ((tmp_path / name).read_bytes() for name, _ in runs)
     assert first == second == warm
+
+
+def test_a_cold_export_has_two_espeak_workers_speak_and_the_warm_one_comes_out_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    import loosen.cli.export_cmds
+    import loosen.tts
+    from loosen.cli import app
+
+    opened: list[Pyttsx3Engine] = []
+    open_engine = loosen.tts.open_engine
+
+    def recording(*args: object, **options: object) -> object:
+        engine = open_engine(*args, **options)  # type: ignore[arg-type]
+        opened.append(engine)  # type: ignore[arg-type]
+        return engine
+
+    monkeypatch.setattr("loosen.tts.open_engine", recording)
+    monkeypatch.setattr(loosen.cli.export_cmds, "_cores", lambda: 2)
+    monkeypatch.setenv("LOOSEN_CACHE_DIR", str(tmp_path / "cache"))
+    tiny = Path(__file__).parent / "data" / "tiny.toml"
+    for name in ("cold.wav", "warm.wav"):
+        result = CliRunner().invoke(app, ["export", str(tiny), "-o", str(tmp_path / name)])
+        assert result.exit_code == 0, result.stderr
+    cold_engines, warm_engines = opened[:2], opened[2:]
+    assert [engine._workers_started for engine in cold_engines] == [1, 1]
+    assert [engine._workers_started for engine in warm_engines] == [0, 0]  # all cached
+    assert (tmp_path / "cold.wav").read_bytes() == (tmp_path / "warm.wav").read_bytes()
 
 
 def test_two_exports_at_once_on_one_empty_cache_both_come_out_right(tmp_path: Path) -> None:

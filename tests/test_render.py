@@ -119,6 +119,21 @@ def test_processed_speech_stays_within_its_memory_budget(engine: FakeEngine) -> 
     assert clips._bytes <= 200_000 + max(lengths) * 4
 
 
+def test_a_second_pass_over_more_speech_than_fits_finds_its_first_lines_kept(
+    engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clips = SpeechClips(Speech(engine, None), RATE, budget_bytes=2_000_000)  # 8 lines of 40
+    texts = [f"line number {n} " * 4 for n in range(40)]
+    first_pass = [clips.samples(text) for text in texts]
+    processed: list[str] = []
+    process = clips._processed
+    monkeypatch.setattr(clips, "_processed", lambda unit: processed.append(unit) or process(unit))
+    second_pass = [clips.samples(text) for text in texts]
+    assert all(np.array_equal(a, b) for a, b in zip(first_pass, second_pass, strict=True))
+    assert processed and texts[0] not in processed and len(processed) < len(texts) - 2
+    assert clips._bytes <= 2_000_000 + max(a.nbytes for a in first_pass)
+
+
 def test_progressive_layout_plays_the_same_samples_and_synthesizes_only_what_it_needs() -> None:
     full = np.concatenate(list(render(FakeEngine()).blocks()))
     engine = FakeEngine()

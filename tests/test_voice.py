@@ -135,3 +135,22 @@ def test_playback_starts_on_the_first_sentence_and_plays_the_samples_of_the_expo
     rest = list(blocks)
     assert np.array_equal(np.concatenate(first + rest), whole)
     playing.clips.speech.stop()
+
+
+def test_what_is_kept_of_a_processed_line_is_named_by_the_clip_it_was_made_from(
+    tmp_path: Path,
+) -> None:
+    from loosen.tts import SpeechCache
+
+    cache = SpeechCache(tmp_path)
+    clips = SpeechClips(Speech(FakeEngine(), cache), RATE)
+    key = clips.derived_key(PARAGRAPH)
+    assert key == SpeechClips(Speech(FakeEngine(), cache), RATE).derived_key(PARAGRAPH)
+    assert key != SpeechClips(Speech(FakeEngine(), cache), 44_100).derived_key(PARAGRAPH)
+    assert key != SpeechClips(Speech(SentenceEngine(), cache), RATE).derived_key(PARAGRAPH)
+    # the engine spoke the line again, a little differently: the old profile no longer fits
+    speech = Speech(FakeEngine(), cache)
+    clip = speech.clip(PARAGRAPH)
+    cache.put(speech.key(PARAGRAPH), Clip(clip.samples * np.float32(0.5), clip.sample_rate))
+    assert SpeechClips(Speech(FakeEngine(), cache), RATE).derived_key(PARAGRAPH) != key
+    assert SpeechClips(Speech(FakeEngine(), None), RATE).derived_key(PARAGRAPH) is None

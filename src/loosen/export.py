@@ -164,7 +164,9 @@ def export_blocks(
                     samples = np.repeat(samples, channels, axis=1)
                 return samples
 
-            _write_behind(out, blocks, progress, encode)
+            # the disk takes the file as it is written, so closing it waits for little
+            with _flushing(temp) as flush:
+                _write_behind(out, blocks, progress, encode, flush)
         if callable(chapters):
             chapters = chapters()
         try:
@@ -282,6 +284,34 @@ def _as_float32(block: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
 
 _DONE = None
 _QUEUED_BLOCKS = 4  # written behind the renderer; a few seconds of audio at most
+_FLUSH_BYTES = 8 * 2**20  # the writer flushes the file to the disk after each this many bytes
+
+
+@contextlib.contextmanager
+def _flushing(path: Path) -> Iterator[Callable[[], None]]:
+    """A function that asks for what has been written to ``path`` so far to go to the disk: a
+    thread of its own flushes it, so neither the writer nor the renderer waits for the disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    asked, done = threading.Event(), threading.Event()
+
+    def flush() -> None:
+        while True:
+            asked.wait()
+            asked.clear()
+            if done.is_set():
+                return
+            with contextlib.suppress(OSError):  # the final flush, after closing, reports errors
+                os.fdatasync(descriptor)
+
+    flusher = threading.Thread(target=flush, name="loosen-flusher", daemon=True)
+    flusher.start()
+    try:
+        yield asked.set
+    finally:
+        done.set()
+        asked.set()
+        flusher.join()
+        os.close(descriptor)
 
 
 def _write_behind(
@@ -289,10 +319,13 @@ def _write_behind(
     blocks: Iterable[npt.NDArray[Any]],
     progress: Callable[[int], None] | None,
     encode: Callable[[npt.NDArray[Any]], npt.NDArray[Any]] = np.asarray,
+    flush: Callable[[], None] | None = None,
 ) -> None:
     """Write ``encode(block)`` for each of ``blocks`` to the open SoundFile ``out`` from a thread
     of its own, so the caller's thread renders the next block while this one is converted (numpy
-    releases the GIL) and written (so does libsndfile).
+    releases the GIL) and written (so does libsndfile). The thread calls ``flush()`` after each
+    `_FLUSH_BYTES` or so: a flush to the disk then waits on the writer's thread, in parallel
+    with the rendering, instead of all at once when the file is closed.
 
     The rendering stays on the caller's thread, where Ctrl+C arrives; any failure or interruption
     stops the writer before this returns or raises, so ``out`` can be closed and removed.
@@ -301,11 +334,17 @@ def _write_behind(
     failed: list[BaseException] = []
 
     def write() -> None:
+        unflushed = 0
         while (block := pending.get()) is not _DONE:
             if failed:
                 continue  # drain, so the producer never blocks on a full queue
             try:
-                out.write(encode(block))
+                samples = encode(block)
+                out.write(samples)
+                unflushed += samples.nbytes
+                if flush is not None and unflushed >= _FLUSH_BYTES:
+                    flush()
+                    unflushed = 0
             except BaseException as error:  # handed to the caller's thread below
                 failed.append(error)
 

@@ -274,7 +274,7 @@ def _interpolated_peaks(ext: Audio, floor: float) -> Audio:
     count = -(-frames // _SEGMENT)
     rows = np.zeros((channels, (count + 1) * _SEGMENT), np.float32)  # channels first: fast
     rows[:, : len(ext)] = ext.T
-    loudest = np.abs(rows).max(axis=0)
+    loudest = np.abs(rows[0]) if channels == 1 else np.abs(rows).max(axis=0)
     out = loudest[_CENTER : _CENTER + count * _SEGMENT].reshape(count, _SEGMENT)
     if float(loudest.max()) * _INTERPOLATION_BOUND > floor:
         segment_max = loudest.reshape(count + 1, _SEGMENT).max(axis=1)
@@ -289,6 +289,11 @@ def _interpolated_peaks(ext: Audio, floor: float) -> Audio:
             values = values.reshape(3 * channels, -1).max(axis=0).reshape(part.size, _SEGMENT)
             out[part] = np.maximum(values, out[part])
     return np.asarray(out.ravel()[:frames], np.float32)
+
+
+def _magnitude(x: Audio) -> float:
+    """The largest magnitude in ``x`` (without a temporary of its absolute values)."""
+    return max(float(x.max(initial=0.0)), -float(x.min(initial=0.0)))
 
 
 def _sliding_max(x: Array, width: int) -> Array:
@@ -356,7 +361,8 @@ class _Limiter:
         log_decay = np.arange(1, cells + 1) * (-cell / (RELEASE_S * sample_rate))
         self._decay = np.exp(log_decay)  # the release's factor after 1, 2, ... cells
         self._growth = np.exp(-log_decay)
-        self._t = (np.arange(1, cell + 1) / cell)[None, :]  # a frame's place between two cells
+        # a frame's place between two cells
+        self._t = (np.arange(1, cell + 1) / cell).astype(np.float32)[None, :]
         self._x = np.zeros((self.delay, channels), np.float32)  # input not yet output
         self._need = np.zeros(self._hold)  # the last cells' attenuations needed, in dB
         self._held = np.zeros(self._average - 1)  # the last released attenuations, for the average
@@ -369,12 +375,14 @@ class _Limiter:
         ext = np.concatenate([self._x, chunk])
         self._x, out = ext[-self.delay :].copy(), ext[: len(chunk)]
         resting = self._gain == 1.0 and not (self._released or self._need.any() or self._held.any())
-        if resting and float(np.abs(ext).max()) * _INTERPOLATION_BOUND <= self.ceiling:
+        if resting and _magnitude(ext) * _INTERPOLATION_BOUND <= self.ceiling:
             return out  # nothing here can reach the ceiling, and no reduction is releasing
-        ratio = _interpolated_peaks(ext[self.delay - _TAPS + 1 :], self.ceiling) / self.ceiling
-        need = np.zeros(len(chunk) // self.cell)
-        over = np.flatnonzero(ratio > 1.0)
-        np.maximum.at(need, over // self.cell, 20.0 * np.log10(ratio[over]))
+        peaks = _interpolated_peaks(ext[self.delay - _TAPS + 1 :], self.ceiling)
+        # per cell, the attenuation its loudest peak needs (log10 is monotonic: of the max)
+        loudest = peaks.reshape(-1, self.cell).max(axis=1) / self.ceiling
+        need = np.zeros(len(loudest))
+        over = np.flatnonzero(loudest > 1.0)
+        need[over] = 20.0 * np.log10(loudest[over])
         needs = np.concatenate([self._need, need])
         self._need = needs[-self._hold :]
         if resting and not needs.any():
@@ -398,7 +406,8 @@ class _Limiter:
         if not reduction.any() and before[0] == 1.0:
             return out
         # each cell's frames between the gain at the end of the cell before and its own
-        gain = (before[:, None] + (gains - before)[:, None] * self._t).astype(np.float32)
+        start = before.astype(np.float32)[:, None]
+        gain = start + (gains.astype(np.float32)[:, None] - start) * self._t
         return np.asarray(out * gain.reshape(-1, 1), np.float32)
 
 

@@ -330,8 +330,6 @@ class Rendering:
     def placed_sounds(self) -> Iterator[Placed]:
         """Every sound of the session in order of its start, laid out as they are taken: the
         mono mix (before the session's fades and the soft limiter) is their sum."""
-        from loosen.source_loudness import Placed
-
         index = 0
         while True:
             with self._lock:
@@ -341,13 +339,31 @@ class Rendering:
             index += len(new)
             for event in new:
                 if self._sounds(event):
-                    source = self._source(event)
-                    key = (event.kind, event.text, event.cue, event.phase, event.frames)
-                    samples = source[: min(event.frames, source.size)]
-                    yield Placed(event.start, samples, self._gains[event.kind], key)
+                    yield self._placed(event)
             if finished:
                 return
             self.place_until(frontier + 1)
+
+    def _placed(self, event: Event) -> Placed:
+        """``event``'s sound for `placed_sounds`; a line's samples only if the meter needs them
+        (a warm cache holds its profile)."""
+        from loosen.source_loudness import Placed
+
+        key = (event.kind, event.text, event.cue, event.phase, event.frames)
+        gain = self._gains[event.kind]
+        if event.kind == "speech":
+            assert event.text is not None
+            text = event.text
+            spoken = self.clips.frames(text)
+            frames = min(event.frames, spoken)
+
+            def load() -> Audio:
+                return self.clips.samples(text)[:frames]
+
+            stored = self.clips.derived_key(text) if frames == spoken else None
+            return Placed(event.start, None, gain, key, frames=frames, load=load, stored=stored)
+        source = self._source(event)
+        return Placed(event.start, source[: min(event.frames, source.size)], gain, key)
 
     def measure_loudness(self, progress: Callable[[int], None] | None = None) -> SourceLoudness:
         """The session's integrated loudness, measured from its sounds without mixing it all
@@ -381,6 +397,7 @@ class Rendering:
             knee=db_to_gain(LIMIT_KNEE_DBFS),
             render=render,
             progress=progress,
+            store=self.clips.speech.cache,
         )
 
     def _sounds(self, event: Event) -> bool:

@@ -13,8 +13,11 @@ exist: playback can start on it (`SpeechClips.prefix`).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import threading
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -34,6 +37,9 @@ __all__ = [
 Audio = npt.NDArray[np.float32]
 
 SPEECH_PEAK_DBFS = -3.0
+# names what `prepare_speech` makes of a clip: change it whenever that changes, so what is kept
+# of processed speech in the cache (`SpeechClips.derived_key`) is not taken for the new
+PROCESSING_VERSION = 1
 SILENCE_DBFS = -50.0  # below this, the engine's leading and trailing samples count as silence
 EDGE_PAD_S = 0.015
 EDGE_FADE_S = 0.008
@@ -102,6 +108,10 @@ def _trimmed(clip: Clip) -> Audio:
     return x[:1] * 0
 
 
+def _digest(clip: Clip) -> int:
+    return zlib.crc32(np.ascontiguousarray(clip.samples, dtype=np.float32).tobytes())
+
+
 def _output_frames(n: int, rate: int, sample_rate: int) -> int:
     if rate == sample_rate or n <= 1:
         return max(1, n)
@@ -109,14 +119,14 @@ def _output_frames(n: int, rate: int, sample_rate: int) -> int:
 
 
 class SpeechClips:
-    """Processed speech at the output rate: lengths remembered, samples in a bounded LRU cache.
+    """Processed speech at the output rate: lengths remembered, samples in a bounded cache.
 
     With an engine that has a ``sentence_pause_s`` (and a ``level_db``), a line is spoken
     sentence by sentence (`units`) and joined by that pause; see the module's docstring.
     """
 
     def __init__(self, speech: Speech, sample_rate: int, budget_bytes: int = 48 * 2**20):
-        self._lock = threading.Lock()  # guards the LRU cache (`Speech` guards the engine)
+        self._lock = threading.Lock()  # guards the cache of samples (`Speech` guards the engine)
         self.speech = speech
         self.sample_rate = sample_rate
         self.budget_bytes = budget_bytes
@@ -127,6 +137,7 @@ class SpeechClips:
         self._pause_frames = None if pause_s is None else round(pause_s * sample_rate)
         self._level_db: float | None = getattr(speech.engine, "level_db", None)
         self._sentences: OrderedDict[str, Audio] = OrderedDict()  # for `prefix`: a few
+        self._digests: dict[str, int] = {}  # per unit spoken: the CRC-32 of its clip's samples
 
     def units(self, text: str) -> list[str]:
         """What the engine is given to speak ``text``: its sentences, or the whole line."""
@@ -146,8 +157,34 @@ class SpeechClips:
                 # no lock held while the clip may still be on its way from the engine: the
                 # mixer must keep taking the clips it has while the layout waits for the next
                 clip = self.speech.clip(units[0])
+                self._digests[units[0]] = _digest(clip)
                 self._frames[text] = speech_frames(clip, self.sample_rate)
         return self._frames[text]
+
+    def derived_key(self, text: str) -> str | None:
+        """A cache key naming ``samples(text)`` by what made them: the clips (their cache keys
+        and their samples' CRC-32, as an engine may speak a text differently when it speaks it
+        again), the output rate and the processing. ``None`` without a disk cache."""
+        if self.speech.cache is None:
+            return None
+        made_of = []
+        for unit in self.units(text):
+            digest = self._digests.get(unit)
+            if digest is None:
+                digest = self._digests[unit] = _digest(self.speech.clip(unit))
+            made_of.append([self.speech.key(unit), digest])
+        canonical = json.dumps(
+            {
+                "processing": PROCESSING_VERSION,
+                "sample_rate": self.sample_rate,
+                "level_db": self._level_db,
+                "pause_frames": self._pause_frames,
+                "clips": made_of,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def samples(self, text: str) -> Audio:
         """``text`` spoken: float32, shape (n,), mono, at the output rate."""
@@ -168,8 +205,12 @@ class SpeechClips:
                 self._cache[text] = audio
                 self._bytes += audio.nbytes
             while self._bytes > self.budget_bytes and len(self._cache) > 1:
-                _, dropped = self._cache.popitem(last=False)
-                self._bytes -= dropped.nbytes
+                # drop the line used last before this one, not the oldest: a pass over the
+                # session is done with a line once the next begins, and the oldest lines are
+                # the next pass's first (an export's second pass, a replay from the start)
+                newest_first = reversed(self._cache)
+                next(newest_first)
+                self._bytes -= self._cache.pop(next(newest_first)).nbytes
         return audio
 
     def ready(self, text: str) -> bool:

@@ -112,6 +112,40 @@ def test_a_damaged_entry_reads_as_none_and_is_deleted(tmp_path: Path, damage: ob
     assert cache.get(KEY) == quantize(tone())
 
 
+def test_an_extra_is_kept_beside_its_clip_and_comes_back_byte_for_byte(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    payload = bytes(range(256)) * 3
+    assert cache.get_extra(KEY, "kprofile") is None
+    cache.put_extra(KEY, "kprofile", payload)
+    assert cache.get_extra(KEY, "kprofile") == payload
+    assert cache.get(KEY) is None  # an extra is not a clip
+    assert cache.path_for(KEY).with_suffix(".kprofile").is_file()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[:10], id="truncated header"),
+        pytest.param(lambda data: data[:-1], id="truncated payload"),
+        pytest.param(lambda data: data[:-1] + bytes([data[-1] ^ 0x01]), id="bit flip"),
+        pytest.param(lambda data: b"LSPC" + data[4:], id="a clip's magic"),
+    ],
+)
+def test_a_damaged_extra_reads_as_none_and_is_deleted(tmp_path: Path, damage: object) -> None:
+    cache = SpeechCache(tmp_path)
+    cache.put_extra(KEY, "kprofile", b"profile bytes")
+    path = cache.path_for(KEY).with_suffix(".kprofile")
+    assert callable(damage)
+    path.write_bytes(damage(path.read_bytes()))
+    assert cache.get_extra(KEY, "kprofile") is None
+    assert not path.exists()
+
+
+def test_an_extra_kind_is_letters_only(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="kind"):
+        SpeechCache(tmp_path).put_extra(KEY, "../clip", b"")
+
+
 def test_concurrent_writers_in_threads_never_expose_a_partial_entry(tmp_path: Path) -> None:
     cache = SpeechCache(tmp_path)
     clips = [tone(n_frames=20000 + 1000 * i, amplitude=0.1 * (i + 1)) for i in range(4)]

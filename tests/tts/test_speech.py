@@ -214,3 +214,63 @@ def test_a_line_spoken_ahead_is_handed_over_while_the_engine_speaks_the_next(
     engine.gate.set()
     speech.stop()
     assert handed_over
+
+
+def test_spare_engines_each_speak_every_nth_line_ahead_and_every_line_arrives(
+    tmp_path: Path,
+) -> None:
+    main, spare = SlowEngine(), SlowEngine()
+    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
+    texts = [f"Line {n}." for n in range(9)]
+    speech.prepare_ahead(texts)
+    assert [speech.clip(t) for t in texts] == [quantize(FakeEngine()._tone(t)) for t in texts]
+    speech.stop()
+    # which engine speaks a line never depends on timing (espeak-ng's samples for a text
+    # depend a little on what it spoke before)
+    assert main.spoken == texts[0::2]
+    assert spare.spoken == texts[1::2]
+    assert speech.synthesized_count == len(texts)
+
+
+def test_spare_engines_sit_out_a_single_line_and_lines_wanted_at_once(tmp_path: Path) -> None:
+    main, spare = SlowEngine(), SlowEngine()
+    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
+    speech.prepare_ahead(["Only line."])
+    assert speech.clip("Only line.").n_frames > 0
+    assert speech.clip("Not ahead.").n_frames > 0
+    speech.stop()
+    assert main.spoken == ["Only line.", "Not ahead."] and spare.spoken == []
+
+
+def test_a_spare_engine_that_fails_stops_the_others_and_is_raised_where_wanted(
+    tmp_path: Path,
+) -> None:
+    main, spare = SlowEngine(), SlowEngine(fail_on="Line 1.")
+    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
+    speech.prepare_ahead([f"Line {n}." for n in range(40)])
+    with pytest.raises(SpeechError, match="Line 1"):
+        speech.clip("Line 39.")
+    speech.stop()
+    assert len(main.spoken) < 20
+
+
+def test_the_line_wanted_raises_its_own_failure_even_when_another_engine_failed_first(
+    tmp_path: Path,
+) -> None:
+    main = SlowEngine(delay_s=0.3, fail_on="Line 0.")
+    spare = SlowEngine(delay_s=0.0, fail_on="Line 1.")
+    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
+    speech.prepare_ahead([f"Line {n}." for n in range(6)])
+    with pytest.raises(SpeechError, match="Line 0"):
+        speech.clip("Line 0.")
+    with pytest.raises(SpeechError, match="Line 1"):
+        speech.clip("Line 1.")
+    speech.stop()
+
+
+def test_a_line_left_unspoken_by_a_stop_is_spoken_when_it_is_wanted(tmp_path: Path) -> None:
+    engine = SlowEngine(delay_s=0.05)
+    speech = Speech(engine, SpeechCache(tmp_path))
+    speech.prepare_ahead([f"Line {n}." for n in range(50)])
+    speech.stop()
+    assert speech.clip("Line 49.").n_frames > 0

@@ -148,11 +148,13 @@ def rendered(
     mix: dict[str, Any] | None = None,
     ahead: bool = False,
     voice_model: Path | None = None,
+    speakers: int = 1,
 ) -> Iterator[Any]:
     """Load, expand and measure ``script``; the speech engine stays open inside the block.
 
     ``progressive`` lays steps out as they are first played; ``ahead`` too, while every line is
-    synthesized in the background (an export: speech overlaps mixing).
+    synthesized in the background (an export: speech overlaps mixing), by up to ``speakers``
+    instances of an engine that speaks on one core.
     """
     from loosen.pace import resolve_pace
     from loosen.render import render_session
@@ -180,12 +182,18 @@ def rendered(
     cue_set = load_cue_set(session.cues, script_path=session.path)
     pacing = paced(session.pacing, preset.pace) if preset is not None else session.pacing
     rate_wpm = rate or (preset.rate_wpm if preset else None) or session.rate_wpm
-    speech_engine = open_engine(engine, voice=pick_voice(voice, session), rate_wpm=rate_wpm)
-    with speech_engine:
+    voice = pick_voice(voice, session)
+    speech_engine = open_engine(engine, voice=voice, rate_wpm=rate_wpm)
+    with speech_engine, ExitStack() as spares:
         if verbose:
             typer.echo(f"script: {source}", err=True)
             typer.echo(f"speech: {speech_engine.describe()}", err=True)
-        speech = Speech(speech_engine, None if no_cache else SpeechCache())
+        spare_engines = []
+        if ahead and getattr(speech_engine, "speaks_on_one_core", False):
+            for _ in range(speakers - 1):  # each starts its worker when it is first given a line
+                spare = open_engine(engine, voice=voice, rate_wpm=rate_wpm)
+                spare_engines.append(spares.enter_context(spare))
+        speech = Speech(speech_engine, None if no_cache else SpeechCache(), spare_engines)
         bars = ExitStack()
         shown = 0
         update: Callable[[int], None] | None = None

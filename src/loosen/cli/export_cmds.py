@@ -198,11 +198,16 @@ def _run_batch(batch: list[ExportJob], workers: int) -> int:
 
 def _export_in_worker(job: ExportJob) -> None:
     bars_off()  # several sessions' bars on one terminal would garble it
-    export_one(job)
+    export_one(job, speakers=1)  # the sessions share the cores already
 
 
-def export_one(job: ExportJob) -> None:
-    """Render one session to a file (or parts in a folder), with its sidecars; print where."""
+def export_one(job: ExportJob, speakers: int | None = None) -> None:
+    """Render one session to a file (or parts in a folder), with its sidecars; print where.
+
+    ``speakers``: how many instances of an engine that speaks on one core synthesize the
+    session's lines at once; default two on a machine with two cores or more (more do not pay:
+    the mixing needs a core too).
+    """
     from loosen.chapters import chapters_from, tags_for
     from loosen.export import check_output_path, check_split_folder, export_blocks, export_split
     from loosen.script import resolve_script
@@ -220,7 +225,9 @@ def export_one(job: ExportJob) -> None:
         fmt = check_output_path(out)
         check_sidecars(out, kinds)
     _check_timeline_path(job.timeline)
-    with rendered(job.script, **job.options, ahead=True) as rendering:
+    if speakers is None:
+        speakers = min(2, _cores())
+    with rendered(job.script, **job.options, ahead=True, speakers=speakers) as rendering:
         # Speech is synthesized ahead while the loudness pass lays the session out; without
         # that pass, while the file is written (when nothing needs the whole layout first).
         levelled = _levelled(rendering, fmt.container, job.loudness, job.options["verbose"])
@@ -264,6 +271,12 @@ def export_one(job: ExportJob) -> None:
         )
         for extra in extras:
             typer.echo(f"Wrote {extra}", err=True)
+
+
+def _cores() -> int:
+    """The cores this process may run on."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    return len(affinity(0)) if affinity is not None else os.cpu_count() or 1
 
 
 def _may_need_rf64(rendering: Any, container: str) -> bool:

@@ -8,6 +8,12 @@ never by timing, so re-pacing a session re-uses every clip. Entry layout (little
 
 A missing, truncated or corrupted entry reads as absent (and is deleted), so it is synthesized
 again. Writes go to a temporary file in the same directory, then ``os.replace``.
+
+Beside the clips, the cache keeps what is worked out from them and is worth keeping (an "extra":
+the loudness profile of a processed line, see `loosen.source_loudness`), named by a key of its
+own and a kind, in the same sharded folders::
+
+    magic b"LSPX" | version u16 | reserved u16 | n_bytes u64 | crc32 u32 | payload
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ CACHE_FORMAT_VERSION = 1
 _MAGIC = b"LSPC"
 _HEADER = struct.Struct("<4sHHIQI")
 _SUFFIX = ".clip"
+_EXTRA_MAGIC = b"LSPX"
+_EXTRA_HEADER = struct.Struct("<4sHHQI")
 _REPLACE_TRIES = 20
 STALE_TEMP_S = 600.0
 
@@ -111,8 +119,6 @@ class SpeechCache:
 
     def put(self, key: str, clip: Clip) -> None:
         """Store ``clip`` under ``key`` atomically; its samples are kept as 16-bit PCM."""
-        path = self.path_for(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = _to_pcm16(clip)
         header = _HEADER.pack(
             _MAGIC,
@@ -122,6 +128,40 @@ class SpeechCache:
             len(payload) // 2,
             zlib.crc32(payload),
         )
+        self._write(self.path_for(key), key, header, payload)
+
+    def get_extra(self, key: str, kind: str) -> bytes | None:
+        """The payload stored as ``kind`` (letters) under ``key``, or ``None`` if absent or
+        damaged."""
+        path = self._extra_path(key, kind)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return None
+        payload = data[_EXTRA_HEADER.size :]
+        if len(data) >= _EXTRA_HEADER.size:
+            magic, version, _, size, crc = _EXTRA_HEADER.unpack_from(data)
+            expected = (_EXTRA_MAGIC, CACHE_FORMAT_VERSION, len(payload), zlib.crc32(payload))
+            if (magic, version, size, crc) == expected:
+                return payload
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+    def put_extra(self, key: str, kind: str, payload: bytes) -> None:
+        """Store ``payload`` as ``kind`` under ``key`` atomically."""
+        header = _EXTRA_HEADER.pack(
+            _EXTRA_MAGIC, CACHE_FORMAT_VERSION, 0, len(payload), zlib.crc32(payload)
+        )
+        self._write(self._extra_path(key, kind), key, header, payload)
+
+    def _extra_path(self, key: str, kind: str) -> Path:
+        if not kind.isalpha() or not kind.isascii():
+            raise ValueError(f"not a kind of cache entry: {kind!r}")
+        return self.path_for(key).with_suffix(f".{kind}")
+
+    def _write(self, path: Path, key: str, header: bytes, payload: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(path.parent)
         fd, temp_name = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
         try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from loosen.tts.base import Clip, SpeechEngine
 from loosen.tts.cache import SpeechCache, cache_key, quantize
@@ -22,6 +22,9 @@ class Speech:
         Engine that speaks missing texts.
     cache
         Disk cache, or ``None`` (``--no-cache``) to keep clips in memory for this object only.
+    spares
+        More engines of the same name, voice and rate: `prepare_ahead` has them speak too, each
+        on its own texts, so an engine that uses one core (espeak-ng) speaks on several.
 
     Attributes
     ----------
@@ -32,17 +35,22 @@ class Speech:
     at the engine's sample rate, rounded to 16 bits.
     """
 
-    def __init__(self, engine: SpeechEngine, cache: SpeechCache | None) -> None:
+    def __init__(
+        self, engine: SpeechEngine, cache: SpeechCache | None, spares: Sequence[SpeechEngine] = ()
+    ) -> None:
         self.engine = engine
         self.cache = cache
+        self.spares = list(spares)
         self.synthesized_count = 0
         self._memory: dict[str, Clip] = {}
         self._engine_lock = threading.Lock()  # engines serve one thread at a time
-        self._ready = threading.Condition()  # guards the three below
-        self._pending: set[str] = set()  # texts the background thread will synthesize
-        self._failure: BaseException | None = None
+        self._ready = threading.Condition()  # guards the five below
+        self._pending: set[str] = set()  # texts the background threads will synthesize
+        self._failure: BaseException | None = None  # the first failure ahead
+        self._failures: dict[str, BaseException] = {}  # each text that failed: its failure
+        self._given_up: set[str] = set()  # texts an engine will not speak ahead after all
         self._stopping = False
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def key(self, text: str) -> str:
         """Cache key of ``text`` for this engine's name, voice and rate."""
@@ -78,57 +86,91 @@ class Speech:
 
     def prepare_ahead(self, texts: Iterable[str], progress: Progress | None = None) -> None:
         """Start synthesizing every distinct text not stored yet, in order, in a background
-        thread, and return at once: the engine (a worker process) speaks while the caller mixes.
+        thread per engine (the spares too), and return at once: the engines (worker processes)
+        speak while the caller mixes. With n engines, each speaks every n-th text.
 
-        `clip` waits for a text still to come, and raises what stopped the thread, if anything.
-        ``progress`` as for `prepare`, called from that thread. `stop` ends it.
+        `clip` waits for a text still to come, and raises what stopped a thread, if anything.
+        ``progress`` as for `prepare`, called from those threads. `stop` ends them.
         """
         # present is enough: reading and checking every cached clip before playback starts
         # would cost a warm start tens of milliseconds (a damaged one is spoken when read)
         missing = [text for text in dict.fromkeys(texts) if not self.has(text)]
         with self._ready:
             self._pending = set(missing)
-        self._thread = threading.Thread(
-            target=self._synthesize_ahead, args=(missing, progress), name="loosen-speech",
-            daemon=True,
-        )  # fmt: skip
-        self._thread.start()
+        if progress is not None:
+            progress(0, len(missing))
+        counted = [0]
+
+        def spoken() -> None:
+            with self._ready:
+                counted[0] += 1
+                if progress is not None:
+                    progress(counted[0], len(missing))
+
+        speakers = [(self.engine, self._engine_lock)]
+        if len(missing) > 1:
+            speakers += [(spare, threading.Lock()) for spare in self.spares]
+        for number, (engine, lock) in enumerate(speakers):
+            # every n-th text, so that which engine speaks a text does not depend on timing:
+            # espeak-ng's samples for a text depend a little on the texts it spoke before
+            texts = missing[number :: len(speakers)]
+            thread = threading.Thread(
+                target=self._synthesize_ahead, args=(engine, lock, texts, spoken),
+                name=f"loosen-speech-{number}", daemon=True,
+            )  # fmt: skip
+            self._threads.append(thread)
+            thread.start()
 
     def stop(self, timeout_s: float = 2.0) -> None:
-        """Stop the background synthesis after the text it is on (waits at most ``timeout_s``)."""
+        """Stop the background synthesis after the texts it is on (waits at most ``timeout_s``
+        for each thread)."""
         with self._ready:
             self._stopping = True
-        if self._thread is not None:
-            self._thread.join(timeout_s)
+        for thread in self._threads:
+            thread.join(timeout_s)
 
-    def _synthesize_ahead(self, missing: list[str], progress: Progress | None) -> None:
+    def _synthesize_ahead(
+        self,
+        engine: SpeechEngine,
+        lock: threading.Lock,
+        texts: list[str],
+        spoken: Callable[[], None],
+    ) -> None:
+        done = 0
         try:
-            if progress is not None:
-                progress(0, len(missing))
-            for done, text in enumerate(missing, start=1):
-                if self._stopping:
-                    return
-                self._synthesize(text)
+            for text in texts:
+                with self._ready:
+                    if self._stopping or self._failure is not None:
+                        return  # a failure elsewhere stops every engine
+                self._synthesize(text, engine, lock)
                 with self._ready:
                     self._pending.discard(text)
                     self._ready.notify_all()
-                if progress is not None:
-                    progress(done, len(missing))
+                done += 1
+                spoken()
         except BaseException as error:  # raised again in the thread that wants the clip
             with self._ready:
-                self._failure = error
+                self._failures[texts[done]] = error
+                if self._failure is None:
+                    self._failure = error
+        finally:
+            with self._ready:
+                self._given_up.update(texts[done:])
                 self._ready.notify_all()
 
     def clip(self, text: str) -> Clip:
-        """The clip of ``text`` (float32 mono); synthesized now if not prepared."""
+        """The clip of ``text`` (float32 mono); synthesized now if not prepared.
+
+        After a failure ahead, a text that has no clip raises it: the failure of that very text
+        if it failed, else the first one."""
         found = self._lookup(text)
         if found is not None:
             return found
         with self._ready:
-            while text in self._pending and self._failure is None:
+            while text in self._pending and text not in self._given_up:
                 self._ready.wait(0.1)
             if self._failure is not None:
-                raise self._failure
+                raise self._failures.get(text, self._failure)
         found = self._lookup(text)  # spoken ahead meanwhile: no need to wait for the engine,
         if found is not None:  # which is now busy with the next line
             return found
@@ -143,12 +185,15 @@ class Speech:
                 return False
         return self.cache.path_for(self.key(text)).is_file()
 
-    def _synthesize(self, text: str) -> Clip:
-        with self._engine_lock:
+    def _synthesize(
+        self, text: str, engine: SpeechEngine | None = None, lock: threading.Lock | None = None
+    ) -> Clip:
+        """``text`` spoken by ``engine`` (default: the main one) while holding its ``lock``."""
+        with lock or self._engine_lock:
             found = self._lookup(text)  # another thread may have spoken it meanwhile
             if found is not None:
                 return found
-            for _, clip in self.engine.synthesize([text]):
+            for _, clip in (engine or self.engine).synthesize([text]):
                 return self._store(text, clip)
         raise AssertionError("engine yielded no clip")  # pragma: no cover
 
@@ -158,7 +203,8 @@ class Speech:
         return self.cache.get(self.key(text))
 
     def _store(self, text: str, clip: Clip) -> Clip:
-        self.synthesized_count += 1
+        with self._ready:
+            self.synthesized_count += 1
         stored = quantize(clip)
         if self.cache is None:
             self._memory[text] = stored
