@@ -154,3 +154,43 @@ def test_what_is_kept_of_a_processed_line_is_named_by_the_clip_it_was_made_from(
     cache.put(speech.key(PARAGRAPH), Clip(clip.samples * np.float32(0.5), clip.sample_rate))
     assert SpeechClips(Speech(FakeEngine(), cache), RATE).derived_key(PARAGRAPH) != key
     assert SpeechClips(Speech(FakeEngine(), None), RATE).derived_key(PARAGRAPH) is None
+
+
+def test_a_prefetched_line_is_processed_on_a_helper_thread_and_comes_out_the_same() -> None:
+    clips = SpeechClips(Speech(FakeEngine(), None), RATE)
+    where: list[str] = []
+    process = clips._processed
+
+    def recording(unit: str) -> np.ndarray:
+        where.append(threading.current_thread().name)
+        return process(unit)
+
+    clips._processed = recording  # type: ignore[method-assign]
+    clips.prefetch(PARAGRAPH)
+    clips.prefetch(PARAGRAPH)  # asked twice, made once
+    for _ in range(500):
+        if PARAGRAPH in clips._ahead:
+            break
+        threading.Event().wait(0.01)
+    line = clips.samples(PARAGRAPH)
+    assert where == ["loosen-prefetch"]
+    assert np.array_equal(line, SpeechClips(Speech(FakeEngine(), None), RATE).samples(PARAGRAPH))
+    assert clips.samples(PARAGRAPH) is line and not clips._ahead  # now in the cache
+
+
+def test_the_mixer_has_the_next_line_prefetched_and_plays_the_same_samples() -> None:
+    session = load_session(HERE / "data" / "tiny.toml")
+    cues = load_cue_set(session.cues)
+    rendering = render_session(session, speech=Speech(FakeEngine(), None), cue_set=cues)
+    where: list[str] = []
+    process = rendering.clips._processed
+
+    def recording(unit: str) -> np.ndarray:
+        where.append(threading.current_thread().name)
+        return process(unit)
+
+    rendering.clips._processed = recording  # type: ignore[method-assign]
+    mixed = np.concatenate(list(rendering.blocks(block_frames=RATE // 10)))
+    plain = render_session(session, speech=Speech(FakeEngine(), None), cue_set=cues)
+    assert np.array_equal(mixed, np.concatenate(list(plain.blocks(block_frames=RATE // 10))))
+    assert "loosen-prefetch" in where

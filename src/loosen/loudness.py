@@ -291,6 +291,15 @@ def _interpolated_peaks(ext: Audio, floor: float) -> Audio:
     return np.asarray(out.ravel()[:frames], np.float32)
 
 
+def _cell_max(x: Audio, cell: int) -> Audio:
+    """The largest of each ``cell`` values of ``x`` (a whole number of cells long)."""
+    if cell & (cell - 1):
+        return np.asarray(x.reshape(-1, cell).max(axis=1), np.float32)
+    while cell > 1:  # halving: 3 times quicker than a max over rows of 16
+        x, cell = np.maximum(x[0::2], x[1::2]), cell // 2
+    return x
+
+
 def _magnitude(x: Audio) -> float:
     """The largest magnitude in ``x`` (without a temporary of its absolute values)."""
     return max(float(x.max(initial=0.0)), -float(x.min(initial=0.0)))
@@ -379,7 +388,7 @@ class _Limiter:
             return out  # nothing here can reach the ceiling, and no reduction is releasing
         peaks = _interpolated_peaks(ext[self.delay - _TAPS + 1 :], self.ceiling)
         # per cell, the attenuation its loudest peak needs (log10 is monotonic: of the max)
-        loudest = peaks.reshape(-1, self.cell).max(axis=1) / self.ceiling
+        loudest = _cell_max(peaks, self.cell) / self.ceiling
         need = np.zeros(len(loudest))
         over = np.flatnonzero(loudest > 1.0)
         need[over] = 20.0 * np.log10(loudest[over])

@@ -283,6 +283,7 @@ class Rendering:
         # ducking looks ahead at the speech to come: it must be placed before the block is mixed
         lookahead = self.ambience.lookahead_frames if self.ambience is not None else 0
         b0 = start_frame
+        upcoming = 0  # the index of the next speech event, at or after next_index
         while True:
             lead = self._reach(b0 + block_frames + lookahead)
             end = end_frame if end_frame is not None else sys.maxsize
@@ -296,6 +297,12 @@ class Rendering:
                     if self._sounds(events[next_index]):
                         active.append(events[next_index])
                     next_index += 1
+                upcoming = max(upcoming, next_index)
+                while upcoming < len(events) and events[upcoming].kind != "speech":
+                    upcoming += 1
+                coming = events[upcoming].text if upcoming < len(events) else None
+            if coming is not None:  # the next line, made ready while this block is mixed
+                self.clips.prefetch(coming)
             mix = np.zeros(b1 - b0, np.float32)
             if lead is not None and not any(
                 e.kind == "speech" and e.start == lead[0] and e.text == lead[1] for e in active

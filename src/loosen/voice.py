@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import queue
 import re
 import threading
 import zlib
@@ -43,6 +44,7 @@ PROCESSING_VERSION = 1
 SILENCE_DBFS = -50.0  # below this, the engine's leading and trailing samples count as silence
 EDGE_PAD_S = 0.015
 EDGE_FADE_S = 0.008
+_AHEAD_KEPT = 2  # prefetched lines waiting to be taken
 
 
 def db_to_gain(db: float) -> float:
@@ -138,6 +140,10 @@ class SpeechClips:
         self._level_db: float | None = getattr(speech.engine, "level_db", None)
         self._sentences: OrderedDict[str, Audio] = OrderedDict()  # for `prefix`: a few
         self._digests: dict[str, int] = {}  # per unit spoken: the CRC-32 of its clip's samples
+        self._ahead: dict[str, Audio] = {}  # prefetched, not yet taken (see `prefetch`)
+        self._fetching: set[str] = set()
+        self._to_fetch: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._fetcher: threading.Thread | None = None
 
     def units(self, text: str) -> list[str]:
         """What the engine is given to speak ``text``: its sentences, or the whole line."""
@@ -193,12 +199,9 @@ class SpeechClips:
             if cached is not None:
                 self._cache.move_to_end(text)
                 return cached
-        units = self.units(text)
-        if len(units) > 1:
-            # the first sentences may already be processed for `prefix` (playback started on them)
-            audio = self._joined([self._sentence(unit) for unit in units], complete=True)
-        else:
-            audio = self._processed(units[0])  # outside the lock, as above
+            audio = self._ahead.pop(text, None)
+        if audio is None:
+            audio = self._made(text)
         with self._lock:
             self._frames[text] = audio.size
             if text not in self._cache:
@@ -212,6 +215,43 @@ class SpeechClips:
                 next(newest_first)
                 self._bytes -= self._cache.pop(next(newest_first)).nbytes
         return audio
+
+    def prefetch(self, text: str) -> None:
+        """Have ``text`` processed on a helper thread, in order with other prefetched texts, so
+        that `samples` finds it ready: the mixer goes on meanwhile (soxr and numpy release the
+        GIL). What is prefetched waits beside the cache, not in it, until `samples` takes it."""
+        with self._lock:
+            if text in self._cache or text in self._ahead or text in self._fetching:
+                return
+            self._fetching.add(text)
+            if self._fetcher is None:
+                self._fetcher = threading.Thread(
+                    target=self._fetch, name="loosen-prefetch", daemon=True
+                )
+                self._fetcher.start()
+        self._to_fetch.put(text)
+
+    def _fetch(self) -> None:
+        while True:
+            text = self._to_fetch.get()
+            try:
+                audio = self._made(text)
+            except Exception:  # `samples` meets it again, in the mixer's thread
+                audio = None
+            with self._lock:
+                self._fetching.discard(text)
+                if audio is not None and text not in self._cache:
+                    self._ahead[text] = audio
+                    while len(self._ahead) > _AHEAD_KEPT:
+                        self._ahead.pop(next(iter(self._ahead)))
+
+    def _made(self, text: str) -> Audio:
+        """``text`` processed (no cache involved)."""
+        units = self.units(text)
+        if len(units) > 1:
+            # the first sentences may already be processed for `prefix` (playback started on them)
+            return self._joined([self._sentence(unit) for unit in units], complete=True)
+        return self._processed(units[0])  # no lock held, as above
 
     def ready(self, text: str) -> bool:
         """Whether the engine has spoken all of ``text`` (without waiting or reading it)."""
