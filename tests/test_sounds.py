@@ -368,3 +368,13 @@ def test_any_valid_recipe_synthesizes_clean_audio(table: dict[str, Any], sample_
     assert_well_formed(audio, sample_rate, recipe.gain_db)
     if isinstance(recipe, BellRecipe):
         assert len(recipe.partials) == len(table["partials"])
+
+
+@pytest.mark.parametrize("rate", [8_000, 22_050, 48_000])
+def test_a_bell_partial_is_the_damped_sine_it_stands_for(rate: int) -> None:
+    from loosen.sounds import _damped_sine
+
+    n = round(3.3 * rate)  # not a whole number of blocks
+    t_s = np.arange(n) / rate
+    direct = 0.7 * np.exp(-np.log(1000.0) * t_s / 1.7) * np.sin(2 * np.pi * 2637.3 * t_s)
+    assert np.abs(_damped_sine(0.7, 2637.3, 1.7, n, rate) - direct).max() < 1e-9
