@@ -165,6 +165,18 @@ def test_a_closed_engine_refuses_to_speak() -> None:
         list(engine.synthesize([SHORT]))
 
 
+def test_a_resting_engine_stops_its_worker_and_starts_another_for_the_next_text() -> None:
+    with Pyttsx3Engine() as engine:
+        [(_, first)] = engine.synthesize(["Rest."])
+        assert engine._worker is not None
+        process = engine._worker._process
+        engine.rest()
+        assert engine._worker is None and not process.is_alive()
+        [(_, again)] = engine.synthesize(["Rest."])
+        assert engine._workers_started == 2
+        assert np.array_equal(first.samples, again.samples)  # a fresh worker, the same line
+
+
 def test_importing_the_package_does_not_import_pyttsx3() -> None:
     code = "import sys, loosen.tts; assert 'pyttsx3' not in sys.modules; print('ok')"
     result = subprocess.run(

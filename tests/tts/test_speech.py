@@ -274,3 +274,24 @@ def test_a_line_left_unspoken_by_a_stop_is_spoken_when_it_is_wanted(tmp_path: Pa
     speech.prepare_ahead([f"Line {n}." for n in range(50)])
     speech.stop()
     assert speech.clip("Line 49.").n_frames > 0
+
+
+class RestingEngine(SlowEngine):
+    """A fake engine that counts the times it is told to rest (stop its worker for now)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rests: list[int] = []
+
+    def rest(self) -> None:
+        self.rests.append(len(self.spoken))
+
+
+def test_an_engine_rests_once_it_has_spoken_its_lines_ahead(tmp_path: Path) -> None:
+    main, spare = RestingEngine(), RestingEngine()
+    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
+    texts = [f"Line {n}." for n in range(6)]
+    speech.prepare_ahead(texts)
+    assert [speech.clip(t).n_frames > 0 for t in texts] == [True] * 6
+    speech.stop()
+    assert main.rests == [3] and spare.rests == [3]  # each after its last line

@@ -198,6 +198,11 @@ class WorkerEngine(ClosingEngine):
         for text in texts:
             yield text, self._synthesize_one(text)
 
+    def rest(self) -> None:
+        """Stop the worker process for now: the next text starts another. (Stopping it once its
+        texts are spoken, while the caller still works, keeps that off the caller's end.)"""
+        self._discard_worker(graceful=True)
+
     def close(self) -> None:
         """Stop the worker process. The engine cannot synthesize afterwards."""
         self._closed = True

@@ -148,6 +148,10 @@ class Speech:
                     self._ready.notify_all()
                 done += 1
                 spoken()
+            rest = getattr(engine, "rest", None)
+            if rest is not None and texts:
+                with lock:  # its worker process exits now, not when the caller is done
+                    rest()
         except BaseException as error:  # raised again in the thread that wants the clip
             with self._ready:
                 self._failures[texts[done]] = error
