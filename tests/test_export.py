@@ -452,7 +452,6 @@ def test_a_speech_worker_killed_mid_render_is_replaced_and_the_export_completes(
     with Pyttsx3Engine() as engine:
         session = load_session(Path(__file__).parent / "data" / "tiny.toml")
         speech = Speech(engine, SpeechCache(tmp_path / "cache"))
-        speech.prepare_ahead(["Welcome."])
         assert speech.clip("Welcome.").n_frames  # the worker is up and has spoken
         assert engine._worker is not None
         os.kill(engine._worker._process.pid, signal.SIGKILL)  # as the OOM killer would

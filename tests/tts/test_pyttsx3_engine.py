@@ -177,6 +177,32 @@ def test_a_resting_engine_stops_its_worker_and_starts_another_for_the_next_text(
         assert np.array_equal(first.samples, again.samples)  # a fresh worker, the same line
 
 
+def test_the_worker_process_starts_without_numpy_and_hands_espeak_samples_over_as_pcm(
+    tmp_path: Path,
+) -> None:
+    import soundfile
+
+    from loosen.tts._worker import _read_speech
+
+    code = "import sys, loosen.tts._worker; assert 'numpy' not in sys.modules; print('ok')"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"PYTHONPATH": str(SRC)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.stdout.strip() == "ok", result.stderr
+    pcm = (np.arange(-300, 300, dtype=np.int16) * 50)[:, None]
+    soundfile.write(tmp_path / "mono.wav", pcm, 22050, subtype="PCM_16")
+    data, rate = _read_speech(tmp_path / "mono.wav")
+    assert rate == 22050 and data == pcm.astype("<i2").tobytes()
+    stereo = np.repeat(pcm.astype(np.float32) / 32768, 2, axis=1) * [1.0, 0.5]
+    soundfile.write(tmp_path / "stereo.wav", stereo, 16000, subtype="FLOAT")
+    mixed, rate = _read_speech(tmp_path / "stereo.wav")
+    assert rate == 16000 and np.allclose(mixed, stereo.mean(axis=1), atol=1e-7)
+
+
 def test_importing_the_package_does_not_import_pyttsx3() -> None:
     code = "import sys, loosen.tts; assert 'pyttsx3' not in sys.modules; print('ok')"
     result = subprocess.run(

@@ -14,7 +14,8 @@ parent -> worker            worker -> parent
 ==========================  =====================================================
 
 ``s`` is the longest wait in seconds for that text; ``samples`` is mono float32 of shape
-``(n_frames,)``; ``sample_rate`` in Hz; ``variants`` the espeak voice variant names, if any.
+``(n_frames,)``, or 16-bit little-endian PCM as bytes; ``sample_rate`` in Hz; ``variants`` the
+espeak voice variant names, if any.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import struct
 import sys
 import threading
 import time
+import wave
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -199,9 +201,6 @@ class _Synthesizer:
         self._finished.set()
 
     def run(self, seq: int, text: str, timeout_s: float) -> tuple[Any, int]:
-        import numpy as np
-        import soundfile
-
         for stale in self._workdir.iterdir():
             stale.unlink()
         path = self._workdir / f"utterance-{seq:06d}{self._suffix}"
@@ -220,12 +219,9 @@ class _Synthesizer:
         others = [p.name for p in self._workdir.iterdir() if p != path]
         if others:
             raise RuntimeError(f"pyttsx3 wrote unexpected files {others} for text {seq}")
-        with soundfile.SoundFile(path) as audio:
-            frames = audio.read(dtype="float32", always_2d=True)
-            sample_rate = int(audio.samplerate)
+        samples, sample_rate = _read_speech(path)
         path.unlink()
-        samples = np.ascontiguousarray(frames.mean(axis=1, dtype=np.float32))
-        if samples.size == 0 and any(c.isalnum() for c in text):
+        if len(samples) == 0 and any(c.isalnum() for c in text):
             # pyttsx3 has been seen writing an empty file for a real text: retry, never keep it
             raise RuntimeError(f"pyttsx3 wrote no audio for text {seq}")
         return samples, sample_rate
@@ -252,6 +248,22 @@ class _Synthesizer:
             if time.monotonic() > deadline:
                 raise TimeoutError("espeak-ng did not become idle")
             time.sleep(_POLL_S)
+
+
+def _read_speech(path: Path) -> tuple[Any, int]:
+    """The samples of ``path`` and its rate: a 16-bit mono WAV (espeak-ng's) as its
+    little-endian bytes, read without numpy, which this worker then need not load; anything
+    else as mono float32 through soundfile."""
+    with contextlib.suppress(wave.Error, EOFError), wave.open(str(path), "rb") as wav:
+        if wav.getsampwidth() == 2 and wav.getnchannels() == 1 and wav.getcomptype() == "NONE":
+            return wav.readframes(wav.getnframes()), wav.getframerate()
+    import numpy as np
+    import soundfile
+
+    with soundfile.SoundFile(path) as audio:
+        frames = audio.read(dtype="float32", always_2d=True)
+        sample_rate = int(audio.samplerate)
+    return np.ascontiguousarray(frames.mean(axis=1, dtype=np.float32)), sample_rate
 
 
 def _wait_until_complete(path: Path, deadline: float) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Protocol, Self, runtime_checkable
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING, Protocol, Self, runtime_checkable
 
 from loosen.errors import BadInputError, SpeechError
+
+if TYPE_CHECKING:  # numpy stays out of a speech worker that does not need it (quicker start)
+    import numpy as np
+    import numpy.typing as npt
+
+    Samples = npt.NDArray[np.float32]
 
 __all__ = [
     "DEFAULT_RATE_WPM",
@@ -34,8 +37,6 @@ DEFAULT_VOICE = "en-us"
 
 #: How many voice ids an error message lists before pointing at ``loosen voices``.
 _MAX_LISTED = 12
-
-Samples = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +65,8 @@ class Clip:
         return self.n_frames / self.sample_rate
 
     def __eq__(self, other: object) -> bool:
+        import numpy as np
+
         if not isinstance(other, Clip):
             return NotImplemented
         return self.sample_rate == other.sample_rate and np.array_equal(self.samples, other.samples)

@@ -112,6 +112,8 @@ class _Worker:
         _, reply_seq, reply_text, samples, sample_rate = reply
         if reply_seq != seq or reply_text != text:
             raise _WorkerFailedError(f"worker answered text {reply_seq} when asked for text {seq}")
+        if isinstance(samples, bytes):  # 16-bit PCM, as soundfile would read it
+            samples = np.frombuffer(samples, "<i2").astype(np.float32) / np.float32(32768)
         samples = np.clip(np.asarray(samples, dtype=np.float32).reshape(-1), -1.0, 1.0)
         return Clip(samples, int(sample_rate))
 
