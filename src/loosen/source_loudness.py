@@ -38,7 +38,7 @@ BIN_FRAMES = 16  # a profile's resolution: a third of a millisecond at 48 kHz
 PROFILE_KIND = "kprofile"  # what profiles are called in a `ProfileStore`
 _PROFILE_VERSION = 1
 _PROFILE_HEADER = struct.Struct("<Hd")  # version, sample peak
-_PROFILES_KEPT = 512  # profiles kept in memory for reuse: cues repeat
+_PROFILES_KEPT_BYTES = 8 * 2**20  # profiles kept in memory for reuse (cues repeat): 2 h of sound
 
 
 @dataclass(frozen=True)
@@ -206,6 +206,7 @@ class _HopPowers:
         self._filter = KFilter(sample_rate, self.hop)
         self._store = store
         self._profiles: OrderedDict[Hashable, Profile] = OrderedDict()
+        self._profiles_bytes = 0
         self._energy_from = 0  # the start of the last sound added as energy, on the hop grid
         self._start = 0  # the first frame of `_pending`, on the hop grid
         self._pending = np.zeros(0)  # the K-weighted mix from `_start` on, not yet final
@@ -322,8 +323,9 @@ class _HopPowers:
                 with contextlib.suppress(OSError):  # a profile is only a saving
                     self._store.put_extra(sound.stored, PROFILE_KIND, found.to_bytes())
         self._profiles[sound.key] = found
-        while len(self._profiles) > _PROFILES_KEPT:
-            self._profiles.popitem(last=False)
+        self._profiles_bytes += found.energy.nbytes
+        while self._profiles_bytes > _PROFILES_KEPT_BYTES and len(self._profiles) > 1:
+            self._profiles_bytes -= self._profiles.popitem(last=False)[1].energy.nbytes
         return found
 
     def k_weighted(self, samples: Audio) -> Audio:
