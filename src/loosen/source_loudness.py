@@ -8,11 +8,16 @@ to its place. A chime that rings twenty times is filtered once. Every sound's K-
 rings out within `TAIL_HOPS` hops (its filter state falls under 1e-20), so sounds further apart
 than that never meet in the meter, and silence between them costs nothing.
 
+A sound alone needs less than its K-weighted signal: only the energy of that signal per 16
+frames (its `Profile`, a sixty-fourth of its size), which the speech cache keeps beside the clip.
+A warm export then meters its speech without resampling or filtering any of it.
+
 Where the mix is not a plain sum of sounds, the samples come from the renderer itself: under the
 session's fades, where sounds overlap (the renderer's soft limiter may bend their sum) and where a
 sound alone is loud enough to reach that limiter. Memory holds one sound and its ring-out at a
-time. The result equals the streaming `loosen.loudness.LoudnessMeter` over the mixed session up
-to float rounding (tested against it on the bundled sessions).
+time. The result agrees with the streaming `loosen.loudness.LoudnessMeter` over the mixed session
+within 1e-6 LU on the bundled sessions (tested within 0.001 LU); see `measure_placed` for what
+the profiles leave out.
 """
 
 from __future__ import annotations
@@ -146,9 +151,11 @@ def measure_placed(
 
     A sound alone (no other sound overlaps it) is metered from its `Profile`: the energy of each
     of its bins goes to the 100 ms it lies in, split in proportion where a bin straddles two.
-    That leaves out what a sound's K-weighted ring-out and a neighbour's signal add when they
-    meet within `TAIL_HOPS`, and where in a bin the energy lies: together under 0.001 LU
-    (tested), a hundredth of what a meter may be off by (EBU Tech 3341).
+    That leaves out where in a bin the energy lies, and what a sound's K-weighted ring-out and a
+    neighbour's signal add when they meet within `TAIL_HOPS`. The energy is all there; a 400 ms
+    gating block may gain or lose a sliver of 16 frames at either edge, at most 0.5 % of the
+    loudest block's power in the tests (short noise bursts cut by a block's edge). Over a session
+    that evens out: 1e-7 to 1e-6 LU on the bundled sessions with real speech.
     """
     hops = _HopPowers(sample_rate, channels, store)
     peak = 0.0

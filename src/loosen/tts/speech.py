@@ -90,7 +90,8 @@ class Speech:
         speak while the caller mixes. With n engines, each speaks every n-th text.
 
         `clip` waits for a text still to come, and raises what stopped a thread, if anything.
-        ``progress`` as for `prepare`, called from those threads. `stop` ends them.
+        ``progress`` as for `prepare`, called here first, then from those threads. `stop` ends
+        them. An engine with a ``rest`` method is told to rest once its texts are spoken.
         """
         # present is enough: reading and checking every cached clip before playback starts
         # would cost a warm start tens of milliseconds (a damaged one is spoken when read)
@@ -148,10 +149,6 @@ class Speech:
                     self._ready.notify_all()
                 done += 1
                 spoken()
-            rest = getattr(engine, "rest", None)
-            if rest is not None and texts:
-                with lock:  # its worker process exits now, not when the caller is done
-                    rest()
         except BaseException as error:  # raised again in the thread that wants the clip
             with self._ready:
                 self._failures[texts[done]] = error
@@ -161,6 +158,10 @@ class Speech:
             with self._ready:
                 self._given_up.update(texts[done:])
                 self._ready.notify_all()
+        rest = getattr(engine, "rest", None)
+        if rest is not None and texts and done == len(texts):
+            with lock:  # its worker process exits now, not when the caller is done
+                rest()
 
     def clip(self, text: str) -> Clip:
         """The clip of ``text`` (float32 mono); synthesized now if not prepared.
