@@ -184,15 +184,7 @@ def test_the_worker_process_starts_without_numpy_and_hands_espeak_samples_over_a
 
     from loosen.tts._worker import _read_speech
 
-    code = "import sys, loosen.tts._worker; assert 'numpy' not in sys.modules; print('ok')"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        env={"PYTHONPATH": str(SRC)},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.stdout.strip() == "ok", result.stderr
+    assert_imports_leave_out("loosen.tts._worker", "numpy")
     pcm = (np.arange(-300, 300, dtype=np.int16) * 50)[:, None]
     soundfile.write(tmp_path / "mono.wav", pcm, 22050, subtype="PCM_16")
     data, rate = _read_speech(tmp_path / "mono.wav")
@@ -204,7 +196,12 @@ def test_the_worker_process_starts_without_numpy_and_hands_espeak_samples_over_a
 
 
 def test_importing_the_package_does_not_import_pyttsx3() -> None:
-    code = "import sys, loosen.tts; assert 'pyttsx3' not in sys.modules; print('ok')"
+    assert_imports_leave_out("loosen.tts", "pyttsx3")
+
+
+def assert_imports_leave_out(module: str, left_out: str) -> None:
+    """Importing ``module`` in a fresh interpreter does not import ``left_out``."""
+    code = f"import sys, {module}; assert {left_out!r} not in sys.modules; print('ok')"
     result = subprocess.run(
         [sys.executable, "-c", code],
         env={"PYTHONPATH": str(SRC)},

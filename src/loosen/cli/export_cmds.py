@@ -150,7 +150,7 @@ def export(
             export_one(job)
             return
         batch = batch_jobs(job, scripts, output or Path())
-        code = _run_batch(batch, jobs or os.cpu_count() or 1)
+        code = _run_batch(batch, jobs or _cores())
     if code:
         raise typer.Exit(code)
 
