@@ -414,7 +414,8 @@ def test_a_cold_export_has_two_espeak_workers_speak_and_the_warm_one_comes_out_t
         result = CliRunner().invoke(app, ["export", str(tiny), "-o", str(tmp_path / name)])
         assert result.exit_code == 0, result.stderr
     cold_engines, warm_engines = opened[:2], opened[2:]
-    assert [engine._workers_started for engine in cold_engines] == [1, 1]
+    # (a worker that pyttsx3 fails now and then is replaced: at least one each)
+    assert all(engine._workers_started >= 1 for engine in cold_engines)
     assert [engine._workers_started for engine in warm_engines] == [0, 0]  # all cached
     assert (tmp_path / "cold.wav").read_bytes() == (tmp_path / "warm.wav").read_bytes()
 
@@ -458,10 +459,11 @@ def test_a_speech_worker_killed_mid_render_is_replaced_and_the_export_completes(
         rendering = render_session(session, speech=speech, cue_set=load_cue_set(session.cues))
         export_blocks(rendering.blocks(), tmp_path / "out.wav", sample_rate=RATE, channels=2)
         assert engine._workers_started == 2
-    # espeak-ng's voice carries state from line to line (pitch flutter), so lines spoken by a
-    # fresh worker differ by a few samples from the same lines spoken after others
-    out, clean = sf.info(tmp_path / "out.wav"), sf.info(tmp_path / "clean.wav")
-    assert abs(out.frames - clean.frames) < 0.02 * RATE
+    # espeak-ng's voice carries state from line to line (pitch flutter): the new worker first
+    # speaks the lines the killed one had spoken, so it goes on exactly as that one would have
+    out, _ = sf.read(tmp_path / "out.wav", dtype="int16")
+    clean, _ = sf.read(tmp_path / "clean.wav", dtype="int16")
+    assert np.array_equal(out, clean)
 
 
 def test_a_speech_engine_that_keeps_failing_ends_in_one_line_and_no_file(

@@ -169,6 +169,10 @@ class WorkerEngine(ClosingEngine):
 
     name: str
     voice: str
+    # espeak-ng's samples for a text depend a little on the texts it spoke before: a worker
+    # that replaces another first speaks those again (unheard), so that it says the next one
+    # exactly as the one it replaces would have
+    _carries_state = False
 
     def __init__(
         self,
@@ -187,6 +191,8 @@ class WorkerEngine(ClosingEngine):
         self._start_timeout_s = _start_timeout_s
         self._worker: _Worker | None = None
         self._workers_started = 0
+        self._spoken: list[str] = []  # what this engine's workers have spoken, in order
+        self._caught_up: _Worker | None = None  # the worker that has spoken all of it
         self._seq = 0
         self._closed = False
         self._sample_rate = sample_rate
@@ -215,16 +221,26 @@ class WorkerEngine(ClosingEngine):
     def _synthesize_one(self, text: str) -> Clip:
         if not text.strip():
             return Clip(np.zeros(0, dtype=np.float32), self._sample_rate)
-        timeout_s = self._timeout_base_s + self._timeout_per_char_s * len(text)
+        timeout_s = self._timeout_s(text)
 
         def speak(worker: _Worker) -> Clip:
+            if self._carries_state and self._caught_up is not worker:
+                for past in self._spoken:  # a new worker: take up where the last one was
+                    self._seq += 1
+                    worker.synthesize(self._seq, past, self._timeout_s(past))
+                self._caught_up = worker
             self._seq += 1
             return worker.synthesize(self._seq, text, timeout_s)
 
         preview = text if len(text) <= 40 else text[:37] + "..."
         clip = self._call_worker(speak, f"speak {preview!r}")
         self._sample_rate = clip.sample_rate
+        if self._carries_state:
+            self._spoken.append(text)
         return clip
+
+    def _timeout_s(self, text: str) -> float:
+        return self._timeout_base_s + self._timeout_per_char_s * len(text)
 
     def _call_worker(self, call: Callable[[_Worker], T], doing: str) -> T:
         if self._closed:
@@ -281,6 +297,7 @@ class Pyttsx3Engine(WorkerEngine):
     # its worker speaks on one core: on a machine with more, another instance speaks as much
     # again (`loosen.tts.Speech`'s spares)
     speaks_on_one_core = True
+    _carries_state = True
 
     def __init__(
         self,
