@@ -295,3 +295,26 @@ def test_an_engine_rests_once_it_has_spoken_its_lines_ahead(tmp_path: Path) -> N
     assert [speech.clip(t).n_frames > 0 for t in texts] == [True] * 6
     speech.stop()
     assert main.rests == [3] and spare.rests == [3]  # each after its last line
+
+
+class RecordingEngine(SlowEngine):
+    """A fake engine that notes when it starts each text (by the monotonic clock)."""
+
+    def __init__(self, delay_s: float) -> None:
+        super().__init__(delay_s=delay_s)
+        self.began: list[float] = []
+
+    def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
+        for text in texts:
+            self.began.append(time.monotonic())
+            yield from super().synthesize([text])
+
+
+def test_a_spare_engine_starts_once_the_first_has_spoken_its_first_line(tmp_path: Path) -> None:
+    main, spare = RecordingEngine(delay_s=0.2), RecordingEngine(delay_s=0.0)
+    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
+    speech.prepare_ahead([f"Line {n}." for n in range(4)])
+    assert speech.clip("Line 3.").n_frames > 0
+    speech.stop()
+    # pyttsx3 was seen losing a text, or its rate, when two workers started at once
+    assert spare.began[0] >= main.began[0] + 0.2

@@ -111,12 +111,14 @@ class Speech:
         speakers = [(self.engine, self._engine_lock)]
         if len(missing) > 1:
             speakers += [(spare, threading.Lock()) for spare in self.spares]
+        started = threading.Event()  # the first engine has spoken its first text
         for number, (engine, lock) in enumerate(speakers):
             # every n-th text, so that which engine speaks a text does not depend on timing:
             # espeak-ng's samples for a text depend a little on the texts it spoke before
             texts = missing[number :: len(speakers)]
             thread = threading.Thread(
-                target=self._synthesize_ahead, args=(engine, lock, texts, spoken),
+                target=self._synthesize_ahead,
+                args=(engine, lock, texts, spoken, started, number > 0),
                 name=f"loosen-speech-{number}", daemon=True,
             )  # fmt: skip
             self._threads.append(thread)
@@ -136,9 +138,15 @@ class Speech:
         lock: threading.Lock,
         texts: list[str],
         spoken: Callable[[], None],
+        started: threading.Event,
+        after_first: bool,
     ) -> None:
         done = 0
         try:
+            if after_first:
+                # a spare starts its worker once the first engine's is speaking: pyttsx3 was
+                # seen losing a text, or its rate, when two workers started at once
+                started.wait()
             for text in texts:
                 with self._ready:
                     if self._stopping or self._failure is not None:
@@ -148,6 +156,7 @@ class Speech:
                     self._pending.discard(text)
                     self._ready.notify_all()
                 done += 1
+                started.set()
                 spoken()
         except BaseException as error:  # raised again in the thread that wants the clip
             with self._ready:
@@ -155,6 +164,7 @@ class Speech:
                 if self._failure is None:
                     self._failure = error
         finally:
+            started.set()
             with self._ready:
                 self._given_up.update(texts[done:])
                 self._ready.notify_all()
