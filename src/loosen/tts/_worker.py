@@ -206,9 +206,10 @@ class _Synthesizer:
         path = self._workdir / f"utterance-{seq:06d}{self._suffix}"
         deadline = time.monotonic() + timeout_s
         self._finished.clear()
-        # Set the rate again for every text: espeak-ng applies parameters through its
-        # command queue, and a rate set once at start-up was seen lost (clips at the default
-        # 200 wpm); set just before the text, it is queued ahead of that text's synthesis.
+        # The rate is set once, at start-up (`_start_engine`). Setting it again before every
+        # text through espeak-ng's own call made pyttsx3 lose whole texts ("no audio") far more
+        # often, and so did pyttsx3's setProperty per text; a rate seen lost at start-up is why
+        # a second worker starts only once the first has spoken (`loosen.tts.Speech`).
         self._engine.save_to_file(text, str(path))
         self._engine.runAndWait()
         if not self._finished.wait(max(0.0, deadline - time.monotonic())):
@@ -225,17 +226,6 @@ class _Synthesizer:
             # pyttsx3 has been seen writing an empty file for a real text: retry, never keep it
             raise RuntimeError(f"pyttsx3 wrote no audio for text {seq}")
         return samples, sample_rate
-
-    def _apply_rate(self) -> None:
-        # A rate set once through pyttsx3 at start-up was seen lost now and then (clips at the
-        # engine's default rate). espeak-ng queues parameters with the texts, so setting it
-        # directly before each text puts it ahead of that text. (Through pyttsx3's own
-        # setProperty, per text, the driver's loop dropped whole texts.)
-        if str(self._engine) != "espeak":
-            return
-        from pyttsx3.drivers import _espeak
-
-        _espeak.SetParameter(_espeak.RATE, self._config.rate_wpm, 0)
 
     def _settle(self, deadline: float) -> None:
         # espeak's driver fires finished-utterance from espeak's thread, then still calls
