@@ -140,6 +140,7 @@ class SpeechClips:
         self._level_db: float | None = getattr(speech.engine, "level_db", None)
         self._sentences: OrderedDict[str, Audio] = OrderedDict()  # for `prefix`: a few
         self._digests: dict[str, int] = {}  # per unit spoken: the CRC-32 of its clip's samples
+        self._derived: dict[str, str] = {}  # per line: its `derived_key`
         self._ahead: dict[str, Audio] = {}  # prefetched, not yet taken (see `prefetch`)
         self._fetching: set[str] = set()
         self._to_fetch: queue.SimpleQueue[str] = queue.SimpleQueue()
@@ -173,6 +174,8 @@ class SpeechClips:
         again), the output rate and the processing. ``None`` without a disk cache."""
         if self.speech.cache is None:
             return None
+        if text in self._derived:  # a session speaks a line many times: hash it once
+            return self._derived[text]
         made_of = []
         for unit in self.units(text):
             digest = self._digests.get(unit)
@@ -190,7 +193,8 @@ class SpeechClips:
             sort_keys=True,
             separators=(",", ":"),
         )
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        key = self._derived[text] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        return key
 
     def samples(self, text: str) -> Audio:
         """``text`` spoken: float32, shape (n,), mono, at the output rate."""
