@@ -7,7 +7,7 @@ import re
 
 from loosen.errors import shown
 
-__all__ = ["format_clock", "parse_clock_s", "parse_duration_s"]
+__all__ = ["format_clock", "format_length", "parse_clock_s", "parse_duration_s"]
 
 _DURATION = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s?)?$"
@@ -61,6 +61,21 @@ def _written(seconds: float) -> str:
     minutes, secs = divmod(rest, 60)
     amounts = ((hours, "h"), (minutes, "m"), (secs, "s"))
     return repr("".join(f"{amount:g}{unit}" for amount, unit in amounts if amount) or "0s")
+
+
+def format_length(seconds: float) -> str:
+    """``seconds`` to the nearest whole second, as lengths and positions are shown everywhere
+    (`list`, `show`, `play`, `export`, messages): ``M:SS``, or ``H:MM:SS`` from one hour on.
+
+    One rule for every length a user reads, so a session is never 15:19 in one place and 15:18
+    in another.
+    """
+    total = max(0, round(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
 
 
 def format_clock(seconds: float) -> str:

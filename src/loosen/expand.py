@@ -15,6 +15,7 @@ from loosen.text import fill_template
 __all__ = [
     "DEFAULT_TEMPLATES",
     "MAX_EXPANDED_STEPS",
+    "BlockRound",
     "Breathe",
     "Hold",
     "Pause",
@@ -40,9 +41,24 @@ class Switch:
     text: str | None = None
 
 
+@dataclass(frozen=True)
+class BlockRound:
+    """A named repeat block that a step is part of, and which round of it (1-based) this is."""
+
+    name: str
+    round: int
+    rounds: int
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.round}/{self.rounds}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step:
-    """One concrete step of the expanded session; ``index`` is 1-based."""
+    """One concrete step of the expanded session; ``index`` is 1-based.
+
+    ``blocks`` lists the named repeat blocks the step is in, the outermost first.
+    """
 
     index: int
     kind: str
@@ -50,6 +66,7 @@ class Step:
     side: str | None
     source: str = ""  # where the step stands in the script, for error messages
     switch: Switch | None = None
+    blocks: tuple[BlockRound, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,26 +156,35 @@ class _Context:
         self.next_index = 1
 
     def expand(
-        self, steps: tuple[ScriptStep, ...], side_pair: tuple[str, str] | None
+        self,
+        steps: tuple[ScriptStep, ...],
+        side_pair: tuple[str, str] | None,
+        blocks: tuple[BlockRound, ...] = (),
     ) -> Iterator[Step]:
         for step in steps:
             if step.sides is None:
-                yield from self._one(step, side_pair, switch=None)
+                yield from self._one(step, side_pair, None, blocks)
                 continue
             first, second = step.sides
-            yield from self._one(step, (first, second), switch=None)
+            yield from self._one(step, (first, second), None, blocks)
             switch_text = None
             if step.switch_text is not None:
                 switch_text = self._fill(step, "switch_text", step.switch_text, (second, first))
             switch = Switch(transition_s=self.pacing.transition_s, text=switch_text)
-            yield from self._one(step, (second, first), switch=switch)
+            yield from self._one(step, (second, first), switch, blocks)
 
     def _one(
-        self, step: ScriptStep, sides: tuple[str, str] | None, switch: Switch | None
+        self,
+        step: ScriptStep,
+        sides: tuple[str, str] | None,
+        switch: Switch | None,
+        blocks: tuple[BlockRound, ...],
     ) -> Iterator[Step]:
         if step.kind == "repeat":
-            for round_number in range(int(step.values["times"])):
-                inner = self.expand(step.children, sides)
+            times = int(step.values["times"])
+            for round_number in range(times):
+                named = (BlockRound(step.name, round_number + 1, times),) if step.name else ()
+                inner = self.expand(step.children, sides, blocks + named)
                 if switch is not None and round_number == 0:
                     # the switch leads into the first step of the second side's block
                     first = next(inner)
@@ -172,6 +198,7 @@ class _Context:
             "side": sides[0] if sides else None,
             "source": step.label + (f" ({sides[0]} side)" if sides else ""),
             "switch": switch,
+            "blocks": blocks,
         }
         self.next_index += 1
         yield self._build(step, sides, header)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from loosen.durations import format_length
 from loosen.errors import BadInputError, ScriptError
 from loosen.expand import Breathe, Hold, Pause, Reps, Step, Switch, TenseRelease
 
@@ -200,14 +201,14 @@ def fit_pace(
         if low > 1 / b.factor_max / 100:
             why = ", ".join(x for x in (why, "a spoken cue needs its slot") if x)
         raise BadInputError(
-            f"--fit: the session cannot be shorter than {_clock(shortest)}: "
+            f"--fit: the session cannot be shorter than {format_length(shortest)}: "
             f"{why or 'every silence is at its floor'}; speech is not shortened (try --rate)"
         )
     if target_s > longest + tolerance_s:
         raise BadInputError(
-            f"--fit: the session cannot be longer than {_clock(longest)}: no silence grows beyond "
-            f"{b.factor_max:g} times what the script wrote, and PMR tension stays at most "
-            f"{b.tense_max:g} s"
+            f"--fit: the session cannot be longer than {format_length(longest)}: no silence "
+            f"grows beyond {b.factor_max:g} times what the script wrote, and PMR tension stays "
+            f"at most {b.tense_max:g} s"
         )
     for _ in range(60):
         middle = (low + high) / 2
@@ -238,8 +239,3 @@ def _shortest_factor(total_for: Callable[[float], float], low: float) -> float:
         except ScriptError:
             low = middle
     return high
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}:{secs:02d}"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
+from loosen.durations import format_length
 from loosen.errors import BadInputError, LoosenError, PlaybackError
 from loosen.keys import KeyReader
 from loosen.render import Rendering
@@ -218,11 +219,6 @@ def find_step(rendering: Rendering, wanted: str) -> int:
     raise BadInputError(f"--from {wanted!r}: no such step; steps: {names}")
 
 
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    return f"{minutes}:{secs:02d}"
-
-
 # ---------------------------------------------------------------- playback
 class _Session:
     """One playback: stream, transport, keys and status."""
@@ -300,13 +296,13 @@ class _Session:
         bar = " " * 20
         if rendering.finished:
             total_frames = rendering.timeline.total_frames
-            total = _clock(total_frames / self.rate)
+            total = format_length(total_frames / self.rate)
             done = round(20 * min(1.0, t.position / total_frames))
             bar = "#" * done + "-" * (20 - done)
         state = "Paused " if t.paused else "Playing"
         volume = 20 * math.log10(t.gain)
         level = f"  vol {volume:+.0f} dB" if abs(volume) > 0.1 else ""
-        return f"{state} {name[:40]:<40} {_clock(elapsed)} / {total} [{bar}]{level}"
+        return f"{state} {name[:40]:<40} {format_length(elapsed)} / {total} [{bar}]{level}"
 
 
 def play(

@@ -308,8 +308,10 @@ def pick_voice(option: str | None, session: Any) -> str | None:
 
 
 def clock(seconds: float) -> str:
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes}:{secs:02d}"
+    """A length as every command shows it (`loosen.durations.format_length`)."""
+    from loosen.durations import format_length
+
+    return format_length(seconds)
 
 
 def write_json(path: Path, document: dict[str, Any]) -> None:
