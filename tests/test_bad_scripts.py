@@ -75,7 +75,7 @@ EXPECTED = {
     "unknown-top-level-key.toml": "key 'author': unknown key 'author'; allowed: cues, description",
     "unknown-pacing-key.toml": "pacing.speed: unknown key 'speed'; allowed: breath_hold, cadence",
     "unknown-step-key.toml": "step 1 'hello', key 'colour': unknown key 'colour'; allowed: name, "
-    "sides, switch_text, text for a say step",
+    "per_side, sides, switch_text, text for a say step",
     "unknown-template-key.toml": "templates.stretch: unknown key 'stretch'; allowed: release, "
     "tense",
     "key-of-another-kind.toml": "step 1, key 'seconds': unknown key 'seconds'",
@@ -117,7 +117,8 @@ EXPECTED = {
     # counts, nesting and the size of the session
     "repeat-times-huge.toml": "step 1, key 'times': must be from 1 to 1000, got 100000",
     "repeat-times-zero.toml": "step 1, key 'times': must be from 1 to 1000, got 0",
-    "repeat-nested-too-deep.toml": "step 1.1.1.1.1: repeat blocks nest deeper than the limit of 4",
+    "repeat-nested-too-deep.toml": "step 1 ([[steps]] table 1.1.1.1.1): repeat blocks nest "
+    "deeper than the limit of 4",
     "repeat-without-steps.toml": "step 1: expected a non-empty list of steps",
     "reps-count-huge.toml": "step 1 'squats', key 'count': must be from 1 to 1000, got 1000000",
     "reps-range-reversed.toml": "step 1 'squats', key 'count': range '20-15' must rise from 1 to "

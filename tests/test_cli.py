@@ -286,10 +286,10 @@ def test_show_reflects_pace_and_set_before_anything_is_rendered() -> None:
     [
         (["--pace", "0"], "--pace 0: the factor must be from 0.25 to 4"),
         (["--pace", "zippy"], "preset: gentle, standard, brisk"),
-        (["--fit", "10s"], "--fit: the session cannot be shorter than"),
+        (["--fit", "10s"], "--fit 10s: the session cannot be shorter than"),
         (["--fit", "soon"], "--fit: expected a duration"),
         (["--fit", "5m", "--pace", "2"], "choose one of --pace and --fit"),
-        (["--set", "dance.hold=3"], "no step named 'dance'"),
+        (["--set", "dance.hold=3"], "--set dance.hold=3: no step of that name"),
         (["--set", "reach.colour=3"], "a hold step has no 'colour'"),
     ],
 )

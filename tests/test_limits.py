@@ -19,6 +19,7 @@ from loosen.limits import (
     max_session_s,
     session_floor_s,
 )
+from loosen.pace import Pace
 from loosen.script import load_session, parse_session
 
 HEADER = 'title = "T"\n'
@@ -114,9 +115,9 @@ def test_expanding_with_a_longer_pacing_checks_the_length_again() -> None:
 
 def test_a_faster_pace_shortens_the_estimate_and_a_slower_one_never_refuses_it() -> None:
     session = parse_session((HEADER + holds(5, 3600)).encode())
-    assert session_floor_s(session.steps, replace(session.pacing, pace=0.5)) == 2.5 * 3600
-    assert session_floor_s(session.steps, replace(session.pacing, pace=4.0)) == 5 * 3600
-    assert len(expand_session(session, replace(session.pacing, pace=4.0))) == 5
+    assert session_floor_s(session.steps, session.pacing, silence_factor=0.5) == 2.5 * 3600
+    assert session_floor_s(session.steps, session.pacing, silence_factor=4.0) == 5 * 3600
+    assert len(expand_session(session, pace=Pace(4.0))) == 5
 
 
 # ---------------------------------------------------------------- expanded steps
@@ -173,7 +174,8 @@ def test_repeats_nested_to_the_limit_are_accepted() -> None:
 
 def test_repeats_nested_past_the_limit_are_refused_naming_the_limit() -> None:
     assert refusal(nested_repeats(5)) == (
-        "long.toml: step 1.1.1.1.1: repeat blocks nest deeper than the limit of 4"
+        "long.toml: step 1 ([[steps]] table 1.1.1.1.1): repeat blocks nest deeper than the "
+        "limit of 4"
     )
 
 

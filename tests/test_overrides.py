@@ -1,7 +1,10 @@
+"""Settings change a script's values without editing it; their step addresses are those of
+`--from` and of the messages, and a bad one is blamed on the setting, never on the file."""
+
 import pytest
 
-from loosen.errors import BadInputError, ScriptError
-from loosen.expand import Hold, Reps, expand_session
+from loosen.errors import BadInputError, BadValueError
+from loosen.expand import Hold, Reps, expand_session, numbered_places
 from loosen.script import load_session, parse_session
 
 SCRIPT = """
@@ -24,7 +27,10 @@ count = "15-20"
 
 
 def expanded(*overrides: str) -> list:
-    return expand_session(parse_session(SCRIPT, overrides=overrides))
+    def numbered() -> list:
+        return numbered_places(parse_session(SCRIPT))
+
+    return expand_session(parse_session(SCRIPT, overrides=overrides, numbered=numbered))
 
 
 def test_a_step_value_is_changed_on_every_copy_by_name_or_unique_prefix() -> None:
@@ -45,7 +51,7 @@ def test_pacing_values_are_set_like_the_script_would() -> None:
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("nope.hold=3", "no step named 'nope'; steps: hamstring stretch, dead bug"),
+        ("nope.hold=3", "no step of that name; steps: hamstring stretch, dead bug"),
         ("dead bug.colour=3", "a reps step has no 'colour'; keys:"),
         ("hold=3", "write STEP.KEY=VALUE"),
     ],
@@ -55,11 +61,43 @@ def test_an_unknown_step_or_key_is_refused_by_name(override: str, message: str) 
         expanded(override)
 
 
-def test_a_bad_value_is_refused_like_one_written_in_the_script() -> None:
-    with pytest.raises(ScriptError, match="key 'seconds'"):
+def test_a_bad_value_is_refused_as_the_setting_not_as_the_script() -> None:
+    with pytest.raises(BadValueError, match="a duration must be zero or more seconds") as caught:
         expanded("hamstring stretch.hold=-4")
-    with pytest.raises(ScriptError, match=r"pacing\.release"):
+    assert caught.value.what == "setting" and caught.value.value == "hamstring stretch.hold=-4"
+    with pytest.raises(BadValueError, match="expected a duration"):
         parse_session(SCRIPT, overrides=["pacing.release=forever"])
+
+
+def test_a_side_of_a_step_is_set_on_its_own() -> None:
+    steps = expanded("hamstring stretch (left).hold=45")
+    right, left = [s for s in steps if isinstance(s, Hold)]
+    assert (right.seconds_s, left.seconds_s) == (30, 45)
+    steps = expanded("hamstring:right.hold=20")
+    right, left = [s for s in steps if isinstance(s, Hold)]
+    assert (right.seconds_s, left.seconds_s) == (20, 30)
+
+
+def test_a_step_is_set_by_the_number_show_gives_it() -> None:
+    steps = expanded("2.hold=50")  # step 2 is the left side of the hamstring stretch
+    right, left = [s for s in steps if isinstance(s, Hold)]
+    assert (right.seconds_s, left.seconds_s) == (30, 50)
+    with pytest.raises(BadValueError, match="the session has steps 1 to 4"):
+        expanded("9.hold=50")
+
+
+def test_a_repeat_block_is_set_by_its_name() -> None:
+    script = SCRIPT.replace('kind = "repeat"\n', 'kind = "repeat"\nname = "core"\n')
+    session = parse_session(script, overrides=["core.times=3"])
+    assert sum(isinstance(s, Reps) for s in expand_session(session)) == 3
+
+
+def test_a_per_side_value_in_the_script_changes_that_side() -> None:
+    script = SCRIPT.replace(
+        "seconds = 30\n", "seconds = 30\n[steps.per_side.left]\nseconds = 40\n", 1
+    )
+    right, left = [s for s in expand_session(parse_session(script)) if isinstance(s, Hold)]
+    assert (right.seconds_s, left.seconds_s) == (30, 40)
 
 
 def test_overrides_reach_bundled_sessions_by_name() -> None:

@@ -1,12 +1,10 @@
 """Pacing: one factor scales every silence within bounds; fitting finds the factor for a length."""
 
-from dataclasses import replace
-
 import pytest
 
 from loosen.errors import BadInputError
 from loosen.expand import Hold, Pause, Reps, TenseRelease, expand_session
-from loosen.pace import Bounds, apply_pace, fit_pace, load_presets, paced_gap, resolve_pace
+from loosen.pace import Bounds, Pace, fit_factor, load_presets, resolve_pace
 from loosen.script import parse_session
 
 SCRIPT = """
@@ -36,9 +34,8 @@ release = 30
 """
 
 
-def steps(factor: float) -> list:
-    session = parse_session(SCRIPT)
-    return expand_session(session, replace(session.pacing, pace=factor))
+def steps(factor: float, script: str = SCRIPT) -> list:
+    return expand_session(parse_session(script), pace=Pace(factor))
 
 
 def test_a_factor_scales_holds_pauses_cadence_releases_and_transitions() -> None:
@@ -73,14 +70,49 @@ def test_pmr_tension_stays_within_its_method_range() -> None:
 
 
 def test_a_value_the_script_wrote_below_a_floor_is_left_as_written() -> None:
-    session = parse_session('title = "T"\n[[steps]]\nkind = "pause"\nseconds = 0.5\n')
-    (pause,) = apply_pace(expand_session(session), 0.5)
+    (pause,) = steps(0.5, 'title = "T"\n[[steps]]\nkind = "pause"\nseconds = 0.5\n')
     assert pause.seconds_s == 0.5
 
 
 def test_the_gap_after_speech_scales_too_with_a_floor() -> None:
-    assert paced_gap(1.0, 2.0) == 2.0
-    assert paced_gap(1.0, 0.1) == Bounds().gap_min
+    assert Pace(2.0).gap_s(1.0) == 2.0
+    assert Pace(0.1).gap_s(1.0) == Bounds().gap_min
+
+
+ANNOUNCED = """
+title = "T"
+[[steps]]
+kind = "hold"
+name = "reach"
+text = "Reach, and hold for {seconds} seconds."
+seconds = 30
+[[steps]]
+kind = "hold"
+name = "rest"
+text = "Rest."
+seconds = 30
+[[steps]]
+kind = "tense_release"
+name = "hands"
+text = "Make fists for {seconds} seconds."
+tense = 6
+"""
+
+
+@pytest.mark.parametrize("factor", [0.25, 0.4, 0.75, 1.3, 1.37, 2.0, 4.0])
+def test_a_line_that_says_how_long_a_hold_lasts_says_the_paced_length(factor: float) -> None:
+    reach, rest, hands = steps(factor, ANNOUNCED)
+    assert reach.text == f"Reach, and hold for {reach.seconds_s:g} seconds."
+    assert reach.seconds_s == int(reach.seconds_s)  # a number a person says
+    assert hands.text == f"Make fists for {hands.tense_s:g} seconds."
+    assert hands.tense_s == int(hands.tense_s)
+    assert rest.seconds_s == max(30 * factor, Bounds().hold_min)  # not announced: not rounded
+
+
+def test_an_announced_hold_may_have_a_factor_of_its_own() -> None:
+    reach, rest, _ = expand_session(parse_session(ANNOUNCED), pace=Pace(2.0, announced_factor=1.5))
+    assert (reach.seconds_s, rest.seconds_s) == (45, 60)
+    assert reach.text == "Reach, and hold for 45 seconds."
 
 
 def test_presets_are_data_and_factors_are_checked() -> None:
@@ -99,7 +131,7 @@ def test_fitting_finds_the_factor_for_the_target() -> None:
     def total_for(factor: float) -> float:  # 100 s of speech plus 200 s of silence
         return 100 + 200 * min(max(factor, 0.2), 4.0)
 
-    factor = fit_pace(total_for, 900.0)
+    factor = fit_factor(total_for, 900.0)
     assert total_for(factor) == pytest.approx(900.0, abs=0.25)
 
 
@@ -108,16 +140,16 @@ def test_a_target_out_of_reach_says_how_close_it_can_get() -> None:
         return 100 + 200 * min(max(factor, 0.2), 4.0)
 
     with pytest.raises(BadInputError, match=r"cannot be shorter than 2:20"):
-        fit_pace(total_for, 60.0)
+        fit_factor(total_for, 60.0)
     with pytest.raises(BadInputError, match="cannot be longer than 15:00"):
-        fit_pace(total_for, 3600.0)
+        fit_factor(total_for, 3600.0)
 
 
 def test_the_floors_that_stop_a_fit_are_named_with_how_many_steps_they_hold() -> None:
-    from loosen.pace import floors_reached
+    from loosen.fitting import floors_reached
 
     session = parse_session(SCRIPT)
-    words = floors_reached(expand_session(session), 0.01)
+    words = floors_reached(session, session.pacing, 0.01)
     assert "holds stop at 10 s (2 of them)" in words
     assert "releases at 10 s (1 of them)" in words
-    assert floors_reached(expand_session(session), 1.0) == ""
+    assert floors_reached(session, session.pacing, 1.0) == ""

@@ -15,6 +15,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_RUNTIME",
     "BadInputError",
+    "BadValueError",
     "ExportError",
     "LoosenError",
     "PlaybackError",
@@ -41,6 +42,19 @@ class BadInputError(LoosenError):
     """The user gave something unusable: a script, an option value, a voice name."""
 
     exit_code = EXIT_BAD_INPUT
+
+
+class BadValueError(BadInputError):
+    """A value the user gave is unusable: ``what`` names what it is ("pace", "setting",
+    "step"), ``value`` is the value as given and ``reason`` says why.
+
+    The message reads ``pace '9': the factor must be from 0.25 to 4``; a front end that knows
+    which of its options carried the value names the option instead (``--pace 9: ...``).
+    """
+
+    def __init__(self, what: str, value: str, reason: str):
+        self.what, self.value, self.reason = what, value, reason
+        super().__init__(printable(f"{what} {shown(value, 80)}: {reason}"))
 
 
 class ScriptError(BadInputError):

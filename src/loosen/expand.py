@@ -7,13 +7,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from loosen.addresses import step_label
 from loosen.errors import ScriptError
 from loosen.limits import MAX_EXPANDED_STEPS, MAX_TEXT_CHARS, check_session_size
+from loosen.pace import Pace
 from loosen.script import Pacing, ScriptStep, Session
-from loosen.text import fill_template
+from loosen.text import fill_template, template_variables
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "KIND_WORDS",
     "MAX_EXPANDED_STEPS",
     "BlockRound",
     "Breathe",
@@ -25,11 +28,21 @@ __all__ = [
     "Switch",
     "TenseRelease",
     "expand_session",
+    "numbered_places",
 ]
 
-DEFAULT_TEMPLATES = {
-    "tense": "Now tense your {name}. Hold the tension.",
-    "release": "And release. Let your {name} relax completely.",
+KIND_WORDS = {
+    "say": "spoken",
+    "pause": "a pause",
+    "hold": "a hold",
+    "reps": "repetitions",
+    "breathe": "breathing",
+    "tense_release": "tense and release",
+}
+
+DEFAULT_TEMPLATES: dict[str, tuple[str, ...]] = {
+    "tense": ("Now tense your {name}. Hold the tension.",),
+    "release": ("And release. Let your {name} relax completely.",),
 }
 
 
@@ -64,9 +77,23 @@ class Step:
     kind: str
     name: str | None
     side: str | None
-    source: str = ""  # where the step stands in the script, for error messages
     switch: Switch | None = None
     blocks: tuple[BlockRound, ...] = ()
+    script_path: tuple[int, ...] = ()  # where its script step stands (`ScriptStep.path`)
+
+    @property
+    def address(self) -> str:
+        """How a user names this step (`loosen.addresses`): ``hamstring stretch (left)``, or
+        its number when it has no name."""
+        if self.name is None:
+            return str(self.index)
+        return f"{self.name} ({self.side})" if self.side else self.name
+
+    @property
+    def where(self) -> str:
+        """The step in a message, numbered as `loosen show` and `loosen play` number it:
+        ``step 5 'hamstring stretch (left)'``."""
+        return step_label(self.index, self.name, self.side, KIND_WORDS.get(self.kind, self.kind))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,46 +141,73 @@ class Breathe(Step):
 
 @dataclass(frozen=True, kw_only=True)
 class TenseRelease(Step):
+    """``release_s`` runs from the hold-end chime; the release words are said inside it. With
+    ``release_grows`` (a paced session) the release lasts at least as long as its words and
+    the gap after them: a pace shortens the silence, never the words."""
+
     text: str
     tense_s: float
     release_text: str
     release_s: float
+    release_grows: bool = False
 
 
-def expand_session(session: Session, pacing: Pacing | None = None) -> list[Step]:
+def expand_session(
+    session: Session, pacing: Pacing | None = None, pace: Pace | None = None
+) -> list[Step]:
     """Return the concrete steps of ``session``, numbered from 1.
 
-    ``pacing`` replaces the script's own pacing (for command-line overrides). Raises
-    `ScriptError`, naming the session's file if it has one, for text variables that have no
-    value in their step, a line too long once they are filled in, and, before any work, when
-    the session passes a limit of `loosen.limits` (steps, length).
+    ``pacing`` replaces the script's own pacing (for command-line overrides); ``pace`` scales
+    every silence (`loosen.pace.Pace`) before the texts are filled in, so ``{seconds}`` says
+    the paced length. A template with several wordings gives them in turn, one per use.
+
+    Raises `ScriptError`, naming the session's file if it has one, for text variables that
+    have no value in their step, a line too long once they are filled in, and, before any work,
+    when the session passes a limit of `loosen.limits` (steps, length).
     """
     pacing = pacing or session.pacing
+    pace = pace or Pace()
     try:
-        check_session_size(session.steps, pacing)  # the loader checked only its own pacing
+        # the loader checked only its own pacing
+        check_session_size(session.steps, pacing, silence_factor=pace.factor)
         templates = {**DEFAULT_TEMPLATES, **session.templates}
-        context = _Context(pacing, templates)
-        steps = list(context.expand(session.steps, side_pair=None))
+        context = _Context(pacing, pace, templates)
+        return list(context.expand(session.steps, side_pair=None))
     except ScriptError as error:
         if error.path is None and session.path is not None:
             raise error.located(session.path) from None
         raise
-    if pacing.pace != 1.0:
-        from loosen.pace import apply_pace  # pace builds on this module's step types
 
-        steps = apply_pace(steps, pacing.pace)
-    return steps
+
+def numbered_places(session: Session) -> list[tuple[tuple[int, ...], str | None]]:
+    """Where each expanded step of ``session`` comes from: its script step's path and its side,
+    in the order `loosen show` numbers them (for settings that name a step by number)."""
+    return [(step.script_path, step.side) for step in expand_session(session)]
 
 
 def _number(seconds: float) -> str:
     return f"{seconds:g}"
 
 
+def _says_seconds(*texts: str | None) -> bool:
+    """Whether any of ``texts`` (templates) speaks the step's ``{seconds}``."""
+    return any(text is not None and "seconds" in template_variables(text) for text in texts)
+
+
 class _Context:
-    def __init__(self, pacing: Pacing, templates: Mapping[str, str]):
+    def __init__(self, pacing: Pacing, pace: Pace, templates: Mapping[str, tuple[str, ...]]):
         self.pacing = pacing
+        self.pace = pace
         self.templates = templates
+        self.template_uses = dict.fromkeys(templates, 0)
         self.next_index = 1
+
+    def template(self, key: str) -> str:
+        """The next wording of template ``key``: its wordings take turns."""
+        wordings = self.templates[key]
+        used = self.template_uses[key]
+        self.template_uses[key] = used + 1
+        return wordings[used % len(wordings)]
 
     def expand(
         self,
@@ -170,7 +224,8 @@ class _Context:
             switch_text = None
             if step.switch_text is not None:
                 switch_text = self._fill(step, "switch_text", step.switch_text, (second, first))
-            switch = Switch(transition_s=self.pacing.transition_s, text=switch_text)
+            transition_s = self.pace.scaled_s(self.pacing.transition_s, "transition")
+            switch = Switch(transition_s=transition_s, text=switch_text)
             yield from self._one(step, (second, first), switch, blocks)
 
     def _one(
@@ -181,7 +236,7 @@ class _Context:
         blocks: tuple[BlockRound, ...],
     ) -> Iterator[Step]:
         if step.kind == "repeat":
-            times = int(step.values["times"])
+            times = int(step.values_for(sides[0] if sides else None)["times"])
             for round_number in range(times):
                 named = (BlockRound(step.name, round_number + 1, times),) if step.name else ()
                 inner = self.expand(step.children, sides, blocks + named)
@@ -196,9 +251,9 @@ class _Context:
             "kind": step.kind,
             "name": step.name,
             "side": sides[0] if sides else None,
-            "source": step.label + (f" ({sides[0]} side)" if sides else ""),
             "switch": switch,
             "blocks": blocks,
+            "script_path": step.path,
         }
         self.next_index += 1
         yield self._build(step, sides, header)
@@ -206,7 +261,7 @@ class _Context:
     def _build(
         self, step: ScriptStep, sides: tuple[str, str] | None, header: dict[str, Any]
     ) -> Step:
-        v, p = step.values, self.pacing
+        v, p, scaled = step.values_for(sides[0] if sides else None), self.pacing, self.pace.scaled_s
 
         def fill(key: str, text: str, **extra: object) -> str:
             return self._fill(step, key, text, sides, **extra)
@@ -217,20 +272,24 @@ class _Context:
         if step.kind == "say":
             return Say(**header, text=fill("text", v["text"]))
         if step.kind == "pause":
-            seconds = v.get("seconds", p.rest_s)
-            return Pause(**header, seconds_s=seconds)
+            return Pause(**header, seconds_s=scaled(v.get("seconds", p.rest_s), "pause"))
         if step.kind == "hold":
-            seconds = v.get("seconds", p.hold_s)
             halfway = v.get("halfway")
-            if halfway is not None and halfway != "chime":
-                halfway = fill("halfway", halfway, seconds=_number(seconds))
+            spoken_halfway = halfway if halfway != "chime" else None
+            announced = _says_seconds(v["text"], v.get("release_text"), spoken_halfway)
+            seconds = scaled(v.get("seconds", p.hold_s), "hold", announced=announced)
+            if spoken_halfway is not None:
+                halfway = fill("halfway", spoken_halfway, seconds=_number(seconds))
+            countdown = v.get("countdown", 0)
+            if not self.pace.is_identity:  # a shorter hold counts down less
+                countdown = min(countdown, max(0, int(seconds) - 1))
             return Hold(
                 **header,
                 text=fill("text", v["text"], seconds=_number(seconds)),
                 seconds_s=seconds,
                 release_text=optional("release_text", seconds=_number(seconds)),
                 halfway=halfway,
-                countdown=v.get("countdown", 0),
+                countdown=countdown,
                 countdown_style=v.get("countdown_style", "ticks"),
             )
         if step.kind == "reps":
@@ -240,7 +299,7 @@ class _Context:
                 **header,
                 text=fill("text", v["text"], count=count),
                 count=count,
-                cadence_s=v.get("cadence", p.cadence_s),
+                cadence_s=scaled(v.get("cadence", p.cadence_s), "cadence"),
                 cue=v.get("cue", "spoken"),
                 rep_texts=tuple(
                     fill("rep_text", rep_text, count=count, rep=n) for n in range(1, count + 1)
@@ -252,21 +311,24 @@ class _Context:
                 **header,
                 text=optional("text"),
                 cycles=v.get("cycles", 3),
-                inhale_s=v.get("inhale", p.inhale_s),
-                hold_s=v.get("hold", p.breath_hold_s),
-                exhale_s=v.get("exhale", p.exhale_s),
+                inhale_s=scaled(v.get("inhale", p.inhale_s), "breath"),
+                hold_s=scaled(v.get("hold", p.breath_hold_s), "breath_hold"),
+                exhale_s=scaled(v.get("exhale", p.exhale_s), "breath"),
                 guide=v.get("guide", "spoken"),
                 inhale_text=fill("inhale_text", v.get("inhale_text", "Breathe in.")),
                 hold_text=fill("hold_text", v.get("hold_text", "Hold.")),
                 exhale_text=fill("exhale_text", v.get("exhale_text", "Breathe out.")),
             )
-        tense = v.get("tense", p.tense_s)
+        tense_text = v["text"] if "text" in v else self.template("tense")
+        release_text = v["release_text"] if "release_text" in v else self.template("release")
+        tense = scaled(v.get("tense", p.tense_s), "tense", announced=_says_seconds(tense_text))
         return TenseRelease(
             **header,
-            text=fill("text", v.get("text", self.templates["tense"]), seconds=_number(tense)),
+            text=fill("text", tense_text, seconds=_number(tense)),
             tense_s=tense,
-            release_text=fill("release_text", v.get("release_text", self.templates["release"])),
-            release_s=v.get("release", p.release_s),
+            release_text=fill("release_text", release_text),
+            release_s=scaled(v.get("release", p.release_s), "release"),
+            release_grows=not self.pace.is_identity,
         )
 
     def _fill(

@@ -29,6 +29,7 @@ __all__ = [
     "sides",
     "text",
     "type_name",
+    "wordings",
 ]
 
 Checker = Callable[[object], object]
@@ -62,6 +63,26 @@ def _control_character(value: str, allowed: str = "\n\t") -> str | None:
         if (unicodedata.category(c) == "Cc" and c not in allowed) or c in _BIDI_CONTROLS:
             return c
     return None
+
+
+MAX_WORDINGS = 100
+
+
+def wordings(value: object) -> tuple[str, ...]:
+    """A text, or a list of texts to be said in turn (a template's wordings)."""
+    if not isinstance(value, list):
+        return (text(value),)
+    if not value:
+        raise ValueError("expected text, or a list of texts to say in turn; the list is empty")
+    if len(value) > MAX_WORDINGS:
+        raise ValueError(f"{len(value)} wordings; the limit is {MAX_WORDINGS}")
+    checked = []
+    for number, item in enumerate(value, start=1):
+        try:
+            checked.append(text(item))
+        except ValueError as error:
+            raise ValueError(f"wording {number}: {error}") from None
+    return tuple(checked)
 
 
 def label_text(value: object) -> str:

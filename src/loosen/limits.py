@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from loosen.errors import BadInputError, ScriptError
 
@@ -82,24 +82,33 @@ def count_expanded(steps: Sequence[ScriptStep], stop_above: int = MAX_EXPANDED_S
     """How many steps ``steps`` expand to; counting stops early once past ``stop_above``."""
     total = 0
     for step in steps:
-        copies = 2 if step.sides else 1
-        if step.kind == "repeat":
-            total += copies * int(step.values["times"]) * count_expanded(step.children, stop_above)
-        else:
-            total += copies
+        for side in step.sides or (None,):
+            if step.kind == "repeat":
+                rounds = int(step.values_for(side)["times"])
+                total += rounds * count_expanded(step.children, stop_above)
+            else:
+                total += 1
         if total > stop_above:
             return total
     return total
 
 
-def session_floor_s(steps: Sequence[ScriptStep], pacing: Pacing) -> float:
-    """A lower bound of how long ``steps`` last, in seconds, without expanding them."""
-    return sum(_step_floor_s(step, pacing) for step in steps)
+def session_floor_s(
+    steps: Sequence[ScriptStep], pacing: Pacing, silence_factor: float = 1.0
+) -> float:
+    """A lower bound of how long ``steps`` last, in seconds, without expanding them, when every
+    silence is scaled by ``silence_factor`` (`loosen.pace.Pace.factor`)."""
+    # scaling by a pace factor never takes a silence below its written length times the factor
+    silence = min(silence_factor, 1.0)
+    return sum(_step_floor_s(step, pacing, silence) for step in steps)
 
 
-def check_session_size(steps: Sequence[ScriptStep], pacing: Pacing) -> None:
+def check_session_size(
+    steps: Sequence[ScriptStep], pacing: Pacing, silence_factor: float = 1.0
+) -> None:
     """Refuse a session that expands to more than `MAX_EXPANDED_STEPS` steps or would last
-    longer than `max_session_s`; the `ScriptError` names the step that weighs most."""
+    longer than `max_session_s` with its silences scaled by ``silence_factor``; the
+    `ScriptError` names the step that weighs most."""
     total = count_expanded(steps)
     if total > MAX_EXPANDED_STEPS:
         heaviest = max(steps, key=lambda step: count_expanded([step]))
@@ -108,7 +117,8 @@ def check_session_size(steps: Sequence[ScriptStep], pacing: Pacing) -> None:
             where=heaviest.label,
         )
     limit_s = max_session_s()
-    floors = [_step_floor_s(step, pacing) for step in steps]
+    silence = min(silence_factor, 1.0)
+    floors = [_step_floor_s(step, pacing, silence) for step in steps]
     if sum(floors) > limit_s:
         longest = steps[floors.index(max(floors))]
         raise ScriptError(
@@ -146,40 +156,40 @@ _SPOKEN_KEYS = {  # the free-standing lines of each kind (the release words of a
 }
 
 
-def _step_floor_s(step: ScriptStep, pacing: Pacing) -> float:
-    # scaling by a pace factor never takes a silence below its written length times the factor
-    silence = min(pacing.pace, 1.0)
-    if step.kind == "repeat":
-        once = session_floor_s(step.children, pacing) * int(step.values["times"])
-    else:
+def _step_floor_s(step: ScriptStep, pacing: Pacing, silence: float) -> float:
+    def once(side: str | None) -> float:
+        values = step.values_for(side)
+        if step.kind == "repeat":
+            rounds = int(values["times"])
+            return rounds * sum(_step_floor_s(child, pacing, silence) for child in step.children)
         keys = _SPOKEN_KEYS.get(step.kind, ())
-        once = sum(_spoken_s(step.values.get(key), pacing, silence) for key in keys)
-        once += _silence_s(step, pacing) * silence
+        spoken = sum(_spoken_s(values.get(key), pacing, silence) for key in keys)
+        return spoken + _silence_s(step.kind, values, pacing) * silence
+
     if step.sides is None:
-        return once
+        return once(None)
     # the switch text is spoken during the transition, which lasts at least as long as it
     switch_s = max(pacing.transition_s * silence, _spoken_s(step.switch_text, pacing, 0.0))
-    return 2 * once + switch_s
+    return sum(once(side) for side in step.sides) + switch_s
 
 
-def _silence_s(step: ScriptStep, p: Pacing) -> float:
+def _silence_s(kind: str, v: Mapping[str, Any], p: Pacing) -> float:
     """The silences a step of any kind but repeat holds as written, in seconds."""
-    v = step.values
-    if step.kind == "pause":
+    if kind == "pause":
         return float(v.get("seconds", p.rest_s))
-    if step.kind == "hold":
+    if kind == "hold":
         return float(v.get("seconds", p.hold_s))
-    if step.kind == "reps":
+    if kind == "reps":
         count = v["count"]
         low = count[0] if isinstance(count, tuple) else count
         return int(low) * float(v.get("cadence", p.cadence_s))
-    if step.kind == "breathe":
+    if kind == "breathe":
         cycle_s = (
             float(v.get("inhale", p.inhale_s))
             + float(v.get("hold", p.breath_hold_s))
             + float(v.get("exhale", p.exhale_s))
         )
         return int(v.get("cycles", 1)) * cycle_s  # at least one cycle, whatever the default
-    if step.kind == "tense_release":
+    if kind == "tense_release":
         return float(v.get("tense", p.tense_s)) + float(v.get("release", p.release_s))
     return 0.0

@@ -1,28 +1,37 @@
-"""Pacing: scale every scripted silence by one factor within safe bounds, or find the factor
-that fits a session to a length. Speech is never touched (`--rate` sets it).
+"""Pacing: scale every scripted silence by one factor within safe bounds, and find the factors
+that fit a session to a length. Speech is never touched (`--rate` sets it).
 
+`Pace` is the one place where silences are scaled: the expansion (`loosen.expand`) asks it for
+every hold, rest, pause, release, cadence, breath and transition as it builds each step, before
+the step's text is filled in, so a line that says how long a hold lasts ("Hold for {seconds}
+seconds") says the paced length. Such announced holds are scaled to whole seconds, a length a
+person can say. The gap after each spoken line is scaled here too (`Pace.gap_s`).
+
+This module knows nothing of steps (no import of `loosen.expand`), so the expansion can use it.
 Presets and bounds are data: src/loosen/data/pacing.toml.
 """
 
 from __future__ import annotations
 
+import functools
+import math
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from loosen.durations import format_length
-from loosen.errors import BadInputError, ScriptError
-from loosen.expand import Breathe, Hold, Pause, Reps, Step, Switch, TenseRelease
+from loosen.errors import BadInputError, BadValueError, ScriptError
 
 __all__ = [
+    "SILENCE_KINDS",
     "Bounds",
+    "Pace",
     "Preset",
-    "apply_pace",
-    "fit_pace",
+    "fit_factor",
+    "load_bounds",
     "load_presets",
-    "paced_gap",
     "resolve_pace",
 ]
 
@@ -55,6 +64,21 @@ class Bounds:
     factor_max: float = 4.0
 
 
+# each kind of silence -> the names of its floor and ceiling in `Bounds` (None: none)
+SILENCE_KINDS: dict[str, tuple[str | None, str | None]] = {
+    "hold": ("hold_min", None),
+    "tense": ("tense_min", "tense_max"),
+    "release": ("release_min", None),
+    "pause": ("pause_min", None),
+    "gap": ("gap_min", None),
+    "cadence": ("cadence_min", None),
+    "breath": ("breath_min", None),
+    "breath_hold": (None, None),
+    "transition": ("transition_min", None),
+}
+
+
+@functools.cache
 def _read() -> dict[str, Any]:
     with _DATA.open("rb") as handle:
         return tomllib.load(handle)
@@ -69,131 +93,116 @@ def load_presets() -> dict[str, Preset]:
 
 
 def load_bounds() -> Bounds:
+    """The bounds of data/pacing.toml."""
     return Bounds(**{key: float(value) for key, value in _read()["bounds"].items()})
 
 
 def resolve_pace(value: str) -> Preset:
-    """``--pace`` as given: a preset's name or a factor such as ``1.2``."""
+    """A pace as a user writes it: a preset's name or a factor such as ``1.2``."""
     presets = load_presets()
-    if value.lower() in presets:
-        return presets[value.lower()]
+    if value.strip().lower() in presets:
+        return presets[value.strip().lower()]
     try:
         factor = float(value)
     except ValueError:
         names = ", ".join(presets)
-        raise BadInputError(
-            f"--pace {value!r}: give a factor such as 1.2, or a preset: {names}"
-        ) from None
+        reason = f"give a factor such as 1.2, or a preset: {names}"
+        raise BadValueError("pace", value, reason) from None
     bounds = load_bounds()
     if not 1 / bounds.factor_max <= factor <= bounds.factor_max:
-        raise BadInputError(
-            f"--pace {value}: the factor must be from {1 / bounds.factor_max:g} to "
-            f"{bounds.factor_max:g}"
-        )
+        reason = f"the factor must be from {1 / bounds.factor_max:g} to {bounds.factor_max:g}"
+        raise BadValueError("pace", value, reason)
     return Preset(value, "", factor)
 
 
-def _scale(seconds: float, factor: float, floor: float, ceiling: float | None = None,
-           factor_max: float = 4.0) -> float:  # fmt: skip
-    """``seconds`` times ``factor``, kept between the floor (or the written value, if shorter)
-    and the ceiling (or the written value, if longer), and at most ``factor_max`` times."""
-    low = min(seconds, floor)
-    high = min(
-        seconds * factor_max, max(seconds, ceiling) if ceiling is not None else seconds * factor_max
-    )
-    return min(max(seconds * factor, low), high)
+@dataclass(frozen=True)
+class Pace:
+    """How a session's scripted silences are scaled.
+
+    ``factor`` scales every silence (1: as written). ``announced_factor`` scales the holds
+    that a line announces (its text says ``{seconds}``) instead, if given: `fit_factor` settles
+    those to whole seconds first and then tunes the other silences around them. Whenever an
+    announced hold is scaled at all, its length is rounded to whole seconds, so the voice says
+    a number that a person would say and that is true.
+
+    Every scaled silence stays between its floor (or the written value, if shorter) and its
+    ceiling (or the written value, if longer), and within ``factor_max`` times the written value.
+    """
+
+    factor: float = 1.0
+    announced_factor: float | None = None
+    bounds: Bounds | None = None  # None: those of data/pacing.toml
+
+    @property
+    def is_identity(self) -> bool:
+        """Whether every silence stays as written."""
+        return self.factor == 1.0 and self.announced_factor in (None, 1.0)
+
+    def scaled_s(self, seconds: float, kind: str, *, announced: bool = False) -> float:
+        """``seconds`` of silence of ``kind`` (a key of `SILENCE_KINDS`), scaled.
+
+        ``announced``: a line of the step says this length (``{seconds}``).
+        """
+        factor = self._factor(announced)
+        if factor == 1.0:
+            return seconds
+        scaled, low, high = self._clamped(seconds, kind, factor)
+        if not announced:
+            return scaled
+        # a length a person can say, still within the bounds
+        whole_low, whole_high = math.ceil(max(low, 1.0)), math.floor(high)
+        if whole_low > whole_high:
+            return scaled
+        return float(min(max(round(scaled), whole_low), whole_high))
+
+    def gap_s(self, seconds: float) -> float:
+        """The silence after each spoken line, scaled like the others."""
+        return self.scaled_s(seconds, "gap")
+
+    def floor_reached(self, seconds: float, kind: str, *, announced: bool = False) -> bool:
+        """Whether a floor holds ``seconds`` of ``kind`` above what the factor alone gives."""
+        factor = self._factor(announced)
+        return self._clamped(seconds, kind, factor)[0] > seconds * factor + 1e-9
+
+    def _factor(self, announced: bool) -> float:
+        if announced and self.announced_factor is not None:
+            return self.announced_factor
+        return self.factor
+
+    def _clamped(self, seconds: float, kind: str, factor: float) -> tuple[float, float, float]:
+        """``seconds * factor`` kept within the bounds of ``kind``, and those bounds."""
+        bounds = self.bounds or _default_bounds()
+        floor_name, ceiling_name = SILENCE_KINDS[kind]
+        floor = getattr(bounds, floor_name) if floor_name else 0.0
+        ceiling = getattr(bounds, ceiling_name) if ceiling_name else None
+        low = min(seconds, floor)
+        high = seconds * bounds.factor_max
+        if ceiling is not None:
+            high = min(high, max(seconds, ceiling))
+        return min(max(seconds * factor, low), high), low, high
 
 
-def apply_pace(steps: list[Step], factor: float, bounds: Bounds | None = None) -> list[Step]:
-    """Return ``steps`` with every scripted silence scaled by ``factor`` within ``bounds``."""
-    if factor == 1.0:
-        return steps
-    b = bounds or load_bounds()
-
-    def s(seconds: float, floor: float, ceiling: float | None = None) -> float:
-        return _scale(seconds, factor, floor, ceiling, b.factor_max)
-
-    paced: list[Step] = []
-    for step in steps:
-        switch = step.switch
-        if switch is not None:
-            switch = Switch(transition_s=s(switch.transition_s, b.transition_min), text=switch.text)
-        match step:
-            case Hold():
-                seconds = s(step.seconds_s, b.hold_min)
-                countdown = min(step.countdown, max(0, int(seconds) - 1))
-                new: Step = replace(step, seconds_s=seconds, countdown=countdown)
-            case Pause():
-                new = replace(step, seconds_s=s(step.seconds_s, b.pause_min))
-            case TenseRelease():
-                new = replace(
-                    step,
-                    tense_s=s(step.tense_s, b.tense_min, b.tense_max),
-                    release_s=s(step.release_s, b.release_min),
-                )
-            case Reps():
-                new = replace(step, cadence_s=s(step.cadence_s, b.cadence_min))
-            case Breathe():
-                new = replace(
-                    step,
-                    inhale_s=s(step.inhale_s, b.breath_min),
-                    hold_s=s(step.hold_s, 0.0),
-                    exhale_s=s(step.exhale_s, b.breath_min),
-                )
-            case _:
-                new = step
-        paced.append(replace(new, switch=switch))
-    return paced
+@functools.cache
+def _default_bounds() -> Bounds:
+    return load_bounds()
 
 
-def paced_gap(gap_s: float, factor: float, bounds: Bounds | None = None) -> float:
-    """The silence after each spoken line, scaled like the others."""
-    b = bounds or load_bounds()
-    return _scale(gap_s, factor, b.gap_min, None, b.factor_max)
-
-
-def floors_reached(steps: list[Step], factor: float, bounds: Bounds | None = None) -> str:
-    """Which floors hold ``steps`` (as written) up when scaled by ``factor``, as words:
-    ``"holds stop at 10 s (6 of them), releases at 10 s (4)"``; empty if none does."""
-    b = bounds or load_bounds()
-    paced = apply_pace(steps, factor, b)
-    reached: dict[str, int] = {}
-
-    def check(label: str, written: float, scaled: float) -> None:
-        if scaled > written * factor + 1e-9:
-            reached[label] = reached.get(label, 0) + 1
-
-    for before, after in zip(steps, paced, strict=True):
-        match before, after:
-            case Hold(), Hold():
-                check(f"holds stop at {b.hold_min:g} s", before.seconds_s, after.seconds_s)
-            case TenseRelease(), TenseRelease():
-                check(f"tension at {b.tense_min:g} s", before.tense_s, after.tense_s)
-                check(f"releases at {b.release_min:g} s", before.release_s, after.release_s)
-            case Pause(), Pause():
-                check(f"pauses at {b.pause_min:g} s", before.seconds_s, after.seconds_s)
-            case Reps(), Reps():
-                check(f"rep cadence at {b.cadence_min:g} s", before.cadence_s, after.cadence_s)
-            case Breathe(), Breathe():
-                check(f"breaths at {b.breath_min:g} s", before.inhale_s, after.inhale_s)
-    parts = [f"{label} ({count} of them)" for label, count in reached.items()]
-    return ", ".join(parts)
-
-
-def fit_pace(
+def fit_factor(
     total_for: Callable[[float], float],
     target_s: float,
     *,
     tolerance_s: float = 0.25,
     explain: Callable[[float], str] | None = None,
 ) -> float:
-    """The factor whose session length ``total_for(factor)`` is ``target_s`` within tolerance.
+    """The factor whose session length ``total_for(factor)`` is ``target_s`` within tolerance,
+    or the nearest one where the length jumps past the target (a step function: lengths are
+    rounded), a factor at which ``total_for`` is still below it.
 
     ``total_for`` must not decrease as the factor grows (scaling within bounds guarantees it).
     Raises `BadInputError` when the bounds keep the session from reaching the target, saying
     how close it can get.
     """
-    b = load_bounds()
+    b = _default_bounds()
     low, high = _shortest_factor(total_for, 1 / b.factor_max / 100), b.factor_max
     shortest, longest = total_for(low), total_for(high)
     if target_s < shortest - tolerance_s:
@@ -201,15 +210,20 @@ def fit_pace(
         if low > 1 / b.factor_max / 100:
             why = ", ".join(x for x in (why, "a spoken cue needs its slot") if x)
         raise BadInputError(
-            f"--fit: the session cannot be shorter than {format_length(shortest)}: "
-            f"{why or 'every silence is at its floor'}; speech is not shortened (try --rate)"
+            f"the session cannot be shorter than {format_length(shortest)}: "
+            f"{why or 'every silence is at its floor'}; speech is not shortened (try a faster "
+            "speaking rate)"
         )
     if target_s > longest + tolerance_s:
         raise BadInputError(
-            f"--fit: the session cannot be longer than {format_length(longest)}: no silence "
+            f"the session cannot be longer than {format_length(longest)}: no silence "
             f"grows beyond {b.factor_max:g} times what the script wrote, and PMR tension stays "
             f"at most {b.tense_max:g} s"
         )
+    if abs(shortest - target_s) <= tolerance_s:
+        return low
+    if abs(longest - target_s) <= tolerance_s:
+        return high
     for _ in range(60):
         middle = (low + high) / 2
         total = total_for(middle)
@@ -219,7 +233,7 @@ def fit_pace(
             low = middle
         else:
             high = middle
-    return (low + high) / 2
+    return low
 
 
 def _shortest_factor(total_for: Callable[[float], float], low: float) -> float:

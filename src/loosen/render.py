@@ -26,6 +26,7 @@ import numpy.typing as npt
 from loosen.ambience import AmbienceTrack, load_ambience
 from loosen.errors import ScriptError
 from loosen.expand import Step, expand_session
+from loosen.pace import Pace
 from loosen.script import Mix, Pacing, Session
 from loosen.sounds import CueSet, breath_tone, render_cue
 from loosen.timeline import (
@@ -407,6 +408,15 @@ class Rendering:
             store=self.clips.speech.cache,
         )
 
+    @property
+    def voice_gain(self) -> float:
+        """The voice's level as a linear gain (the mix's ``voice_db``)."""
+        return self._gains["speech"]
+
+    def audible(self, event: Event) -> bool:
+        """Whether ``event`` makes a sound of its own (speech, a chime, a breath tone)."""
+        return self._sounds(event)
+
     def _sounds(self, event: Event) -> bool:
         if event.kind == "breath":
             return self.mix.breath_tone and event.phase in ("inhale", "exhale")
@@ -509,12 +519,16 @@ def render_session(
     sample_rate: int = 48_000,
     channels: int = 2,
     pacing: Pacing | None = None,
+    pace: Pace | None = None,
     progress: Callable[[int, int], None] | None = None,
     progressive: bool = False,
     mix: Mix | None = None,
     synthesize_ahead: bool = False,
 ) -> Rendering:
     """Expand ``session`` and prepare it for rendering.
+
+    ``pacing`` replaces the script's pacing; ``pace`` scales its every silence, the gap after
+    speech included (`loosen.pace.Pace`).
 
     By default every spoken line is synthesized (or read from the cache) first, in order,
     reporting ``progress(done, total)``, and the whole timeline is laid out, so errors such as a
@@ -530,23 +544,25 @@ def render_session(
     here.
     """
     pacing = pacing or session.pacing
+    pace = pace or Pace()
     with _located(session):
-        steps = expand_session(session, pacing)
+        steps = expand_session(session, pacing, pace)
+    gap_s = pace.gap_s(pacing.gap_s)
     clips = SpeechClips(speech, sample_rate)
     rendering = Rendering(
         session,
         steps,
         clips=clips,
         cue_set=cue_set,
-        gap_s=pacing.gap_s,
+        gap_s=gap_s,
         channels=channels,
         mix=mix,
     )
     if not progressive:
-        speech.prepare(_spoken_texts(steps, rendering, pacing.gap_s), progress)
+        speech.prepare(_spoken_texts(steps, rendering, gap_s), progress)
         rendering.place_until(None)
     elif synthesize_ahead:
-        speech.prepare_ahead(_spoken_texts(steps, rendering, pacing.gap_s), progress)
+        speech.prepare_ahead(_spoken_texts(steps, rendering, gap_s), progress)
     return rendering
 
 

@@ -19,10 +19,20 @@ from loosen.fields import Checker
 from loosen.library import bundled_scripts, resolve_script
 from loosen.limits import (
     MAX_REPEAT_DEPTH,
-    MAX_REPEAT_TIMES,
     MAX_SCRIPT_BYTES,
     MAX_TOML_DEPTH,
     check_session_size,
+    count_expanded,
+)
+from loosen.overrides import NumberedSteps, apply_overrides
+from loosen.schema import (
+    HEADER_KEYS,
+    MIX_KEYS,
+    PACING_KEYS,
+    REQUIRED_KEYS,
+    STEP_KEYS,
+    STEP_KINDS,
+    TEMPLATE_KEYS,
 )
 
 __all__ = [
@@ -40,8 +50,6 @@ __all__ = [
     "session_from_dict",
 ]
 
-STEP_KINDS = ("say", "pause", "hold", "reps", "breathe", "tense_release", "repeat")
-
 
 @dataclass(frozen=True)
 class Pacing:
@@ -58,7 +66,6 @@ class Pacing:
     inhale_s: float = 4.0
     breath_hold_s: float = 0.0
     exhale_s: float = 6.0
-    pace: float = 1.0  # scales every silence at expansion (--pace, --fit); 1 = as written
 
 
 @dataclass(frozen=True)
@@ -81,7 +88,10 @@ class ScriptStep:
     """One step as written in the script, validated but not yet expanded.
 
     ``values`` holds the kind's keys with durations already in seconds (float), counts as int
-    or an inclusive ``(low, high)`` range, texts as str. ``label`` names the step in errors.
+    or an inclusive ``(low, high)`` range, texts as str; ``side_values`` what a side changes of
+    them (a script's ``per_side`` table: ``{"left": {"seconds": 40.0}}``). ``label`` names the
+    step in errors by the number `loosen show` gives its first copy. ``path`` is where it stands
+    in the document: its 0-based position in ``steps``, then in its repeat block's, and so on.
     """
 
     kind: str
@@ -90,7 +100,14 @@ class ScriptStep:
     sides: tuple[str, str] | None = None
     switch_text: str | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
+    side_values: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     children: tuple[ScriptStep, ...] = ()
+    path: tuple[int, ...] = ()
+
+    def values_for(self, side: str | None) -> Mapping[str, Any]:
+        """The step's values for the copy played on ``side`` (None: a step without sides)."""
+        changes = self.side_values.get(side, {}) if side is not None else {}
+        return {**self.values, **changes} if changes else self.values
 
 
 @dataclass(frozen=True)
@@ -102,7 +119,7 @@ class Session:
     steps: tuple[ScriptStep, ...]
     pacing: Pacing = Pacing()
     mix: Mix = Mix()
-    templates: Mapping[str, str] = field(default_factory=dict)
+    templates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # wordings in turn
     cues: Mapping[str, str] = field(default_factory=dict)
     language: str | None = None
     voice: str | None = None
@@ -113,75 +130,6 @@ class Session:
     def source_name(self) -> str:
         """The script's file name, or ``"<script>"`` for one parsed from text."""
         return self.path.name if self.path else "<script>"
-
-
-_POSITIVE = fields.duration(0.05)
-_STEP_KEYS: dict[str, dict[str, Checker]] = {
-    "say": {"text": fields.text},
-    "pause": {"seconds": _POSITIVE},
-    "hold": {
-        "text": fields.text,
-        "seconds": _POSITIVE,
-        "release_text": fields.text,
-        "halfway": fields.halfway,
-        "countdown": fields.integer(0, 60),
-        "countdown_style": fields.choice("ticks", "spoken"),
-    },
-    "reps": {
-        "text": fields.text,
-        "count": fields.count,
-        "cadence": fields.duration(0.2),
-        "cue": fields.choice("spoken", "ticks"),
-        "rep_text": fields.text,
-        "release_text": fields.text,
-    },
-    "breathe": {
-        "text": fields.text,
-        "cycles": fields.integer(1, fields.MAX_COUNT),
-        "inhale": fields.duration(0.5),
-        "hold": fields.duration(0.0, allow_zero=True),
-        "exhale": fields.duration(0.5),
-        "guide": fields.choice("spoken", "tones"),
-        "inhale_text": fields.text,
-        "hold_text": fields.text,
-        "exhale_text": fields.text,
-    },
-    "tense_release": {
-        "text": fields.text,
-        "release_text": fields.text,
-        "tense": _POSITIVE,
-        "release": _POSITIVE,
-    },
-    "repeat": {"times": fields.integer(1, MAX_REPEAT_TIMES)},
-}
-_REQUIRED = {"say": ("text",), "hold": ("text",), "reps": ("text", "count"), "repeat": ("times",)}
-
-_PACING_KEYS: dict[str, tuple[str, Checker]] = {
-    "hold": ("hold_s", _POSITIVE),
-    "rest": ("rest_s", _POSITIVE),
-    "tense": ("tense_s", _POSITIVE),
-    "release": ("release_s", _POSITIVE),
-    "gap": ("gap_s", fields.duration(0.0, allow_zero=True)),
-    "cadence": ("cadence_s", fields.duration(0.2)),
-    "transition": ("transition_s", _POSITIVE),
-    "reps": ("reps", fields.choice("low", "middle", "high")),
-    "inhale": ("inhale_s", fields.duration(0.5)),
-    "breath_hold": ("breath_hold_s", fields.duration(0.0, allow_zero=True)),
-    "exhale": ("exhale_s", fields.duration(0.5)),
-}
-_TEMPLATE_KEYS = ("tense", "release")
-_HEADER_KEYS = (
-    "title",
-    "description",
-    "language",
-    "voice",
-    "rate_wpm",
-    "pacing",
-    "mix",
-    "templates",
-    "cues",
-    "steps",
-)
 
 
 def _unknown_key(key: str, allowed: Any) -> str:
@@ -196,9 +144,14 @@ def _dotted(table: str, key: str) -> str:
 
 
 # ---------------------------------------------------------------- loading
-def load_session(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Session:
+def load_session(
+    name_or_path: str | Path,
+    overrides: Sequence[str] = (),
+    numbered: NumberedSteps | None = None,
+) -> Session:
     """Load and validate a session script from a path or a session's name (bundled or the
-    user's own), with ``--set``-style ``overrides`` applied before validation."""
+    user's own), with ``overrides`` (settings, `loosen.overrides`) applied before validation;
+    ``numbered`` places the expanded steps for settings that address a step by number."""
     path = resolve_script(name_or_path)
     try:
         with path.open("rb") as handle:
@@ -213,22 +166,24 @@ def load_session(name_or_path: str | Path, overrides: Sequence[str] = ()) -> Ses
                 )
     except OSError as error:
         raise ScriptError(f"cannot read: {error.strerror or error}", path=path) from None
-    return parse_session(data, path=path, overrides=overrides)
+    return parse_session(data, path=path, overrides=overrides, numbered=numbered)
 
 
 def parse_session(
-    data: bytes | str, *, path: Path | None = None, overrides: Sequence[str] = ()
+    data: bytes | str,
+    *,
+    path: Path | None = None,
+    overrides: Sequence[str] = (),
+    numbered: NumberedSteps | None = None,
 ) -> Session:
-    """Parse and validate a script from its bytes (UTF-8) or text."""
+    """Parse and validate a script from its bytes (UTF-8) or text (see `load_session`)."""
     where_file = path if path is not None else "<script>"
     text = _decoded(data, where_file) if isinstance(data, bytes) else data
     text = text.removeprefix("\ufeff")  # a BOM from a Windows editor is harmless
     document = _parsed_toml(text, where_file)
     _check_toml_depth(document, where_file)
     if overrides:
-        from loosen.overrides import apply_overrides
-
-        document = apply_overrides(document, overrides)
+        document = apply_overrides(document, overrides, numbered)
     try:
         session = session_from_dict(document)
     except ScriptError as error:
@@ -320,8 +275,8 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
     if not doc:
         raise ScriptError("the script is empty; it needs a title and a list of [[steps]]")
     for key in doc:
-        if key not in _HEADER_KEYS:
-            raise ScriptError(_unknown_key(key, _HEADER_KEYS), where=f"key {shown(key)}")
+        if key not in HEADER_KEYS:
+            raise ScriptError(_unknown_key(key, HEADER_KEYS), where=f"key {shown(key)}")
     title = _header(doc, "title", fields.label_text, required=True)
     description = _header(doc, "description", fields.label_text) or ""
     language = _header(doc, "language", fields.label_text)
@@ -334,7 +289,7 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
     steps_raw = doc.get("steps")
     if steps_raw is None:
         raise ScriptError("a script needs a list of [[steps]]", where="key 'steps'")
-    steps = _steps_from(steps_raw, prefix="", depth=0)
+    steps = _steps_from(steps_raw, path=(), depth=0, first_number=1)
     check_session_size(steps, pacing)
     return Session(
         title=title,
@@ -373,9 +328,9 @@ def _table(doc: Mapping[str, Any], key: str) -> dict[str, Any]:
 def _pacing_from(table: Mapping[str, Any]) -> Pacing:
     changes: dict[str, Any] = {}
     for key, value in table.items():
-        if key not in _PACING_KEYS:
-            raise ScriptError(_unknown_key(key, _PACING_KEYS), where=_dotted("pacing", key))
-        attribute, check = _PACING_KEYS[key]
+        if key not in PACING_KEYS:
+            raise ScriptError(_unknown_key(key, PACING_KEYS), where=_dotted("pacing", key))
+        attribute, check = PACING_KEYS[key]
         try:
             changes[attribute] = check(value)
         except ValueError as error:
@@ -383,34 +338,25 @@ def _pacing_from(table: Mapping[str, Any]) -> Pacing:
     return replace(Pacing(), **changes)
 
 
-_MIX_KEYS: dict[str, Checker] = {
-    "voice_db": fields.decibels,
-    "chime_db": fields.decibels,
-    "ambience_db": fields.decibels,
-    "ambience": fields.label_text,
-    "breath_tone": fields.boolean,
-}
-
-
 def _mix_from(table: Mapping[str, Any]) -> Mix:
     changes: dict[str, Any] = {}
     for key, value in table.items():
-        if key not in _MIX_KEYS:
-            raise ScriptError(_unknown_key(key, _MIX_KEYS), where=_dotted("mix", key))
+        if key not in MIX_KEYS:
+            raise ScriptError(_unknown_key(key, MIX_KEYS), where=_dotted("mix", key))
         try:
-            changes[key] = _MIX_KEYS[key](value)
+            changes[key] = MIX_KEYS[key](value)
         except ValueError as error:
             raise ScriptError(str(error), where=_dotted("mix", key)) from None
     return replace(Mix(), **changes)
 
 
-def _templates_from(table: Mapping[str, Any]) -> dict[str, str]:
-    templates: dict[str, str] = {}
+def _templates_from(table: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    templates: dict[str, tuple[str, ...]] = {}
     for key, value in table.items():
-        if key not in _TEMPLATE_KEYS:
-            raise ScriptError(_unknown_key(key, _TEMPLATE_KEYS), where=_dotted("templates", key))
+        if key not in TEMPLATE_KEYS:
+            raise ScriptError(_unknown_key(key, TEMPLATE_KEYS), where=_dotted("templates", key))
         try:
-            templates[key] = fields.text(value)
+            templates[key] = fields.wordings(value)
         except ValueError as error:
             raise ScriptError(str(error), where=_dotted("templates", key)) from None
     return templates
@@ -426,30 +372,51 @@ def _cues_from(table: Mapping[str, Any]) -> dict[str, str]:
     return cues
 
 
-def _steps_from(raw: object, *, prefix: str, depth: int) -> tuple[ScriptStep, ...]:
-    where = f"step {prefix.rstrip('.')}" if prefix else "key 'steps'"
+def _steps_from(
+    raw: object, *, path: tuple[int, ...], depth: int, first_number: int
+) -> tuple[ScriptStep, ...]:
+    """The steps of the list ``raw`` at ``path`` in the document; ``first_number`` is the
+    number `loosen show` gives the first step they expand to (the labels use those numbers)."""
+    where = f"step {_label_number(first_number, path)}" if path else "key 'steps'"
     if depth > MAX_REPEAT_DEPTH:  # depth: how many repeat steps hold these steps
         raise ScriptError(
             f"repeat blocks nest deeper than the limit of {MAX_REPEAT_DEPTH}", where=where
         )
     if not isinstance(raw, list) or not raw:
         raise ScriptError("expected a non-empty list of steps ([[steps]] tables)", where=where)
-    return tuple(_step_from(item, f"{prefix}{number}", depth) for number, item in enumerate(raw, 1))
+    steps = []
+    number = first_number
+    for position, item in enumerate(raw):
+        step = _step_from(item, (*path, position), depth, number)
+        steps.append(step)
+        number += count_expanded([step])
+    return tuple(steps)
 
 
-def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
+def _label_number(number: int, path: tuple[int, ...]) -> str:
+    """A step's number in a message: as `loosen show` counts, and where it is in the file
+    when that differs (sides and repeats before it make more steps than tables)."""
+    in_file = ".".join(str(position + 1) for position in path)
+    return str(number) if in_file == str(number) else f"{number} ([[steps]] table {in_file})"
+
+
+def _step_from(raw: object, path: tuple[int, ...], depth: int, number: int) -> ScriptStep:
+    shown_number = _label_number(number, path)
     if not isinstance(raw, dict):
-        raise ScriptError(f"expected a table, got {fields.type_name(raw)}", where=f"step {number}")
+        raise ScriptError(
+            f"expected a table, got {fields.type_name(raw)}", where=f"step {shown_number}"
+        )
     name = raw.get("name")
-    label = f"step {number}" + (f" {shown(name)}" if isinstance(name, str) else "")
+    label = f"step {shown_number}" + (f" {shown(name)}" if isinstance(name, str) else "")
     kind = raw.get("kind")
     if kind is None:
         raise ScriptError(f"missing 'kind' (one of {', '.join(STEP_KINDS)})", where=label)
     if kind not in STEP_KINDS:
         what = f"unknown kind {shown(kind)}" if isinstance(kind, str) else f"kind is {shown(kind)}"
         raise ScriptError(f"{what}; kinds: {', '.join(STEP_KINDS)}", where=f"{label}, key 'kind'")
-    spec = _STEP_KEYS[kind]
-    common = {"kind", "name", "sides", "switch_text"} | ({"steps"} if kind == "repeat" else set())
+    spec = STEP_KEYS[kind]
+    common = {"kind", "name", "sides", "switch_text", "per_side"}
+    common |= {"steps"} if kind == "repeat" else set()
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key in common:
@@ -459,11 +426,8 @@ def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
                 _unknown_key(key, set(spec) | common - {"kind"}) + f" for a {kind} step",
                 where=f"{label}, key {shown(key)}",
             )
-        try:
-            values[key] = spec[key](value)
-        except ValueError as error:
-            raise ScriptError(str(error), where=f"{label}, key {key!r}") from None
-    for key in _REQUIRED.get(kind, ()):
+        values[key] = _checked(spec, key, value, f"{label}, key {key!r}")
+    for key in REQUIRED_KEYS.get(kind, ()):
         if key not in values:
             raise ScriptError(f"a {kind} step needs {key!r}", where=label)
     step = ScriptStep(
@@ -473,13 +437,57 @@ def _step_from(raw: object, number: str, depth: int) -> ScriptStep:
         sides=_optional(raw, "sides", fields.sides, label),
         switch_text=_optional(raw, "switch_text", fields.text, label),
         values=values,
+        path=path,
     )
     if step.switch_text is not None and step.sides is None:
         raise ScriptError("switch_text needs sides", where=f"{label}, key 'switch_text'")
+    if "per_side" in raw:
+        step = replace(step, side_values=_side_values(raw["per_side"], step, spec))
     if kind == "repeat":
-        children = _steps_from(raw.get("steps"), prefix=f"{number}.", depth=depth + 1)
+        children = _steps_from(raw.get("steps"), path=path, depth=depth + 1, first_number=number)
         step = replace(step, children=children)
     return step
+
+
+def _checked(spec: Mapping[str, Checker], key: str, value: object, where: str) -> Any:
+    try:
+        return spec[key](value)
+    except ValueError as error:
+        raise ScriptError(str(error), where=where) from None
+
+
+def _side_values(
+    raw: object, step: ScriptStep, spec: Mapping[str, Checker]
+) -> dict[str, dict[str, Any]]:
+    """A step's ``per_side`` table: for a side, the values that differ on it."""
+    where = f"{step.label}, key 'per_side'"
+    if step.sides is None:
+        raise ScriptError("per_side needs sides", where=where)
+    if not isinstance(raw, dict):
+        raise ScriptError(
+            f"expected a table of sides, such as per_side.left, got {fields.type_name(raw)}",
+            where=where,
+        )
+    side_values: dict[str, dict[str, Any]] = {}
+    for side, table in raw.items():
+        if side not in step.sides:
+            raise ScriptError(
+                f"{shown(side)} is not one of the step's sides ({', '.join(step.sides)})",
+                where=where,
+            )
+        if not isinstance(table, dict):
+            raise ScriptError(
+                f"expected a table of values, got {fields.type_name(table)}",
+                where=f"{where}, side {shown(side)}",
+            )
+        changes = {}
+        for key, value in table.items():
+            here = f"{where}, side {shown(side)}, key {shown(key)}"
+            if key not in spec:
+                raise ScriptError(_unknown_key(key, spec) + f" for a {step.kind} step", where=here)
+            changes[key] = _checked(spec, key, value, here)
+        side_values[side] = changes
+    return side_values
 
 
 def _optional(raw: Mapping[str, Any], key: str, check: Checker, label: str) -> Any:

@@ -279,7 +279,7 @@ class _Placer:
             raise ScriptError(
                 f"the spoken {what} {text!r} takes {need_s:.2f} s but its slot is {have_s:.2f} s; "
                 "lengthen the slot or speak faster",
-                where=step.source or f"step {step.index}",
+                where=step.where,
             )
 
     def place(self, step: Step) -> None:
@@ -306,7 +306,11 @@ class _Placer:
                 release_start = self.hold(step, step.tense_s)
                 release_end = release_start + self.frames(step.release_s)
                 after_chime = self.t
-                self.slot_speech(step, step.release_text, after_chime, release_end, "release")
+                if step.release_grows:
+                    words = self.speech(step, step.release_text, after_chime)
+                    release_end = max(release_end, words.end + self.gap)
+                else:
+                    self.slot_speech(step, step.release_text, after_chime, release_end, "release")
                 self.add(step, release_start, release_end, "pause")
                 self.t = release_end
             case Reps():
@@ -343,7 +347,7 @@ class _Placer:
             if step.countdown >= seconds:
                 raise ScriptError(
                     f"a countdown of {step.countdown} s does not fit in a hold of {seconds:g} s",
-                    where=step.source or f"step {step.index}",
+                    where=step.where,
                 )
             for k in range(1, step.countdown + 1):
                 onset = end - self.frames(k)
@@ -352,7 +356,7 @@ class _Placer:
                         raise ScriptError(
                             "the spoken countdown would overlap the hold-start chime; "
                             "lengthen the hold or shorten the countdown",
-                            where=step.source or f"step {step.index}",
+                            where=step.where,
                         )
                     self.slot_speech(step, str(k), onset, next_onset, "countdown")
                 else:
@@ -366,7 +370,7 @@ class _Placer:
                 if onset < start_chime.end:
                     raise ScriptError(
                         "the halfway cue would overlap the hold-start chime; lengthen the hold",
-                        where=step.source or f"step {step.index}",
+                        where=step.where,
                     )
                 self.slot_speech(step, step.halfway, onset, next_onset, "halfway cue")
         end_chime = self.chime("hold_end", end, step)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -11,7 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-from loosen.errors import EXIT_INTERRUPTED, BadInputError, LoosenError
+from loosen.errors import (
+    EXIT_INTERRUPTED,
+    BadInputError,
+    BadValueError,
+    LoosenError,
+    printable,
+)
 
 app = typer.Typer(
     name="loosen",
@@ -93,13 +100,26 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+# what a library error says a value is -> the option that carries it
+_OPTION_FOR = {"setting": "--set", "step": "--from", "pace": "--pace"}
+
+
+def message_of(error: LoosenError) -> str:
+    """``error`` in the words of the command line: a value names the option that carried it."""
+    if isinstance(error, BadValueError):
+        option = _OPTION_FOR.get(error.what, error.what if error.what.startswith("-") else None)
+        if option is not None:
+            return printable(f"{option} {shlex.quote(error.value)}: {error.reason}")
+    return str(error)
+
+
 @contextmanager
 def reported() -> Iterator[None]:
     """Turn the project's exceptions and Ctrl+C into one line on stderr and an exit code."""
     try:
         yield
     except LoosenError as error:
-        raise fail(str(error), error.exit_code) from None
+        raise fail(message_of(error), error.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
@@ -156,7 +176,8 @@ def rendered(
     synthesized in the background (an export: speech overlaps mixing), by up to ``speakers``
     instances of an engine that speaks on one core.
     """
-    from loosen.pace import resolve_pace
+    from loosen.expand import numbered_places
+    from loosen.pace import Pace, resolve_pace
     from loosen.render import render_session
     from loosen.script import load_session
     from loosen.sounds import load_cue_set
@@ -173,14 +194,18 @@ def rendered(
         raise BadInputError("choose one of --pace and --fit")
     target_s = fit_target(fit)
     preset = resolve_pace(pace) if pace is not None else None
-    session = load_session(script, [*(overrides or ()), *mix_overrides(mix or {})])
+
+    def numbered() -> list[tuple[tuple[int, ...], str | None]]:
+        return numbered_places(load_session(script))
+
+    session = load_session(script, [*(overrides or ()), *mix_overrides(mix or {})], numbered)
     if str((mix or {}).get("ambience")).lower() == "none":
         from dataclasses import replace
 
         session = replace(session, mix=replace(session.mix, ambience=None))
     source = session.path or Path(script)
     cue_set = load_cue_set(session.cues, script_path=session.path)
-    pacing = paced(session.pacing, preset.pace) if preset is not None else session.pacing
+    session_pace = Pace(preset.pace) if preset is not None else Pace()
     rate_wpm = rate or (preset.rate_wpm if preset else None) or session.rate_wpm
     voice = pick_voice(voice, session)
     speech_engine = open_engine(engine, voice=voice, rate_wpm=rate_wpm)
@@ -200,6 +225,8 @@ def rendered(
 
         def progress(done: int, total: int) -> None:
             nonlocal shown, update
+            if progressive:  # playback: the player's status line is the display
+                return
             if update is None and total:
                 update = bars.enter_context(progress_bar(total, "Speaking")) or (lambda _: None)
             if update is not None:
@@ -214,18 +241,18 @@ def rendered(
             if target_s is not None:
                 measured = render_session(
                     session, speech=speech, cue_set=cue_set, sample_rate=sample_rate,
-                    pacing=pacing, progress=progress,
+                    progress=progress,
                 )  # fmt: skip
-                pacing = fitted(session, measured, target_s)
+                session_pace = fitted(session, measured, target_s, fit or "")
                 if verbose:
-                    typer.echo(f"fit: every silence scaled by {pacing.pace:.3f}", err=True)
+                    typer.echo(f"fit: {describe_pace(session_pace)}", err=True)
             rendering = render_session(
                 session,
                 speech=speech,
                 cue_set=cue_set,
                 sample_rate=sample_rate,
                 channels=channels,
-                pacing=pacing,
+                pace=session_pace,
                 progress=progress,
                 progressive=(progressive or ahead) and target_s is None,
                 synthesize_ahead=ahead,
@@ -239,13 +266,18 @@ def rendered(
 
 
 def mix_overrides(options: dict[str, Any]) -> list[str]:
-    """Command-line level options as ``mix.KEY=VALUE`` settings, checked like the script's own."""
+    """Command-line level options as ``mix.KEY=VALUE`` settings, each checked here first (so
+    a bad one is blamed on its option, not on the script)."""
+    from loosen.overrides import check_table_value
+
     settings = []
     for key, value in options.items():
         if value is None:
             continue
         if key == "ambience" and str(value).lower() == "none":
             continue
+        option = "--" + key.replace("_", "-")
+        check_table_value("mix", key, value, what=option, given=str(value))
         shown = str(value).lower() if isinstance(value, bool) else value
         settings.append(f"mix.{key}={shown}")
     return settings
@@ -265,36 +297,28 @@ def fit_target(fit: str | None) -> float | None:
     return target_s
 
 
-def paced(pacing: Any, factor: float) -> Any:
-    """``pacing`` with every silence, the gap after speech included, scaled by ``factor``."""
-    from dataclasses import replace
+def fitted(session: Any, measured: Any, target_s: float, fit: str) -> Any:
+    """The pace at which ``session`` lasts ``target_s`` (``--fit``), from the speech that
+    ``measured`` (a rendering of it as written) has measured."""
+    from loosen.fitting import Measures, fit_pace
 
-    from loosen.pace import paced_gap
+    measures = Measures(
+        sample_rate=measured.sample_rate,
+        speech_frames=measured.clips.frames,
+        cue_frames=lambda cue: int(measured.cue_samples(cue).size),
+    )
+    try:
+        return fit_pace(session, session.pacing, target_s, measures)
+    except BadInputError as error:
+        raise BadInputError(f"--fit {fit}: {error}") from None
 
-    return replace(pacing, pace=factor, gap_s=paced_gap(pacing.gap_s, factor))
 
-
-def fitted(session: Any, measured: Any, target_s: float) -> Any:
-    """The session's pacing scaled so its total length is ``target_s``."""
-    from loosen.expand import expand_session
-    from loosen.pace import fit_pace, floors_reached
-    from loosen.timeline import build_timeline
-
-    def total_for(factor: float) -> float:
-        pacing = paced(session.pacing, factor)
-        timeline = build_timeline(
-            expand_session(session, pacing),
-            sample_rate=measured.sample_rate,
-            gap_s=pacing.gap_s,
-            speech_frames=measured.clips.frames,
-            cue_frames=lambda cue: int(measured.cue_samples(cue).size),
-        )
-        return float(timeline.duration_s)
-
-    def explain(factor: float) -> str:
-        return floors_reached(expand_session(session, session.pacing), factor)
-
-    return paced(session.pacing, fit_pace(total_for, target_s, explain=explain))
+def describe_pace(pace: Any) -> str:
+    """How ``pace`` scales the silences, in words for ``-v``."""
+    words = f"every silence scaled by {pace.factor:.3f}"
+    if pace.announced_factor is not None:
+        words += f", the holds a line announces by {pace.announced_factor:.3f}"
+    return words + " (announced holds in whole seconds)"
 
 
 def pick_voice(option: str | None, session: Any) -> str | None:
