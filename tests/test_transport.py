@@ -92,19 +92,40 @@ def test_a_seek_continues_from_the_new_frame(transport: Transport) -> None:
     assert transport.position == 50_000 + 1024
 
 
-def test_volume_scales_the_output(transport: Transport) -> None:
+def test_volume_scales_the_output_after_a_smooth_change(transport: Transport) -> None:
     transport.gain = 0.5
-    played = pull(transport, 1024)
-    assert played[100] == pytest.approx(0.5 * 101 / 1e6)
+    played = pull(transport, 1024)  # the first callback's block moves from 1 to 0.5, no click
+    assert 0.5 * 101 / 1e6 < played[100] < 101 / 1e6
+    assert played[500] == pytest.approx(0.5 * 501 / 1e6)
 
 
-def test_spoken_time_left_plays_over_a_held_position(transport: Transport) -> None:
+def test_words_said_with_the_session_held_play_at_their_frame_then_the_session_goes_on(
+    transport: Transport,
+) -> None:
     pull(transport, 1024)
     words = np.full(800, 0.25, np.float32)
-    transport.say(words)
-    played = pull(transport, 5 * 256)  # fade-out, then the words, then silence
-    assert np.count_nonzero(played == 0.25) == 800
-    assert transport.position == 1024 + round(FADE_S * RATE)  # held while the words play
+    transport.announce(words, at_frame=1500, hold=True)
+    played = pull(transport, 10 * 256)
+    fade = round(FADE_S * RATE)
+    # the session up to the frame, faded out over the next few ms, the words, then on
+    assert np.allclose(played[: 1500 - 1024], (np.arange(1024, 1500) + 1) / 1e6)
+    words_start = 1500 - 1024 + fade
+    assert np.all(played[words_start : words_start + 800] == 0.25)
+    after = played[words_start + 800 + fade :]  # past the fade back in
+    start = 1500 + 2 * fade
+    assert np.allclose(after, (np.arange(start, start + len(after)) + 1) / 1e6)
+
+
+def test_words_mixed_in_leave_the_session_running_on_time(transport: Transport) -> None:
+    pull(transport, 1024)
+    words = np.full(800, 0.25, np.float32)
+    transport.announce(words, at_frame=2000)
+    played = pull(transport, 4 * 256)
+    session = (np.arange(1024, 2048, dtype=np.float32) + 1) / 1e6
+    expected = session.copy()
+    expected[2000 - 1024 :] += 0.25
+    assert np.allclose(played, expected)
+    assert transport.position == 2048  # no frame was held back
 
 
 def test_stop_fades_out_and_finishes(transport: Transport) -> None:

@@ -13,43 +13,51 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
-from loosen.durations import format_length
+import numpy as np
+
+from loosen.controls import (
+    announcement_frame,
+    current_step,
+    last_instruction,
+    previous_step_frame,
+    remaining_words,
+    status_line,
+)
 from loosen.errors import BadInputError, LoosenError, PlaybackError
 from loosen.keys import KeyReader
 from loosen.render import Rendering
-from loosen.timeline import Event, StepSpan
+from loosen.timeline import StepSpan
 from loosen.transport import Transport
 
 __all__ = [
     "CONTROLS",
     "Console",
     "PlayResult",
-    "find_step",
     "list_devices",
     "native_stderr_silenced",
     "play",
-    "previous_step_frame",
-    "remaining_words",
-    "repeat_frame",
-    "warm_up",
 ]
 
 CONTROLS = (
-    "space pause/resume   right or n: next step   left or p: previous   r: repeat instruction   "
+    "space: pause/resume   right or n: next step   left or p: previous   r: repeat instruction   "
     "+/-: volume   t: time left   q: quit"
 )
-RESTART_WITHIN_S = 2.0  # "previous" restarts the current step once this far into it
 VOLUME_STEP_DB = 3.0
 STALL_S = 3.0  # no audio callback for this long while playing: the device is gone
 
 
 class Console(Protocol):
     """Where the player talks to the listener (the CLI passes one; `--quiet` passes None)."""
+
+    @property
+    def width(self) -> int:
+        """How many columns a line may take."""
+        ...
 
     def status(self, text: str) -> None:
         """Replace the status line with ``text``."""
@@ -112,19 +120,6 @@ def native_stderr_silenced() -> Iterator[None]:
         sys.stderr = original
 
 
-def warm_up() -> threading.Thread:
-    """Load PortAudio in the background (it takes a noticeable part of start-up), while the
-    caller prepares the session; `play` then finds it loaded. Errors surface in `play`."""
-
-    def load() -> None:
-        with contextlib.suppress(PlaybackError):
-            _sounddevice()
-
-    thread = threading.Thread(target=load, name="loosen-portaudio", daemon=True)
-    thread.start()
-    return thread
-
-
 def list_devices() -> list[tuple[int, str, int, bool]]:
     """Output devices as ``(index, name, max output channels, is default)``."""
     sd = _sounddevice()
@@ -153,70 +148,6 @@ def _resolve_device(device: str | None) -> int | None:
             return matches[0]
     names = ", ".join(f"{i}: {name}" for i, name, *_ in outputs) or "none"
     raise BadInputError(f"no output device {device!r}; devices: {names}")
-
-
-# ---------------------------------------------------------------- navigation (pure)
-def current_step(spans: Sequence[StepSpan], frame: int) -> StepSpan | None:
-    """The step playing at ``frame`` (the last one that started at or before it)."""
-    found = None
-    for span in spans:
-        if span.start <= frame:
-            found = span
-        else:
-            break
-    return found
-
-
-def previous_step_frame(spans: Sequence[StepSpan], frame: int, rate: int) -> int:
-    """Where "previous" goes: the current step's start once more than 2 s into it, else the
-    previous step's start."""
-    span = current_step(spans, frame)
-    if span is None:
-        return 0
-    if frame - span.start > RESTART_WITHIN_S * rate or span.index == 1:
-        return span.start
-    return spans[span.index - 2].start
-
-
-def repeat_frame(events: Sequence[Event], frame: int) -> int | None:
-    """The start of the last instruction spoken at or before ``frame``.
-
-    Counts, countdown numbers and breath cues are not instructions: they sound inside a hold,
-    rep or breath slot, so the line that introduced them is repeated instead.
-    """
-    slots = [e for e in events if e.kind in ("hold", "rep", "breath")]
-    for event in reversed(events):
-        if event.kind != "speech" or event.start > frame:
-            continue
-        if not any(s.start <= event.start < s.end for s in slots):
-            return event.start
-    return None
-
-
-def remaining_words(seconds: float) -> str:
-    """A spoken answer to "how long is left?", rounded as a person would say it."""
-    if seconds < 60:
-        return f"About {max(5, round(seconds / 5) * 5)} seconds left."
-    minutes = round(seconds / 60)
-    return "About one minute left." if minutes == 1 else f"About {minutes} minutes left."
-
-
-def find_step(rendering: Rendering, wanted: str) -> int:
-    """The 1-based index of the step named by ``wanted``: a number, a name, or ``name:side``."""
-    steps = rendering.steps
-    if wanted.isdigit():
-        index = int(wanted)
-        if 1 <= index <= len(steps):
-            return index
-        raise BadInputError(f"--from {wanted}: the session has steps 1 to {len(steps)}")
-    name, _, side = wanted.partition(":")
-    for step in steps:
-        if (step.name or "").lower() == name.strip().lower() and (
-            not side or (step.side or "").lower() == side.strip().lower()
-        ):
-            return step.index
-    names = ", ".join(dict.fromkeys(s.name for s in steps if s.name))
-    raise BadInputError(f"--from {wanted!r}: no such step; steps: {names}")
 
 
 # ---------------------------------------------------------------- playback
@@ -270,39 +201,64 @@ class _Session:
         elif key in ("left", "p"):
             t.seek(previous_step_frame(rendering.spans, t.position, self.rate))
         elif key == "r":
-            events = rendering.events_between(0, t.position + 1)
-            frame = repeat_frame(events, t.position)
-            if frame is not None:
-                t.seek(frame)
+            self.repeat_instruction()
         elif key in ("+", "up"):
             t.gain = min(t.gain * 10 ** (VOLUME_STEP_DB / 20), 2.0)
         elif key in ("-", "down"):
             t.gain = max(t.gain / 10 ** (VOLUME_STEP_DB / 20), 0.01)
         elif key == "t" and rendering.finished:
-            left_s = (rendering.timeline.total_frames - t.position) / self.rate
-            t.say(rendering.clips.samples(remaining_words(left_s)))
+            self.say_time_left()
         return True
 
-    def status_text(self) -> str:
+    def repeat_instruction(self) -> None:
+        """Say the last instruction again, once the line now sounding has ended, with the
+        session held meanwhile (a hold that is running waits too)."""
+        position, rendering = self.transport.position, self.rendering
+        events = rendering.events_between(0, position + 1)
+        instruction = last_instruction(events, position)
+        if instruction is None or instruction.text is None:
+            return
+        speaking = [e for e in events if e.kind == "speech" and e.start <= position < e.end]
+        at = max([position, *(e.end for e in speaking)])
+        self.transport.announce(self._spoken(instruction.text), at, hold=True)
+
+    def say_time_left(self) -> None:
+        """Say how long is left in the first quiet moment, without shifting the timeline."""
+        position, rendering = self.transport.position, self.rendering
+        total = rendering.timeline.total_frames
+        horizon = position + round(30 * self.rate)
+        events = rendering.events_between(0, horizon)
+        words = remaining_words((total - position) / self.rate)
+        for _ in range(2):  # the words are for the moment they are said
+            speech = self._spoken(words)
+            where = announcement_frame(events, position, speech.size, self.rate, rendering.audible)
+            again = remaining_words((total - where.frame) / self.rate)
+            if again == words:
+                break
+            words = again
+        self.transport.announce(speech, where.frame, hold=where.hold)
+
+    def _spoken(self, text: str) -> Any:
+        """``text`` as the session's voice says it, at the voice's level (float32, mono)."""
+        return self.rendering.clips.samples(text) * np.float32(self.rendering.voice_gain)
+
+    def status_text(self, width: int = 80) -> str:
         t, rendering = self.transport, self.rendering
         span = current_step(rendering.spans, t.position)
-        name = "starting"
+        step = "starting"
         if span is not None:
-            name = f"{span.index}/{len(rendering.steps)} {span.name or span.kind}"
+            step = f"{span.index}/{len(rendering.steps)} {span.name or span.kind}"
             if span.side:
-                name += f" ({span.side})"
-        elapsed = t.position / self.rate
-        total = "--:--"
-        bar = " " * 20
-        if rendering.finished:
-            total_frames = rendering.timeline.total_frames
-            total = format_length(total_frames / self.rate)
-            done = round(20 * min(1.0, t.position / total_frames))
-            bar = "#" * done + "-" * (20 - done)
-        state = "Paused " if t.paused else "Playing"
-        volume = 20 * math.log10(t.gain)
-        level = f"  vol {volume:+.0f} dB" if abs(volume) > 0.1 else ""
-        return f"{state} {name[:40]:<40} {format_length(elapsed)} / {total} [{bar}]{level}"
+                step += f" ({span.side})"
+        total_s = rendering.timeline.duration_s if rendering.finished else None
+        return status_line(
+            paused=t.paused,
+            step=step,
+            elapsed_s=t.position / self.rate,
+            total_s=total_s,
+            volume_db=20 * math.log10(t.gain),
+            width=width,
+        )
 
 
 def play(
@@ -322,16 +278,18 @@ def play(
     so the caller can still save the position.
     """
     began = time.monotonic()
-    sd = _sounddevice()
-    device_index = _resolve_device(device)
     transport = Transport(rendering, start_frame=start_frame)
     session = _Session(rendering, transport, console)
-    transport.start()
+    transport.start()  # the first blocks render while PortAudio loads
     first_block_s = None
     reason = "end"
     error: LoosenError | None = None
     stream = None
     try:
+        # loaded here, in this thread: a process must never exit while PortAudio is starting
+        # in another one (it can crash there, printing ALSA's noise)
+        sd = _sounddevice()
+        device_index = _resolve_device(device)
         if not transport.wait_ready(timeout_s=60.0):
             if transport.error is not None:
                 raise transport.error
@@ -371,7 +329,7 @@ def play(
                 transport.finished.wait(0.5)
                 break
             if console is not None:
-                console.status(session.status_text())
+                console.status(session.status_text(console.width))
             stalled = time.monotonic() - session.last_fill > STALL_S
             if stalled and not transport.paused:
                 raise PlaybackError("the audio output stopped (was the device removed?)")
@@ -384,6 +342,8 @@ def play(
         transport.stop()
         transport.finished.wait(0.15)
     except PlaybackError as exc:
+        if first_block_s is None:
+            raise  # nothing has played: no place to keep
         reason, error = "error", exc
     finally:
         transport.close()

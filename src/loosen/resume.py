@@ -17,11 +17,13 @@ STATE_DIR_ENV = "LOOSEN_STATE_DIR"
 
 @dataclass(frozen=True)
 class SavedPosition:
-    """The step a listener was in (1-based index and name) and the exact time, in seconds."""
+    """The step a listener was in (1-based index, name, and its address as the listener would
+    type it, `loosen.expand.Step.address`) and the exact time, in seconds."""
 
     step: int
     step_name: str | None
     time_s: float
+    address: str = ""
 
 
 def positions_file() -> Path:
@@ -58,7 +60,12 @@ def load_position(key: str) -> SavedPosition | None:
     if not isinstance(entry, dict):
         return None
     try:
-        return SavedPosition(int(entry["step"]), entry.get("step_name"), float(entry["time_s"]))
+        return SavedPosition(
+            int(entry["step"]),
+            entry.get("step_name"),
+            float(entry["time_s"]),
+            str(entry.get("address", "")),
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -66,7 +73,12 @@ def load_position(key: str) -> SavedPosition | None:
 def save_position(key: str, position: SavedPosition) -> None:
     """Remember ``position`` for the script ``key``."""
     data = _read()
-    data[key] = {"step": position.step, "step_name": position.step_name, "time_s": position.time_s}
+    data[key] = {
+        "step": position.step,
+        "step_name": position.step_name,
+        "time_s": position.time_s,
+        "address": position.address,
+    }
     _write(data)
 
 

@@ -1,9 +1,17 @@
 """The player's transport: a producer thread renders blocks into a bounded queue, and `fill`,
-called from the audio callback, copies them out, keeping the position, pause and seeks.
+called from the audio callback, copies them out, keeping the position, pause and seeks, and
+mixing in spoken answers.
 
-No sounddevice here: the player wires `fill` to a real stream, tests drive it with a fake one.
-When nothing is touched, `fill` hands on the renderer's samples unchanged, so what is played is
-what `export` writes.
+No lock is ever taken in the audio callback: the controls (`seek`, `set_paused`, `stop`,
+`announce`) post commands on a queue that `fill` takes in at the start of each call, so only
+the callback changes the playing state; what others read of it (`position`, `paused`) is a
+plain attribute. No sounddevice here: the player wires `fill` to a real stream, tests drive it
+with a fake one. When nothing is touched, `fill` hands on the renderer's samples unchanged, so
+what is played is what `export` writes.
+
+A spoken answer (`announce`) is placed at a frame of the session: mixed in there while the
+session goes on (``hold=False``: it never shifts the timeline), or played with the session
+held at that frame (``hold=True``: a short fade out, the words, a fade back in).
 """
 
 from __future__ import annotations
@@ -18,12 +26,11 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["BlockSource", "Transport"]
+__all__ = ["FADE_S", "STOP_FADE_S", "BlockSource", "Transport"]
 
 Audio = npt.NDArray[np.float32]
-FADE_S = (
-    0.02  # pause, resume and seek fades: short enough to feel instant, long enough not to click
-)
+# pause, resume and seek fades: short enough to feel instant, long enough not to click
+FADE_S = 0.02
 STOP_FADE_S = 0.08
 
 
@@ -48,6 +55,40 @@ class _Block:
     samples: Audio | None  # None marks the end of the session
 
 
+@dataclass(frozen=True)
+class _Seek:
+    generation: int
+    frame: int
+
+
+@dataclass(frozen=True)
+class _Pause:
+    paused: bool
+
+
+@dataclass(frozen=True)
+class _Stop:
+    pass
+
+
+@dataclass(frozen=True)
+class _Announce:
+    speech: Audio  # mono, shape (n,)
+    frame: int
+    hold: bool
+
+
+_Command = _Seek | _Pause | _Stop | _Announce
+
+
+@dataclass
+class _Overlay:
+    """Words mixed into the session from session frame ``start``."""
+
+    start: int
+    speech: Audio
+
+
 class Transport:
     """Position bookkeeping, a block queue and a producer thread for one playback.
 
@@ -60,7 +101,7 @@ class Transport:
     block_frames
         Frames per rendered block.
     queue_s
-        How much audio (seconds) the producer keeps ready ahead of the device.
+        How much audio, in seconds, the producer renders ahead at most.
     """
 
     def __init__(
@@ -78,29 +119,35 @@ class Transport:
         self._queue: queue.Queue[_Block] = queue.Queue(
             maxsize=max(2, round(queue_s * self.rate / block_frames))
         )
-        self._fade_frames = round(FADE_S * self.rate)
-        self._lock = threading.Lock()
+        self._commands: queue.SimpleQueue[_Command] = queue.SimpleQueue()
         self._wanted = (0, start_frame)  # (generation, frame) the producer should render from
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._produced_all = False
-        # state owned by the audio callback (and changed under the lock by commands)
-        self.generation = 0
-        self.position = start_frame
-        self.gain = 1.0
+        self._requested_generation = 0
+        # what the controls asked for (read by the interface at once)
         self.paused = False
-        self.ended = False
+        self.gain = 1.0
+        # state owned by the audio callback
+        self.position = start_frame
         self.underruns = 0
         self.error: BaseException | None = None
-        self._current: _Block | None = None
-        self._offset = 0
-        self._ramp: tuple[str, int] | None = None  # ("in" | "out", frames done)
-        self._stop_after_ramp = False
-        self._insert: Audio | None = None
-        self._insert_offset = 0
         self.finished = threading.Event()
         self.first_sound_at: float | None = None  # time.time() of the first non-silent output
+        self._generation = 0
+        self._paused = False
+        self._ended = False
+        self._current: _Block | None = None
+        self._offset = 0
+        self._fade_frames = round(FADE_S * self.rate)
+        self._ramp: tuple[str, int] | None = None  # ("in" | "out", frames done)
+        self._stop_after_ramp = False
+        self._overlays: list[_Overlay] = []
+        self._held: _Announce | None = None  # words to play with the session held
+        self._holding = False  # the session is faded out and the held words are playing
+        self._held_offset = 0
+        self._gain_now = 1.0
 
     # ------------------------------------------------------------------ producer side
     def start(self) -> None:
@@ -155,84 +202,110 @@ class Transport:
                 continue
         return False
 
-    # ------------------------------------------------------------------ commands
+    # ------------------------------------------------------------------ controls
     def seek(self, frame: int) -> None:
-        """Continue from ``frame``: drop what is queued, fade in the new position."""
-        with self._lock:
-            self.generation += 1
-            self._wanted = (self.generation, max(0, frame))
-            self.position = max(0, frame)
-            self._current = None
-            self.ended = False
-            self._ramp = ("in", 0)
-        self._drain()
-        self._wake.set()
-
-    def _drain(self) -> None:
-        while True:
+        """Continue from ``frame``: drop what is queued and fade the new position in; words
+        waiting to be said at the old place are dropped."""
+        self._requested_generation += 1
+        generation, frame = self._requested_generation, max(0, frame)
+        self._commands.put(_Seek(generation, frame))  # before the producer makes new blocks
+        self.position = frame
+        self._wanted = (generation, frame)
+        while True:  # what is queued belongs to the old place
             try:
                 self._queue.get_nowait()
             except queue.Empty:
-                return
+                break
+        self._produced_all = False
+        self._wake.set()
 
     def set_paused(self, paused: bool) -> None:
         """Pause (after a short fade-out) or resume (with a short fade-in)."""
-        with self._lock:
-            if paused == self.paused:
-                return
+        if paused != self.paused:
             self.paused = paused
-            self._ramp = ("out", 0) if paused else ("in", 0)
+            self._commands.put(_Pause(paused))
 
     def stop(self) -> None:
         """Fade out quickly and finish."""
-        with self._lock:
-            self._fade_frames = min(self._fade_frames, round(STOP_FADE_S * self.rate))
-            if self.paused and self._ramp is None:
-                self.finished.set()
-                return
-            self.paused = True
-            self._ramp = ("out", 0)
-            self._stop_after_ramp = True
+        self._commands.put(_Stop())
 
-    def say(self, speech: Audio) -> None:
-        """Play ``speech`` (float32, shape (n,), mono) now, holding the session's position.
-
-        The session fades out first and fades back in after the words (unless paused).
-        """
-        with self._lock:
-            self._insert = np.repeat(speech[:, None], self.channels, axis=1)
-            self._insert_offset = 0
-            if not (self.paused and self._ramp is None):
-                self._ramp = ("out", 0)
+    def announce(self, speech: Audio, at_frame: int, *, hold: bool = False) -> None:
+        """Say ``speech`` (float32, shape (n,), mono) when playback reaches session frame
+        ``at_frame``: mixed into the session, or (``hold``) with the session held there."""
+        self._commands.put(_Announce(np.asarray(speech, np.float32), at_frame, hold))
 
     # ------------------------------------------------------------------ audio callback side
     def fill(self, out: npt.NDArray[np.float32]) -> bool:
         """Fill ``out`` (frames, channels) with the next audio; False once playback is over."""
-        with self._lock:
-            out.fill(0.0)
-            if self.finished.is_set():
-                return False
-            if self._insert is not None and self._ramp is None:
-                self._play_insert(out)
-                return True
-            if self.paused and self._ramp is None:
-                return True  # silence, position held
-            frames = len(out)
-            if self._ramp is not None and self._ramp[0] == "out":
-                frames = min(frames, self._fade_frames - self._ramp[1])
-            elif self.paused:
-                return True
-            written = self._copy(out[:frames])
-            if self._ramp is not None:
-                self._apply_ramp(out[:written])
-            if self.gain != 1.0:
-                np.multiply(out, self.gain, out=out)
-                np.clip(out, -1.0, 1.0, out=out)
-            if self.first_sound_at is None and written and out[:written].any():
-                self.first_sound_at = time.time()
-            if self.ended and self._current is None and self._queue.empty():
-                self.finished.set()
-            return True
+        self._take_commands()
+        out.fill(0.0)
+        if self.finished.is_set():
+            return False
+        written = 0
+        while written < len(out):
+            done = self._fill_part(out[written:])
+            if done == 0:
+                break
+            written += done
+        self._apply_gain(out)
+        if self.first_sound_at is None and out.any():
+            self.first_sound_at = time.time()
+        if self._ended and self._current is None and self._queue.empty() and not self._holding:
+            self.finished.set()
+        return True
+
+    def _take_commands(self) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            match command:
+                case _Seek(generation, frame):
+                    self._generation, self.position = generation, frame
+                    self._current, self._ended = None, False
+                    self._overlays.clear()
+                    self._held, self._holding = None, False
+                    self._ramp = ("in", 0)
+                case _Pause(paused) if paused != self._paused:
+                    self._paused = paused
+                    if not self._holding:
+                        self._ramp = ("out", 0) if paused else ("in", 0)
+                case _Stop():
+                    self._fade_frames = min(self._fade_frames, round(STOP_FADE_S * self.rate))
+                    if self._paused and self._ramp is None and not self._holding:
+                        self.finished.set()
+                    else:
+                        self._paused, self._holding, self._held = True, False, None
+                        self._ramp, self._stop_after_ramp = ("out", 0), True
+                case _Announce(speech, frame, hold):
+                    if hold:
+                        self._held, self._held_offset = command, 0
+                    else:
+                        self._overlays.append(_Overlay(max(frame, self.position), speech))
+
+    def _fill_part(self, out: npt.NDArray[np.float32]) -> int:
+        """Fill the start of ``out``; return how many frames were filled (0: the rest stays
+        silent this time: paused, an underrun, or the end)."""
+        if self._holding:
+            return self._play_held(out)
+        if self._paused and self._ramp is None:
+            return 0
+        limit = len(out)
+        if self._ramp is not None and self._ramp[0] == "out":
+            limit = min(limit, self._fade_frames - self._ramp[1])
+        elif self._held is not None:
+            if self.position >= self._held.frame:  # the words are due: fade the session out
+                self._ramp = ("out", 0)
+                limit = min(limit, self._fade_frames)
+            else:
+                limit = min(limit, self._held.frame - self.position)
+        start = self.position
+        written = self._copy(out[:limit])
+        self._mix_overlays(out[:written], start)
+        if self._ramp is not None:
+            self._apply_ramp(out[:written])
+        return written
 
     def _copy(self, out: npt.NDArray[np.float32]) -> int:
         written = 0
@@ -241,13 +314,15 @@ class Transport:
                 try:
                     block = self._queue.get_nowait()
                 except queue.Empty:
-                    if not self.ended:
+                    if not self._ended:
                         self.underruns += 1
                     break
-                if block.generation != self.generation:
+                if block.generation > self._generation:  # a seek not taken in yet
+                    self._take_commands()
+                if block.generation != self._generation:
                     continue
                 if block.samples is None:
-                    self.ended = True
+                    self._ended = True
                     break
                 self._current, self._offset = block, 0
             samples = self._current.samples
@@ -261,6 +336,16 @@ class Transport:
                 self._current = None
         return written
 
+    def _mix_overlays(self, out: npt.NDArray[np.float32], start: int) -> None:
+        """Add the words due in session frames ``[start, start + len(out))``."""
+        end = start + len(out)
+        for overlay in self._overlays:
+            s0, s1 = max(start, overlay.start), min(end, overlay.start + overlay.speech.size)
+            if s1 > s0:
+                part = overlay.speech[s0 - overlay.start : s1 - overlay.start]
+                out[s0 - start : s1 - start] += part[:, None]
+        self._overlays = [o for o in self._overlays if o.start + o.speech.size > end]
+
     def _apply_ramp(self, out: npt.NDArray[np.float32]) -> None:
         assert self._ramp is not None
         direction, done = self._ramp
@@ -271,19 +356,38 @@ class Transport:
         if direction == "out":
             out[n:] = 0.0
         done += n
-        if done >= self._fade_frames:
-            self._ramp = None
-            if self._stop_after_ramp:
-                self.finished.set()
-        else:
+        if done < self._fade_frames:
             self._ramp = (direction, done)
+            return
+        self._ramp = None
+        if self._stop_after_ramp:
+            self.finished.set()
+        elif direction == "out" and self._held is not None and not self._paused:
+            self._holding = True
 
-    def _play_insert(self, out: npt.NDArray[np.float32]) -> None:
-        assert self._insert is not None
-        take = min(len(out), len(self._insert) - self._insert_offset)
-        out[:take] = self._insert[self._insert_offset : self._insert_offset + take]
-        self._insert_offset += take
-        if self._insert_offset >= len(self._insert):
-            self._insert = None
-            if not self.paused:
-                self._ramp = ("in", 0)
+    def _play_held(self, out: npt.NDArray[np.float32]) -> int:
+        """Play the held words; once they are said, fade the session back in."""
+        assert self._held is not None
+        if self._paused:
+            return 0
+        speech = self._held.speech
+        take = min(len(out), speech.size - self._held_offset)
+        out[:take] = speech[self._held_offset : self._held_offset + take, None]
+        self._held_offset += take
+        if self._held_offset >= speech.size:
+            self._held, self._holding = None, False
+            self._ramp = ("in", 0)
+        return take
+
+    def _apply_gain(self, out: npt.NDArray[np.float32]) -> None:
+        """The volume, moved smoothly over the block to a new setting (no click)."""
+        target = self.gain
+        if target == self._gain_now == 1.0:
+            return
+        if target == self._gain_now:
+            out *= target
+        else:
+            ramp = np.linspace(self._gain_now, target, len(out), dtype=np.float32)
+            out *= ramp[:, None]
+            self._gain_now = target
+        np.clip(out, -1.0, 1.0, out=out)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
 import sys
+import textwrap
 import time
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -29,7 +33,7 @@ from loosen.cli.common import (
     rendered,
     reported,
 )
-from loosen.errors import BadInputError
+from loosen.errors import BadInputError, PlaybackError
 
 
 @app.command()
@@ -40,7 +44,11 @@ def play(
     ] = False,
     from_step: Annotated[
         str | None,
-        typer.Option("--from", help="Start at a step: its number, name, or name:side."),
+        typer.Option(
+            "--from",
+            help='Start at a step: its number, its name (or a unique start of it), "name (side)",'
+            " or a repeat block's name.",
+        ),
     ] = None,
     start: Annotated[
         str | None, typer.Option("--start", help="Start at a time, such as 5:00.")
@@ -72,9 +80,9 @@ def play(
     with reported():
         from loosen.durations import parse_clock_s
         from loosen.keys import single_keys
-        from loosen.player import find_step, native_stderr_silenced, warm_up
+        from loosen.player import native_stderr_silenced
         from loosen.player import play as play_session
-        from loosen.resume import SavedPosition, clear_position, load_position, save_position
+        from loosen.resume import SavedPosition, clear_position, save_position
 
         if sum(x is not None for x in (from_step, start)) + resume > 1:
             raise BadInputError("choose one of --resume, --from and --start")
@@ -86,9 +94,9 @@ def play(
                 start_s = parse_clock_s(start)
             except ValueError as error:
                 raise BadInputError(f"--start: {error}") from None
-        with native_stderr_silenced():
-            warm_up()
-            with rendered(
+        with (
+            native_stderr_silenced(),
+            rendered(
                 script,
                 engine=engine,
                 voice=voice,
@@ -108,73 +116,124 @@ def play(
                     "ambience_db": ambience_db,
                     "breath_tone": breath_tone,
                 },
-            ) as rendering:
-                key = str(rendering.session.path.resolve()) if rendering.session.path else script
-                start_frame = 0
-                if from_step is not None:
-                    start_frame = rendering.step_start(find_step(rendering, from_step))
-                elif start_s is not None:
-                    start_frame = round(start_s * rendering.sample_rate)
-                    rendering.place_until(start_frame + 1)
-                    if rendering.finished and start_frame >= rendering.timeline.total_frames:
-                        length = clock(rendering.timeline.duration_s)
-                        raise BadInputError(
-                            f"--start {start} is past the end of the session ({length})"
-                        )
-                elif resume:
-                    saved = load_position(key)
-                    if saved is not None and 1 <= saved.step <= len(rendering.steps):
-                        start_frame = rendering.step_start(saved.step)
-                        if not quiet:
-                            typer.echo(
-                                f"Resuming at step {saved.step} {saved.step_name or ''}", err=True
-                            )
-                console = None if quiet else _TerminalConsole()
+            ) as rendering,
+        ):
+            key = str(rendering.session.path.resolve()) if rendering.session.path else script
+            # every option is checked before anything touches the audio device
+            start_frame, notice = _start_frame(rendering, key, from_step, start, start_s, resume)
+            if notice and not quiet:
+                typer.echo(notice, err=True)
+            console = None if quiet else _TerminalConsole()
 
-                def first_block(seconds: float) -> None:
-                    if verbose:
-                        typer.echo(
-                            f"play: first block to the device after {seconds:.3f} s "
-                            f"(at {time.time():.3f})",
-                            err=True,
-                        )
-
-                try:
-                    with single_keys() as keys:
-                        result = play_session(
-                            rendering,
-                            start_frame=start_frame,
-                            device=device,
-                            latency=latency,
-                            console=console,
-                            keys=keys,
-                            on_first_block=first_block,
-                        )
-                finally:
-                    if console is not None:
-                        console.close()
-                if result.reason == "end":
-                    clear_position(key)
-                elif result.step is not None:
-                    time_s = result.frame / rendering.sample_rate
-                    save_position(key, SavedPosition(result.step.index, result.step.name, time_s))
+            def first_block(seconds: float) -> None:
                 if verbose:
-                    typer.echo(f"play: {result.underruns} underrun(s)", err=True)
-                    if result.first_sound_at is not None:
-                        # wall-clock time, so a benchmark can measure from when it started us
-                        typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
-                if result.error is not None:
-                    raise result.error
-                if result.reason == "interrupted":
-                    raise KeyboardInterrupt
+                    typer.echo(
+                        f"play: first block to the device after {seconds:.3f} s "
+                        f"(at {time.time():.3f})",
+                        err=True,
+                    )
+
+            try:
+                with single_keys() as keys:
+                    result = play_session(
+                        rendering,
+                        start_frame=start_frame,
+                        device=device,
+                        latency=latency,
+                        console=console,
+                        keys=keys,
+                        on_first_block=first_block,
+                    )
+            finally:
+                if console is not None:
+                    console.close()
+            if result.reason == "end":
+                clear_position(key)
+            elif result.step is not None:
+                time_s = result.frame / rendering.sample_rate
+                step = rendering.steps[result.step.index - 1]
+                save_position(key, SavedPosition(step.index, step.name, time_s, step.address))
+            if verbose:
+                typer.echo(f"play: {result.underruns} underrun(s)", err=True)
+                if result.first_sound_at is not None:
+                    # wall-clock time, so a benchmark can measure from when it started us
+                    typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
+            where = _where_it_stopped(rendering, result, script)
+            if result.error is not None:  # one line: what went wrong, and how to go on
+                raise PlaybackError(f"{result.error}. {where}")
+            if not quiet:
+                typer.echo(where, err=True)
+            if result.reason == "interrupted":
+                raise KeyboardInterrupt
+
+
+def _start_frame(
+    rendering: Any,
+    key: str,
+    from_step: str | None,
+    start: str | None,
+    start_s: float | None,
+    resume: bool,
+) -> tuple[int, str | None]:
+    """Where playback starts, and what to tell the listener about it (or None)."""
+    from loosen.addresses import find_step
+    from loosen.resume import load_position
+
+    if from_step is not None:
+        return rendering.step_start(find_step(rendering.steps, from_step)), None
+    if start_s is not None:
+        start_frame = round(start_s * rendering.sample_rate)
+        rendering.place_until(start_frame + 1)
+        if rendering.finished and start_frame >= rendering.timeline.total_frames:
+            length = clock(rendering.timeline.duration_s)
+            raise BadInputError(f"--start {start} is past the end of the session ({length})")
+        return start_frame, None
+    if not resume:
+        return 0, None
+    saved = load_position(key)
+    if saved is None:
+        return 0, "Nothing saved to resume for this session; starting from the beginning."
+    steps = rendering.steps
+    if not 1 <= saved.step <= len(steps) or steps[saved.step - 1].name != saved.step_name:
+        return 0, (
+            f"The place saved (step {saved.step}, {saved.address or saved.step_name}) is no "
+            "longer in this "
+            "session; starting from the beginning."
+        )
+    step = steps[saved.step - 1]
+    return rendering.step_start(step.index), f"Resuming at step {step.index}, {step.address}."
+
+
+def _where_it_stopped(rendering: Any, result: Any, script: str) -> str:
+    """One line for the end of playback: where it stopped, and how to go on from there."""
+    if result.reason == "end":
+        return f"Finished ({clock(rendering.timeline.duration_s)})."
+    if result.step is None:
+        return "Stopped before the first step."
+    step = rendering.steps[result.step.index - 1]
+    at = clock(result.frame / rendering.sample_rate)
+    return (
+        f"Stopped at {at}, in step {step.index} of {len(rendering.steps)}, {step.address}. "
+        f"To go on from there: loosen play {shlex.quote(script)} --resume"
+    )
 
 
 class _TerminalConsole:
-    """The player's status line on stderr, redrawn in place; nothing when stderr is piped."""
+    """The player's status line on stderr, redrawn in place and fitted to the terminal's width;
+    nothing when stderr is piped."""
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
         self.drawn = False
+
+    @property
+    def width(self) -> int:
+        """The terminal's width now (it may be resized while playing); 80 if it says none."""
+        try:
+            columns = os.get_terminal_size(sys.stderr.fileno()).columns
+        except (OSError, ValueError):
+            columns = 0
+        return columns or shutil.get_terminal_size().columns
 
     def status(self, text: str) -> None:
         if self.tty:
@@ -184,12 +243,13 @@ class _TerminalConsole:
 
     def line(self, text: str) -> None:
         if self.tty:
-            sys.stderr.write("\r\x1b[K" + text + "\n")
+            lines = textwrap.wrap(text, max(20, self.width - 1), break_on_hyphens=False)
+            sys.stderr.write("\r\x1b[K" + "\n".join(lines) + "\n")
             sys.stderr.flush()
 
     def close(self) -> None:
         if self.drawn:
-            sys.stderr.write("\n")
+            sys.stderr.write("\r\x1b[K")
             sys.stderr.flush()
 
 
