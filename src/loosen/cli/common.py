@@ -1,4 +1,5 @@
-"""What the commands share: the app, the options, error reporting, and loading a session."""
+"""What the commands share: the app (`loosen.cli.app`), the options, error reporting, and
+loading a session."""
 
 from __future__ import annotations
 
@@ -11,16 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from loosen.cli.app import app as app  # the commands register on it from here
 from loosen.errors import EXIT_INTERRUPTED, BadInputError, LoosenError
-
-app = typer.Typer(
-    name="loosen",
-    help="Guided audio for progressive muscle relaxation and stretch routines.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
 
 ScriptArg = Annotated[str, typer.Argument(help="A script file, or a bundled session's name.")]
 EngineOpt = Annotated[
