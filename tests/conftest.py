@@ -1,4 +1,5 @@
-"""Shared test setup: a private speech cache and sounds folder for the whole run."""
+"""Shared test setup: a private speech cache, sounds, scripts and config folder for the whole
+run."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,5 +17,6 @@ def _private_user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     patch.setenv("LOOSEN_SOUNDS_DIR", str(tmp_path_factory.mktemp("user-sounds")))
     patch.setenv("LOOSEN_SCRIPTS_DIR", str(tmp_path_factory.mktemp("user-scripts")))
     patch.setenv("LOOSEN_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    patch.setenv("LOOSEN_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
     yield
     patch.undo()

@@ -25,7 +25,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Outcome(Generic[T]):
-    """How one item's job ended: ``exit_code`` 0 (done), 1, 2 or 130, and the error's message."""
+    """How one item's job ended: ``exit_code`` 0 (done), 1, 2 or 130, and the error's message
+    (or, when it is done, what the job returned: its report)."""
 
     item: T
     exit_code: int
@@ -45,23 +46,23 @@ def _start_worker() -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
 
 
-def _run_one(job: Callable[[T], None], item: T) -> tuple[int, str]:
+def _run_one(job: Callable[[T], str | None], item: T) -> tuple[int, str]:
     """In the worker: run ``job(item)``; the outcome as plain values, always picklable."""
     global _busy
     _busy = True
     try:
-        job(item)
+        report = job(item)
     except LoosenError as error:
         return error.exit_code, str(error)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED, "interrupted"
     finally:
         _busy = False
-    return 0, ""
+    return 0, report or ""
 
 
 def run_jobs(
-    job: Callable[[T], None],
+    job: Callable[[T], str | None],
     items: Sequence[T],
     *,
     workers: int,
@@ -69,8 +70,9 @@ def run_jobs(
 ) -> list[Outcome[T]]:
     """Run ``job(item)`` for every item, at most ``workers`` at a time; outcomes in item order.
 
-    ``job`` must be a module-level function and the items picklable. ``on_done`` is called in
-    this process as each item ends. With one worker the jobs run here, one after another.
+    ``job`` must be a module-level function and the items picklable; it may return a report
+    (text), kept as its outcome's ``message``. ``on_done`` is called in this process as each
+    item ends. With one worker the jobs run here, one after another.
 
     Raises
     ------

@@ -26,6 +26,7 @@ __all__ = [
     "halfway",
     "integer",
     "label_text",
+    "language_tag",
     "sides",
     "text",
     "type_name",
@@ -90,6 +91,19 @@ def label_text(value: object) -> str:
     if "{" in checked or "}" in checked:
         raise ValueError("braces are not allowed here")
     return " ".join(checked.split())
+
+
+# a language tag as espeak-ng and Piper name their voices' languages: "en", "en-gb", "pt_BR"
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8}){0,3}")
+
+
+def language_tag(value: object) -> str:
+    checked = label_text(value).strip()
+    if not _LANGUAGE_TAG.fullmatch(checked):
+        raise ValueError(
+            f"{shown(value)} is not a language tag; write one such as 'en', 'en-gb' or 'de'"
+        )
+    return checked
 
 
 def duration(minimum_s: float, *, allow_zero: bool = False) -> Checker:

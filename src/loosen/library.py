@@ -65,36 +65,50 @@ def find_scripts() -> dict[str, ScriptEntry]:
 
 
 def resolve_script(name_or_path: str | Path) -> Path:
-    """The file of a script given as a path or as a name (the user's own, then bundled)."""
+    """The file of a script given as a path or as a name (the user's own, then bundled).
+
+    A folder is never a script: a bare name (no suffix, no folder) that names a session finds
+    the session even where a folder of that name exists, such as the one `loosen export NAME
+    --split` writes by default.
+    """
     path = Path(name_or_path)
+    text = str(name_or_path)
+    bare = not path.suffix and "/" not in text and "\\" not in text
     try:
-        if path.is_dir():
-            raise ScriptError("is a folder, not a session script", path=path)
         if path.is_file():
             return path
-        if path.exists():  # a device, a pipe or a socket: reading it could block or never end
+        folder = path.is_dir()
+        if path.exists() and not folder:  # a device, a pipe or a socket: reading it could block
             raise ScriptError("is not a regular file, not a session script", path=path)
     except OSError as error:  # a name too long for the file system, for one
         raise ScriptError(f"cannot read: {error.strerror or error}", path=path) from None
-    text = str(name_or_path)
-    if not path.suffix and "/" not in text and "\\" not in text:
+    if bare:
         entry = find_scripts().get(text)
         if entry is not None:
             return entry.path
+    if folder:
+        raise ScriptError("is a folder, not a session script", path=path)
+    if bare:
         names = ", ".join(find_scripts())
         raise ScriptError(f"no script file or session named {text!r}; sessions: {names}")
     raise ScriptError("no such file", path=path)
 
 
-def new_script(name: str, source: str) -> Path:
+def new_script(name: str, source: str, *, hide_bundled: bool = False) -> Path:
     """Copy the session ``source`` (a name or a path) to the user's folder as ``name``.toml.
 
-    Refuses names that are not plain file names and never overwrites an existing script.
+    Refuses names that are not plain file names, the name of a bundled session (which the copy
+    would hide) unless ``hide_bundled``, and never overwrites an existing script.
     """
     if not _NAME.fullmatch(name) or name.endswith(".toml"):
         raise BadInputError(
             f"{name!r} is not a usable script name: use letters, digits, spaces, '-', '_' or "
             "'.', without the .toml"
+        )
+    if name in bundled_scripts() and not hide_bundled:
+        raise BadInputError(
+            f"{name!r} is a bundled session, which a script of yours by that name would hide; "
+            "choose another name, or pass --hide-bundled"
         )
     origin = resolve_script(source)
     folder = user_scripts_dir()

@@ -279,7 +279,7 @@ def session_from_dict(doc: dict[str, Any]) -> Session:
             raise ScriptError(_unknown_key(key, HEADER_KEYS), where=f"key {shown(key)}")
     title = _header(doc, "title", fields.label_text, required=True)
     description = _header(doc, "description", fields.label_text) or ""
-    language = _header(doc, "language", fields.label_text)
+    language = _header(doc, "language", fields.language_tag)
     voice = _header(doc, "voice", fields.label_text)
     rate_wpm = _header(doc, "rate_wpm", fields.integer(80, 450))
     pacing = _pacing_from(_table(doc, "pacing"))

@@ -17,5 +17,6 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point of the `loosen` console script."""
-    app()
+    """Entry point of the `loosen` console script (and of ``python -m loosen``: the same name,
+    so that its usage lines and shell completion say `loosen`)."""
+    app(prog_name="loosen")

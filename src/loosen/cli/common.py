@@ -1,17 +1,19 @@
-"""What the commands share: the app, the options, error reporting, and loading a session."""
+"""What the commands share: the app (`loosen.cli.app`), the options, error reporting, and
+loading a session."""
 
 from __future__ import annotations
 
 import json
 import shlex
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
+from loosen.cli.app import app as app  # the commands register on it from here
 from loosen.errors import (
     EXIT_INTERRUPTED,
     BadInputError,
@@ -20,18 +22,11 @@ from loosen.errors import (
     printable,
 )
 
-app = typer.Typer(
-    name="loosen",
-    help="Guided audio for progressive muscle relaxation and stretch routines.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+T = TypeVar("T")
 
 ScriptArg = Annotated[str, typer.Argument(help="A script file, or a bundled session's name.")]
 EngineOpt = Annotated[
-    str,
+    str | None,
     typer.Option("--engine", help="Speech engine: pyttsx3 (default), espeak, or piper (neural)."),
 ]
 PaceOpt = Annotated[
@@ -88,8 +83,12 @@ RateOpt = Annotated[
 NoCacheOpt = Annotated[
     bool, typer.Option("--no-cache", help="Synthesize all speech again; do not use the cache.")
 ]
-RateHzOpt = Annotated[int, typer.Option("--sample-rate", help="Output sample rate in Hz.")]
-ChannelsOpt = Annotated[int, typer.Option("--channels", help="1 (mono) or 2 (stereo).")]
+RateHzOpt = Annotated[
+    int | None, typer.Option("--sample-rate", help="Output sample rate in Hz (default 48000).")
+]
+ChannelsOpt = Annotated[
+    int | None, typer.Option("--channels", help="1 (mono) or 2 (stereo, the default).")
+]
 VerboseOpt = Annotated[
     bool, typer.Option("--verbose", "-v", help="Say which engine and voice ran, and more.")
 ]
@@ -125,6 +124,29 @@ def reported() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
+def worst_exit_code(codes: Iterable[int]) -> int:
+    """The exit code of several outcomes: an interruption, else the highest (0: all ok)."""
+    found = set(codes)
+    return EXIT_INTERRUPTED if EXIT_INTERRUPTED in found else max(found, default=0)
+
+
+def report_error(error: LoosenError, script: str) -> int:
+    """Say ``error`` about ``script`` in one line on stderr, and return its exit code (for
+    commands that go on with their next file)."""
+    typer.echo(f"Error: {naming(script, str(error))}", err=True)
+    return error.exit_code
+
+
+def naming(script: str, message: str) -> str:
+    """``message`` about ``script`` (a path or a session's name), naming it once: most errors
+    name their file already."""
+    from loosen.library import find_scripts
+
+    entry = find_scripts().get(script)
+    names = [script, str(entry.path)] if entry is not None else [script]
+    return message if any(name in message for name in names) else f"{script}: {message}"
+
+
 def check_audio_options(sample_rate: int, channels: int) -> None:
     if not 8_000 <= sample_rate <= 192_000:
         raise BadInputError(f"--sample-rate must be from 8000 to 192000 Hz, got {sample_rate}")
@@ -154,12 +176,12 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
 def rendered(
     script: str,
     *,
-    engine: str,
+    engine: str | None,
     voice: str | None,
     rate: int | None,
     no_cache: bool,
-    sample_rate: int = 48_000,
-    channels: int = 2,
+    sample_rate: int | None = None,
+    channels: int | None = None,
     verbose: bool = False,
     progressive: bool = False,
     pace: str | None = None,
@@ -172,10 +194,14 @@ def rendered(
 ) -> Iterator[Any]:
     """Load, expand and measure ``script``; the speech engine stays open inside the block.
 
-    ``progressive`` lays steps out as they are first played; ``ahead`` too, while every line is
-    synthesized in the background (an export: speech overlaps mixing), by up to ``speakers``
-    instances of an engine that speaks on one core.
+    What the options leave unset comes from the user's config file (`loosen.config`), then the
+    script (`loosen.cli.settings` says in which order). ``progressive`` lays steps out as they
+    are first played; ``ahead`` too, while every line is synthesized in the background (an
+    export: speech overlaps mixing), by up to ``speakers`` instances of an engine that speaks on
+    one core. With ``verbose``, says at the end how many lines were synthesized.
     """
+    from loosen.cli.settings import choose_speech, open_chosen
+    from loosen.config import load_defaults
     from loosen.expand import numbered_places
     from loosen.pace import Pace, resolve_pace
     from loosen.render import render_session
@@ -183,17 +209,24 @@ def rendered(
     from loosen.sounds import load_cue_set
     from loosen.tts import Speech, SpeechCache, open_engine
 
+    defaults = load_defaults()
+    sample_rate = first_set(sample_rate, defaults.sample_rate, 48_000)
+    channels = first_set(channels, defaults.channels, 2)
     check_audio_options(sample_rate, channels)
     if voice_model is not None:
         if voice is not None:
             raise BadInputError("choose one of --voice and --voice-model")
-        if engine not in ("pyttsx3", "piper"):  # pyttsx3: the default, not asked for
+        if engine not in (None, "pyttsx3", "piper"):  # pyttsx3: the default, not asked for
             raise BadInputError("--voice-model is a Piper voice; it goes with --engine piper")
         engine, voice = "piper", str(voice_model)
     if pace is not None and fit is not None:
         raise BadInputError("choose one of --pace and --fit")
     target_s = fit_target(fit)
     preset = resolve_pace(pace) if pace is not None else None
+    configured = defaults.pace if pace is None and fit is None else None
+    configured_preset = resolve_pace(configured) if configured is not None else None
+    if mix is not None and mix.get("ambience") is None and defaults.ambience is not None:
+        mix = {**mix, "ambience": defaults.ambience}
 
     def numbered() -> list[tuple[tuple[int, ...], str | None]]:
         return numbered_places(load_session(script))
@@ -205,10 +238,13 @@ def rendered(
         session = replace(session, mix=replace(session.mix, ambience=None))
     source = session.path or Path(script)
     cue_set = load_cue_set(session.cues, script_path=session.path)
-    session_pace = Pace(preset.pace) if preset is not None else Pace()
-    rate_wpm = rate or (preset.rate_wpm if preset else None) or session.rate_wpm
-    voice = pick_voice(voice, session)
-    speech_engine = open_engine(engine, voice=voice, rate_wpm=rate_wpm)
+    chosen_pace = preset or configured_preset
+    session_pace = Pace(chosen_pace.pace) if chosen_pace is not None else Pace()
+    choice = choose_speech(
+        session, defaults, engine=engine, voice=voice, rate=rate, preset=preset,
+        configured_preset=configured_preset,
+    )  # fmt: skip
+    speech_engine = open_chosen(choice, session, defaults)
     with speech_engine, ExitStack() as spares:
         if verbose:
             typer.echo(f"script: {source}", err=True)
@@ -216,7 +252,7 @@ def rendered(
         spare_engines = []
         if ahead and getattr(speech_engine, "speaks_on_one_core", False):
             for _ in range(speakers - 1):  # each starts its worker when it is first given a line
-                spare = open_engine(engine, voice=voice, rate_wpm=rate_wpm)
+                spare = open_engine(choice.engine, voice=choice.voice, rate_wpm=choice.rate_wpm)
                 spare_engines.append(spares.enter_context(spare))
         speech = Speech(speech_engine, None if no_cache else SpeechCache(), spare_engines)
         bars = ExitStack()
@@ -257,12 +293,20 @@ def rendered(
                 progressive=(progressive or ahead) and target_s is None,
                 synthesize_ahead=ahead,
             )
-            if verbose and not progressive and not ahead:
-                typer.echo(f"speech: {speech.synthesized_count} line(s) synthesized", err=True)
             try:
                 yield rendering
             finally:
                 speech.stop()
+            if verbose:
+                count = speech.synthesized_count
+                typer.echo(f"speech: {count} line{'' if count == 1 else 's'} synthesized", err=True)
+
+
+def first_set(*values: T | None) -> T:
+    """The first of ``values`` that is not None (the last one must not be)."""
+    found = next((value for value in values if value is not None), None)
+    assert found is not None
+    return found
 
 
 def mix_overrides(options: dict[str, Any]) -> list[str]:
@@ -286,14 +330,14 @@ def mix_overrides(options: dict[str, Any]) -> list[str]:
 def fit_target(fit: str | None) -> float | None:
     if fit is None:
         return None
-    from loosen.durations import parse_duration_s
+    from loosen.durations import parse_clock_s
 
-    try:
-        target_s = parse_duration_s(fit)
+    try:  # a length as every command shows it (15:00, 1:02:30), or written as in a script
+        target_s = parse_clock_s(fit)
     except ValueError as error:
         raise BadInputError(f"--fit: {error}") from None
     if target_s <= 0:
-        raise BadInputError(f"--fit {fit}: give a length such as 15m")
+        raise BadInputError(f"--fit {fit}: give a length such as 15m or 15:00")
     return target_s
 
 
@@ -319,16 +363,6 @@ def describe_pace(pace: Any) -> str:
     if pace.announced_factor is not None:
         words += f", the holds a line announces by {pace.announced_factor:.3f}"
     return words + " (announced holds in whole seconds)"
-
-
-def pick_voice(option: str | None, session: Any) -> str | None:
-    """The command line's voice, else the script's, else one for the script's language."""
-    if option or session.voice:
-        return str(option or session.voice)
-    language = session.language
-    if language and not language.lower().startswith("en"):
-        return str(language)  # espeak-ng names a language's default voice by its code
-    return None  # the engine's default English voice
 
 
 def clock(seconds: float) -> str:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,14 +28,13 @@ from loosen.cli.common import (
     VoiceModelOpt,
     VoiceOpt,
     app,
-    bars_off,
     clock,
     progress_bar,
     rendered,
     reported,
     write_json,
 )
-from loosen.errors import EXIT_INTERRUPTED, BadInputError
+from loosen.errors import BadInputError
 
 ScriptsArg = Annotated[
     list[str],
@@ -101,7 +100,7 @@ def export(
             "-1 dBTP), or 'off' for the renderer's own levels.",
         ),
     ] = None,
-    engine: EngineOpt = "pyttsx3",
+    engine: EngineOpt = None,
     voice: VoiceOpt = None,
     voice_model: VoiceModelOpt = None,
     rate: RateOpt = None,
@@ -109,8 +108,8 @@ def export(
     pace: PaceOpt = None,
     fit: FitOpt = None,
     overrides: SetOpt = None,
-    sample_rate: RateHzOpt = 48_000,
-    channels: ChannelsOpt = 2,
+    sample_rate: RateHzOpt = None,
+    channels: ChannelsOpt = None,
     voice_db: VoiceDbOpt = None,
     chime_db: ChimeDbOpt = None,
     ambience: AmbienceOpt = None,
@@ -120,8 +119,11 @@ def export(
 ) -> None:
     """Render sessions to audio files (with chapters and tags), or one file per chapter."""
     with reported():
+        from loosen.config import load_defaults
         from loosen.export import format_for
 
+        if loudness is None:  # the user's config file's, if it has one
+            loudness = load_defaults().loudness
         _loudness_target(loudness)  # refuse a bad value before any work
         if jobs is not None and jobs < 1:
             raise BadInputError(f"--jobs must be at least 1, got {jobs}")
@@ -149,60 +151,19 @@ def export(
         if len(scripts) == 1:
             export_one(job)
             return
-        batch = batch_jobs(job, scripts, output or Path())
-        code = _run_batch(batch, jobs or _cores())
+        from loosen.cli.export_batch import batch_jobs, run_batch
+
+        batch, refused = batch_jobs(job, scripts, output or Path())
+        code = run_batch(batch, refused, jobs or _cores())
     if code:
         raise typer.Exit(code)
 
 
-def batch_jobs(job: ExportJob, scripts: list[str], folder: Path) -> list[ExportJob]:
-    """One job per script, writing ``folder/STEM.EXT`` (or ``folder/STEM/`` with --split)."""
-    from loosen.script import resolve_script
-
-    if job.timeline is not None:
-        raise BadInputError("--timeline names one file: export one script at a time")
-    if folder.exists() and not folder.is_dir():
-        raise BadInputError(f"{folder}: is a file; name a folder for several sessions")
-    parent = folder.parent if str(folder.parent) else Path()
-    if not folder.exists() and not parent.is_dir():
-        raise BadInputError(f"{folder}: the folder {parent} does not exist")
-    stems: dict[str, str] = {}
-    for script in scripts:
-        stem = resolve_script(script).stem
-        if stem in stems:
-            raise BadInputError(
-                f"{stems[stem]} and {script} would both be written as {stem}; export them apart"
-            )
-        stems[stem] = script
-    folder.mkdir(exist_ok=True)
-    return [
-        replace(job, script=script, output=folder / (stem if job.split else stem + job.extension))
-        for stem, script in stems.items()
-    ]
-
-
-def _run_batch(batch: list[ExportJob], workers: int) -> int:
-    """Export every job, ``workers`` at once; the exit code of the worst failure (0: none)."""
-    from loosen.batch import Outcome, run_jobs
-
-    def report(outcome: Outcome[ExportJob]) -> None:
-        if outcome.exit_code:
-            typer.echo(f"Error: {outcome.item.script}: {outcome.message}", err=True)
-
-    outcomes = run_jobs(_export_in_worker, batch, workers=workers, on_done=report)
-    failed = [o for o in outcomes if o.exit_code]
-    typer.echo(f"Exported {len(batch) - len(failed)} of {len(batch)} sessions", err=True)
-    codes = {o.exit_code for o in failed}
-    return EXIT_INTERRUPTED if EXIT_INTERRUPTED in codes else max(codes, default=0)
-
-
-def _export_in_worker(job: ExportJob) -> None:
-    bars_off()  # several sessions' bars on one terminal would garble it
-    export_one(job, speakers=1)  # the sessions share the cores already
-
-
-def export_one(job: ExportJob, speakers: int | None = None) -> None:
-    """Render one session to a file (or parts in a folder), with its sidecars; print where.
+def export_one(
+    job: ExportJob, speakers: int | None = None, say: Callable[[str], None] | None = None
+) -> None:
+    """Render one session to a file (or parts in a folder), with its sidecars; say where
+    (``say``: default, a line on stderr).
 
     ``speakers``: how many instances of an engine that speaks on one core synthesize the
     session's lines at once; default two on a machine with two cores or more (more do not pay:
@@ -264,13 +225,17 @@ def export_one(job: ExportJob, speakers: int | None = None) -> None:
         if job.timeline is not None:
             write_json(job.timeline, session_timeline.to_json(rendering.session.title))
         what = f"{len(parts)} files in {out}" if job.split else str(out)
-        typer.echo(
+        say = say or _to_stderr
+        say(
             f"Wrote {what} ({fmt.name}, {clock(session_timeline.duration_s)}, "
-            f"{rendering.sample_rate} Hz, {rendering.channels} ch, {len(marks)} chapters)",
-            err=True,
+            f"{rendering.sample_rate} Hz, {rendering.channels} ch, {len(marks)} chapters)"
         )
         for extra in extras:
-            typer.echo(f"Wrote {extra}", err=True)
+            say(f"Wrote {extra}")
+
+
+def _to_stderr(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 def _cores() -> int:

@@ -61,7 +61,7 @@ def play(
         typer.Option("--latency", help="Output latency in seconds; raise it on a slow machine."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Show nothing while playing.")] = False,
-    engine: EngineOpt = "pyttsx3",
+    engine: EngineOpt = None,
     voice: VoiceOpt = None,
     voice_model: VoiceModelOpt = None,
     rate: RateOpt = None,

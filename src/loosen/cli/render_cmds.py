@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,15 +21,21 @@ from loosen.cli.common import (
     app,
     clock,
     rendered,
+    report_error,
     reported,
+    worst_exit_code,
 )
+from loosen.errors import LoosenError
+
+if TYPE_CHECKING:
+    from loosen.estimate import Length
 
 
 @app.command()
 def show(
     script: ScriptArg,
     as_json: Annotated[bool, typer.Option("--json", help="Print the timeline as JSON.")] = False,
-    engine: EngineOpt = "pyttsx3",
+    engine: EngineOpt = None,
     voice: VoiceOpt = None,
     voice_model: VoiceModelOpt = None,
     rate: RateOpt = None,
@@ -38,7 +43,7 @@ def show(
     pace: PaceOpt = None,
     fit: FitOpt = None,
     overrides: SetOpt = None,
-    sample_rate: RateHzOpt = 48_000,
+    sample_rate: RateHzOpt = None,
 ) -> None:
     """Print the expanded timeline and the total length, without writing audio."""
     with (
@@ -57,63 +62,100 @@ def show(
         ) as rendering,
     ):
         timeline = rendering.timeline
+        title = f"{rendering.session.title}: {clock(timeline.duration_s)} total"
         if as_json:
-            typer.echo(json.dumps(timeline.to_json(rendering.session.title), indent=2))
+            document = timeline.to_json(rendering.session.title)
+            for entry, step in zip(document["steps"], rendering.steps, strict=True):
+                entry["blocks"] = [
+                    {"name": b.name, "round": b.round, "rounds": b.rounds} for b in step.blocks
+                ]
+            typer.echo(json.dumps(document, indent=2))
             return
-        typer.echo(f"{rendering.session.title}: {clock(timeline.duration_s)} total")
-        for line in _timeline_lines(timeline):
-            typer.echo(line)
+        from rich.console import Console
 
+        from loosen.cli.show_table import timeline_rows, timeline_table
 
-def _timeline_lines(timeline: Any) -> Iterator[str]:
-    from loosen.durations import format_clock
-
-    for event in timeline.events:
-        if event.kind in ("pause", "rep", "breath"):
-            continue  # their sound is the speech and chimes listed with them
-        what = event.text if event.kind == "speech" else (event.cue or event.text or "")
-        if event.kind == "hold":
-            what = f"hold {timeline.seconds(event.frames):g} s"
-        step = f"{event.step:>3} {event.step_name or ''}"
-        if event.side:
-            step += f" ({event.side})"
-        start = format_clock(timeline.seconds(event.start))
-        length_s = timeline.seconds(event.frames)
-        yield f"{start:>10}  {length_s:6.2f}s  {step[:32]:<32}  {event.kind:<6}  {what}"
-    yield f"{format_clock(timeline.duration_s):>10}  end"
+        console = Console(highlight=False)
+        table = timeline_table(list(timeline_rows(timeline, rendering.steps)), console.width)
+        with console.capture() as captured:
+            console.print(table)
+        typer.echo(title)
+        for line in captured.get().splitlines():
+            typer.echo(line.rstrip())
 
 
 @app.command()
 def check(
     scripts: Annotated[list[str], typer.Argument(help="Script files or bundled session names.")],
-    engine: EngineOpt = "pyttsx3",
+    engine: EngineOpt = None,
 ) -> None:
     """Validate scripts: format, variables, and that every cue fits its slot."""
+    codes = []
     with reported():
         for script in scripts:
-            with rendered(
-                script, engine=engine, voice=None, rate=None, no_cache=False
-            ) as rendering:
-                name = rendering.session.path or script
-                length = clock(rendering.timeline.duration_s)
-                typer.echo(f"{name}: ok, {len(rendering.steps)} steps, {length}")
+            try:
+                with rendered(
+                    script, engine=engine, voice=None, rate=None, no_cache=False
+                ) as rendering:
+                    name = rendering.session.path or script
+                    length = clock(rendering.timeline.duration_s)
+                    typer.echo(f"{name}: ok, {len(rendering.steps)} steps, {length}")
+                codes.append(0)
+            except LoosenError as error:  # said, and on to the next script
+                codes.append(report_error(error, script))
+    if worst_exit_code(codes):
+        raise typer.Exit(worst_exit_code(codes))
 
 
 @app.command("list")
-def list_sessions(engine: EngineOpt = "pyttsx3") -> None:
+def list_sessions(engine: EngineOpt = None) -> None:
     """List the sessions, bundled and your own, with their title and length."""
+    codes = []
     with reported():
         from loosen.library import find_scripts, user_scripts_dir
 
-        for entry in find_scripts().values():
-            with rendered(
-                str(entry.path), engine=engine, voice=None, rate=None, no_cache=False
-            ) as rendering:
-                length = clock(rendering.timeline.duration_s)
-                typer.echo(
-                    f"{entry.name:<18} {length:>6}  {entry.origin:<7}  {rendering.session.title}"
-                )
+        entries = list(find_scripts().values())
+        width = max([len(entry.name) for entry in entries] + [16])
+        estimated = False
+        for entry in entries:
+            try:
+                title, length = _title_and_length(str(entry.path), engine)
+            except LoosenError as error:  # said, and on to the next session
+                typer.echo(f"{entry.name:<{width}} {'?':>8}  {entry.origin:<7}  (cannot be read)")
+                codes.append(report_error(error, str(entry.path)))
+                continue
+            shown = clock(length.seconds) if length.exact else f"~{clock(length.seconds)}"
+            estimated = estimated or not length.exact
+            typer.echo(f"{entry.name:<{width}} {shown:>8}  {entry.origin:<7}  {title}")
+        if estimated:
+            typer.echo("# ~: estimated from the text; exact once the session has been spoken")
         typer.echo(f"# your own scripts live in {user_scripts_dir()} (see `loosen new`)")
+    if worst_exit_code(codes):
+        raise typer.Exit(worst_exit_code(codes))
+
+
+def _title_and_length(script: str, engine: str | None) -> tuple[str, Length]:
+    """A session's title and length, exact if all its speech is cached, else estimated: nothing
+    is synthesized."""
+    from loosen.cli.settings import choose_speech, open_chosen
+    from loosen.config import load_defaults
+    from loosen.estimate import session_length
+    from loosen.pace import Pace, resolve_pace
+    from loosen.script import load_session
+    from loosen.sounds import load_cue_set
+    from loosen.tts import Speech, SpeechCache
+
+    defaults = load_defaults()
+    session = load_session(script)
+    preset = resolve_pace(defaults.pace) if defaults.pace is not None else None
+    pace = Pace(preset.pace) if preset is not None else None
+    choice = choose_speech(
+        session, defaults, engine=engine, voice=None, rate=None, configured_preset=preset
+    )
+    cue_set = load_cue_set(session.cues, script_path=session.path)
+    with open_chosen(choice, session, defaults) as speech_engine:
+        speech = Speech(speech_engine, SpeechCache())
+        return session.title, session_length(session, speech=speech, cue_set=cue_set, pace=pace)
 
 
 @app.command()
@@ -122,10 +164,19 @@ def new(
     source: Annotated[
         str, typer.Option("--from", help="The session to copy: a name or a script file.")
     ] = "stretch-quick",
+    hide_bundled: Annotated[
+        bool,
+        typer.Option(
+            "--hide-bundled",
+            help="Allow NAME to be a bundled session's name: yours is then found instead.",
+        ),
+    ] = False,
 ) -> None:
     """Copy a session into your own scripts folder to edit; it is then found by NAME."""
     with reported():
+        from shlex import quote
+
         from loosen.library import new_script
 
-        path = new_script(name, source)
-        typer.echo(f"Wrote {path}; edit it, then: loosen play {name}")
+        path = new_script(name, source, hide_bundled=hide_bundled)
+        typer.echo(f"Wrote {quote(str(path))}; edit it, then: loosen play {quote(name)}")

@@ -27,6 +27,8 @@ __all__ = [
     "check_rate_wpm",
     "describe_choices",
     "resolve_voice",
+    "speaks",
+    "voice_for_language",
 ]
 
 #: espeak-ng clamps anything slower than this; slower speech needs gaps, not a lower rate.
@@ -212,6 +214,8 @@ def resolve_voice(
     if friendly_ids:
         base = base.replace("\\", "/").rsplit("/", 1)[-1]
     found = next((i for i in ids if i.lower() == base.lower()), None)
+    if found is None:  # a language, as `loosen voices` lists them beside each voice: "en-gb"
+        found = _by_language(voices, base)
     if found is None:
         raise BadInputError(
             f"unknown voice {wanted!r} for engine {engine}; "
@@ -229,6 +233,40 @@ def resolve_voice(
             f"available variants: {choices}"
         )
     return f"{found}+{found_variant}"
+
+
+def _tag(language: str) -> str:
+    return language.strip().replace("_", "-").lower()
+
+
+def _by_language(voices: Sequence[VoiceInfo], language: str) -> str | None:
+    """The id of the voice for ``language``: the one that lists it first, else the first that
+    lists it at all; None if none does."""
+    tag = _tag(language)
+    listed = [(voice.id, [_tag(lang) for lang in voice.languages]) for voice in voices]
+    first = next((voice_id for voice_id, tags in listed if tags[:1] == [tag]), None)
+    return first or next((voice_id for voice_id, tags in listed if tag in tags), None)
+
+
+def voice_for_language(voices: Sequence[VoiceInfo], language: str) -> str | None:
+    """The voice to speak ``language`` (a tag such as ``"en-gb"``) with: :data:`DEFAULT_VOICE`
+    if it lists the language, else the voice named like it, else one that lists it (first);
+    None if no voice does."""
+    tag = _tag(language)
+    default = next((v for v in voices if v.id == DEFAULT_VOICE), None)
+    if default is not None and tag in [_tag(lang) for lang in default.languages]:
+        return default.id
+    named = next((v.id for v in voices if v.id.lower() == tag), None)
+    return named or _by_language(voices, tag)
+
+
+def speaks(voice: VoiceInfo | str, language: str) -> bool:
+    """Whether ``voice`` (its description, or only its id) speaks ``language``'s language: the
+    same primary subtag (``"en-gb"`` speaks ``"en"`` and ``"en-us"``; ``"de"`` does not)."""
+    primary = _tag(language).split("-")[0]
+    if isinstance(voice, str):
+        return _tag(voice).replace("+", "-").split("-")[0] == primary
+    return any(_tag(lang).split("-")[0] == primary for lang in voice.languages)
 
 
 class ClosingEngine:

@@ -1,0 +1,121 @@
+"""A batch export: several sessions into one folder, in parallel worker processes, each one's
+outcome said as it ends and the worst failure's exit code returned."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from loosen.cli.common import bars_off, naming, worst_exit_code
+from loosen.errors import BadInputError
+
+if TYPE_CHECKING:
+    from loosen.batch import Outcome
+    from loosen.cli.export_cmds import ExportJob
+
+__all__ = ["batch_jobs", "export_in_worker", "run_batch"]
+
+
+def batch_jobs(
+    job: ExportJob, scripts: list[str], folder: Path
+) -> tuple[list[ExportJob], list[Outcome[ExportJob]]]:
+    """One job per script, writing ``folder/STEM.EXT`` (or ``folder/STEM/`` with --split); and
+    the scripts that cannot even be found, each as a failed outcome (the others go on)."""
+    from loosen.batch import Outcome
+    from loosen.errors import LoosenError
+    from loosen.script import resolve_script
+
+    if job.timeline is not None:
+        raise BadInputError("--timeline names one file: export one script at a time")
+    if folder.exists() and not folder.is_dir():
+        raise BadInputError(f"{folder}: is a file; name a folder for several sessions")
+    parent = folder.parent if str(folder.parent) else Path()
+    if not folder.exists() and not parent.is_dir():
+        raise BadInputError(f"{folder}: the folder {parent} does not exist")
+    stems: dict[str, str] = {}
+    refused: list[Outcome[ExportJob]] = []
+    for script in scripts:
+        try:
+            stem = resolve_script(script).stem
+        except LoosenError as error:
+            refused.append(Outcome(replace(job, script=script), error.exit_code, str(error)))
+            continue
+        if stem in stems:
+            raise BadInputError(
+                f"{stems[stem]} and {script} would both be written as {stem}; export them apart"
+            )
+        stems[stem] = script
+    if stems:
+        folder.mkdir(exist_ok=True)
+    batch = [
+        replace(job, script=script, output=folder / (stem if job.split else stem + job.extension))
+        for stem, script in stems.items()
+    ]
+    return batch, refused
+
+
+def run_batch(batch: list[ExportJob], refused: list[Outcome[ExportJob]], workers: int) -> int:
+    """Export every job, ``workers`` at once, reporting each session as it ends (and the
+    ``refused`` ones first); the exit code of the worst failure (0: none)."""
+    from loosen.batch import run_jobs
+
+    total = len(batch) + len(refused)
+    status = _BatchStatus(total, live=sys.stderr.isatty())
+
+    def report(outcome: Outcome[ExportJob]) -> None:
+        if outcome.exit_code:
+            status.done(f"Error: {naming(outcome.item.script, outcome.message)}")
+        else:
+            status.done(outcome.message)
+
+    for outcome in refused:
+        report(outcome)
+    outcomes = refused + run_jobs(export_in_worker, batch, workers=workers, on_done=report)
+    status.close()
+    codes = [o.exit_code for o in outcomes]
+    done = codes.count(0)
+    typer.echo(f"Exported {done} of {total} sessions", err=True)
+    return worst_exit_code(codes)
+
+
+class _BatchStatus:
+    """A batch's progress on stderr: what each session ended in, as it ends (``Wrote ...`` or
+    ``Error: ...``), and on a terminal a status line below, redrawn in place (never piped)."""
+
+    def __init__(self, total: int, *, live: bool) -> None:
+        self.total = total
+        self.finished = 0
+        self.live = live
+        self._draw()
+
+    def done(self, text: str) -> None:
+        self.finished += 1
+        self._write(("\r\x1b[K" if self.live else "") + text + "\n")
+        self._draw()
+
+    def close(self) -> None:
+        if self.live:
+            self._write("\r\x1b[K")
+
+    def _draw(self) -> None:
+        if self.live and self.finished < self.total:
+            self._write(f"\r\x1b[KExporting: {self.finished} of {self.total} sessions done")
+
+    @staticmethod
+    def _write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
+def export_in_worker(job: ExportJob) -> str:
+    """In a worker process: export ``job``; what it wrote, as the batch's report of it."""
+    from loosen.cli.export_cmds import export_one
+
+    bars_off()  # several sessions' bars on one terminal would garble it
+    said: list[str] = []
+    export_one(job, speakers=1, say=said.append)  # the sessions share the cores already
+    return "\n".join(said)
