@@ -40,4 +40,8 @@ def test_the_readme_example_script_is_valid() -> None:
         'session_end = "sounds/gong.wav"   # a path, relative to this script\n', ""
     )
     session = parse_session(body)
-    assert expand_session(session)
+    steps = expand_session(session)
+    switches = [s for s in steps if s.switch is not None and s.switch.text is not None]
+    assert switches  # and each names the side that comes next
+    for step in switches:
+        assert step.switch is not None and step.switch.text == f"Now the {step.side} side."

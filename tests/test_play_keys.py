@@ -154,3 +154,16 @@ def test_volume_time_left_and_repeat_keys_act_without_stopping_playback(terminal
     assert step_of(terminal.status()) == 2
     terminal.type("q")
     assert terminal.finish() == 0
+
+
+def test_resume_with_nothing_saved_says_so_and_starts_at_the_beginning(tmp_path: Path) -> None:
+    require_audio_server()
+    env = {**os.environ, "LOOSEN_STATE_DIR": str(tmp_path), "TERM": "xterm"}
+    fresh = Terminal("play", str(TINY), "--resume", env=env)
+    try:
+        fresh.wait_for(r"Nothing saved to resume for this session; starting from the beginning\.")
+        fresh.wait_for(r"Playing +1/7 welcome")
+        fresh.type("q")
+        assert fresh.finish() == 0
+    finally:
+        fresh.close()

@@ -377,7 +377,7 @@ def _steps_from(
 ) -> tuple[ScriptStep, ...]:
     """The steps of the list ``raw`` at ``path`` in the document; ``first_number`` is the
     number `loosen show` gives the first step they expand to (the labels use those numbers)."""
-    where = f"step {_label_number(first_number, path)}" if path else "key 'steps'"
+    where = _label(first_number, path) if path else "key 'steps'"
     if depth > MAX_REPEAT_DEPTH:  # depth: how many repeat steps hold these steps
         raise ScriptError(
             f"repeat blocks nest deeper than the limit of {MAX_REPEAT_DEPTH}", where=where
@@ -393,21 +393,20 @@ def _steps_from(
     return tuple(steps)
 
 
-def _label_number(number: int, path: tuple[int, ...]) -> str:
-    """A step's number in a message: as `loosen show` counts, and where it is in the file
-    when that differs (sides and repeats before it make more steps than tables)."""
+def _label(number: int, path: tuple[int, ...], name: object = None) -> str:
+    """A step in a message: its number as `loosen show` counts, its name, and where it is in
+    the file when that differs (sides and repeats before it make more steps than tables)."""
     in_file = ".".join(str(position + 1) for position in path)
-    return str(number) if in_file == str(number) else f"{number} ([[steps]] table {in_file})"
+    label = f"step {number}" + (f" {shown(name)}" if isinstance(name, str) else "")
+    return label if in_file == str(number) else f"{label} ([[steps]] table {in_file})"
 
 
 def _step_from(raw: object, path: tuple[int, ...], depth: int, number: int) -> ScriptStep:
-    shown_number = _label_number(number, path)
     if not isinstance(raw, dict):
         raise ScriptError(
-            f"expected a table, got {fields.type_name(raw)}", where=f"step {shown_number}"
+            f"expected a table, got {fields.type_name(raw)}", where=_label(number, path)
         )
-    name = raw.get("name")
-    label = f"step {shown_number}" + (f" {shown(name)}" if isinstance(name, str) else "")
+    label = _label(number, path, raw.get("name"))
     kind = raw.get("kind")
     if kind is None:
         raise ScriptError(f"missing 'kind' (one of {', '.join(STEP_KINDS)})", where=label)
