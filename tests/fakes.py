@@ -23,6 +23,7 @@ class FakeEngine(ClosingEngine):
 
     name = "fake"
     sample_rate = 22050
+    clip_rate_hz: int | None = 22050
 
     def __init__(self, voice: str = "fake-voice", rate_wpm: int = 150) -> None:
         self.voice = voice

@@ -26,7 +26,8 @@ def tone(n_frames: int = 2205, sample_rate: int = 22050, amplitude: float = 0.5)
 
 
 def test_the_cache_key_format_is_stable_so_existing_caches_stay_valid() -> None:
-    assert KEY == "d724d8b877e6b7b26930817e5fe3d7643eb76c0b21f00ab220f32255f85e7b39"
+    # format 2: every text spoken from one state, so the clips of format 1 are not reused
+    assert KEY == "ad356b6f9d477dc3ece4b9a5a215a6a32b7fc7c0166f7fbcef40877292388097"
 
 
 def test_the_cache_key_is_a_sha256_of_every_setting() -> None:
@@ -230,3 +231,67 @@ def test_temporary_files_left_by_a_killed_writer_are_removed_later(tmp_path: Pat
     cache.put(key, Clip(np.zeros(10, np.float32), 22050))
     assert not stale.exists()
     assert fresh.exists()  # perhaps another process's, still at work
+
+
+OTHER = cache_key("pyttsx3", "en-us", 150, "Breathe out.")
+
+
+def test_two_entries_swapped_are_not_taken_for_each_other(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    cache.put(KEY, tone(2205))
+    cache.put(OTHER, tone(4410))
+    first, second = cache.path_for(KEY), cache.path_for(OTHER)
+    first_bytes, second_bytes = first.read_bytes(), second.read_bytes()
+    first.write_bytes(second_bytes)
+    second.write_bytes(first_bytes)
+    assert cache.get(KEY) is None and cache.get(OTHER) is None  # each proves whose it is
+
+
+def forged(cache: SpeechCache, key: str, *, rate_hz: int, n_frames: int, payload: bytes) -> None:
+    """An entry whose header says what it likes, with the right key and checksum."""
+    import struct
+    import zlib
+
+    from loosen.tts.cache import CACHE_FORMAT_VERSION, _key_id
+
+    header = struct.pack(
+        "<4sHHIQI32s", b"LSPC", CACHE_FORMAT_VERSION, 0, rate_hz, n_frames, zlib.crc32(payload),
+        _key_id(key),
+    )  # fmt: skip
+    path = cache.path_for(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + payload)
+
+
+@pytest.mark.parametrize("rate_hz", [1, 4000, 1_000_000])
+def test_an_entry_at_a_rate_no_voice_speaks_is_refused_before_it_is_read(
+    tmp_path: Path, rate_hz: int
+) -> None:
+    cache = SpeechCache(tmp_path)
+    forged(cache, KEY, rate_hz=rate_hz, n_frames=100, payload=bytes(200))
+    assert cache.get(KEY) is None
+    assert not cache.path_for(KEY).exists()
+
+
+def test_an_entry_at_another_rate_than_the_engines_is_refused(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    forged(cache, KEY, rate_hz=8000, n_frames=100, payload=bytes(200))
+    assert cache.get(KEY, sample_rate=22050) is None
+
+
+def test_an_entry_that_claims_more_frames_than_allowed_is_refused_unread(tmp_path: Path) -> None:
+    cache = SpeechCache(tmp_path)
+    cache.put(KEY, tone(22050))
+    assert cache.get(KEY, max_frames=22049) is None
+    # a header that lies about the length: refused from the file's size, nothing allocated
+    forged(cache, KEY, rate_hz=22050, n_frames=2**40, payload=bytes(200))
+    assert cache.get(KEY) is None
+
+
+def test_a_folder_or_an_unreadable_file_in_place_of_an_entry_reads_as_absent(
+    tmp_path: Path,
+) -> None:
+    cache = SpeechCache(tmp_path)
+    cache.path_for(KEY).mkdir(parents=True)
+    assert cache.get(KEY) is None
+    assert cache.get_extra(KEY, "loud") is None

@@ -83,3 +83,29 @@ def test_one_worker_serves_many_texts() -> None:
         clips = [clip for _, clip in engine.synthesize(["One.", "Two.", "Three.", "Four."])]
         assert all(clip.n_frames > 0 for clip in clips)
         assert engine._workers_started == 1
+
+
+def test_a_text_spoken_at_a_lost_rate_is_never_kept_and_is_spoken_again_at_its_own() -> None:
+    with Pyttsx3Engine() as clean:
+        [(_, expected)] = clean.synthesize([TEXT])
+    with Pyttsx3Engine(_fault="drop-rate-once") as engine:
+        [(_, clip)] = engine.synthesize([TEXT])
+        assert engine._workers_started == 2  # the first worker's clip was refused
+    assert clip == expected  # the very clip a clean worker makes
+
+
+def test_a_rate_that_stays_lost_ends_in_a_one_line_speech_error() -> None:
+    with (
+        Pyttsx3Engine(_fault="drop-rate") as engine,
+        pytest.raises(SpeechError, match="tries: espeak-ng's speaking rate was 200 wpm before"),
+    ):
+        list(engine.synthesize([TEXT]))
+
+
+def test_a_text_sounds_the_same_whatever_was_spoken_before_it() -> None:
+    # espeak-ng carries a little state from text to text; each text starts from the same one
+    with Pyttsx3Engine() as alone:
+        [(_, first)] = alone.synthesize([TEXT])
+    with Pyttsx3Engine() as busy:
+        *_, (_, after_others) = busy.synthesize(["Welcome, and settle in.", "Breathe.", TEXT])
+    assert after_others == first

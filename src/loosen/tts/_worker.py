@@ -87,10 +87,13 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if config.fault == "exit-on-start":
         os._exit(1)  # what espeak-ng does when it cannot find its data
-    synthesizer: _Synthesizer | _PiperSynthesizer
+    synthesizer: _Synthesizer | _PiperSynthesizer | _EspeakSynthesizer
     try:
         if config.backend == "piper":
             synthesizer = _PiperSynthesizer(config)
+            backend = synthesizer.backend
+        elif config.driver == "espeak" and config.plan is not None and hasattr(os, "fork"):
+            synthesizer = _EspeakSynthesizer(config)
             backend = synthesizer.backend
         else:
             engine, backend = _start_engine(config)
@@ -109,6 +112,9 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
         if request[0] == "voices":
             if isinstance(synthesizer, _PiperSynthesizer):
                 conn.send(("voices", [], []))  # the parent lists Piper models itself
+            elif isinstance(synthesizer, _EspeakSynthesizer):
+                session = synthesizer.session
+                conn.send(("voices", session.voices(), session.variants()))
             else:
                 engine = synthesizer.engine
                 conn.send(("voices", _list_voices(engine, config), _list_variants(engine)))
@@ -183,6 +189,93 @@ def _list_variants(engine: Any) -> list[str]:
     if not data_path.value:
         return []
     return list(list_espeak_variants(data_path.value.decode("utf-8", "replace")))
+
+
+class _EspeakSynthesizer:
+    """espeak-ng in memory through pyttsx3's own bindings (`EspeakSession`), each text spoken
+    by a child process forked from this one as it stands after start-up.
+
+    espeak-ng carries a little state from one text to the next (its voice's pitch variation
+    goes on where it left off), so the same text spoken after different ones differs by a few
+    samples, and its length by a few frames; nothing in its API resets that. A child forked for
+    each text starts from the same state every time, so a text's clip depends on the voice, the
+    rate and the text alone: whichever worker or process speaks it, in whatever order, cold or
+    after a repair. A fork of this single-threaded process costs about a millisecond.
+    """
+
+    def __init__(self, config: WorkerConfig) -> None:
+        from loosen.tts.espeak_session import EspeakSession
+
+        assert config.plan is not None
+        plan = config.plan
+        if config.fault == "missing-data":
+            plan = EspeakPlan(
+                plan.source, plan.library, "/nonexistent/espeak-ng-data", plan.version
+            )
+        self.session = EspeakSession(plan)
+        if config.voice is not None:
+            self.session.set_voice(config.voice)
+        self.session.set_rate(config.rate_wpm)
+        self._fault = config.fault
+        loaded = EspeakPlan(plan.source, plan.library, plan.data_path, self.session.version)
+        self.backend = loaded.describe() + ", in memory"
+
+    def run(self, seq: int, text: str, timeout_s: float) -> tuple[Any, int]:
+        readable, writable = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: speak, hand the samples over, and leave without clean-up
+            os.close(readable)
+            status, payload = 0, b""
+            try:
+                if self._fault == "drop-rate":  # test hook: the rate lost inside espeak-ng
+                    self.session._espeak.SetParameter(self.session._espeak.RATE, 200, 0)
+                payload = self.session.speak(text)
+            except BaseException as exc:  # reported by the worker, as any failure
+                status, payload = 1, _one_line(exc).encode("utf-8", "replace")
+            with contextlib.suppress(OSError):
+                _write_all(writable, bytes((status,)) + payload)
+            os._exit(0)
+        os.close(writable)
+        try:
+            data = _read_all(readable, time.monotonic() + timeout_s)
+        except TimeoutError:
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGKILL)
+            raise
+        finally:
+            os.close(readable)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(child, 0)
+        if not data:
+            raise RuntimeError(f"the process speaking text {seq} ended without an answer")
+        if data[0] != 0:
+            raise SpeechError(data[1:].decode("utf-8", "replace"))
+        pcm = data[1:]
+        if not pcm and any(c.isalnum() for c in text):
+            raise RuntimeError(f"espeak-ng spoke nothing for text {seq}")
+        return pcm, self.session.sample_rate_hz
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_all(fd: int, deadline: float) -> bytes:
+    """Everything written to the pipe ``fd`` until its writer closes it; `TimeoutError` past
+    ``deadline`` (a ``time.monotonic()`` value)."""
+    import select
+
+    parts: list[bytes] = []
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise TimeoutError("espeak-ng gave no answer in time")
+        part = os.read(fd, 1 << 20)
+        if not part:
+            return b"".join(parts)
+        parts.append(part)
 
 
 class _Synthesizer:

@@ -110,11 +110,15 @@ class SpeechEngine(Protocol):
         The voice id actually used, after resolution (``"en-us"``, ``"en-us+f3"``).
     rate_wpm
         Speaking rate in words per minute.
+    clip_rate_hz
+        The sample rate (Hz) of its clips, when it is known before it speaks (espeak-ng's
+        22050); ``None`` if not. A clip read back from the cache must have it.
     """
 
     name: str
     voice: str
     rate_wpm: int
+    clip_rate_hz: int | None
 
     def describe(self) -> str:
         """One line naming the engine, its backend, voice and rate."""

@@ -4,16 +4,24 @@ An entry is named by :func:`cache_key` of what shaped the audio (engine, voice, 
 never by timing, so re-pacing a session re-uses every clip. Entry layout (little-endian)::
 
     magic b"LSPC" | version u16 | reserved u16 | sample_rate u32 | n_frames u64 | crc32 u32
+    | key: the 32 bytes of the entry's own key
     payload: n_frames int16 samples (mono)
 
-A missing, truncated or corrupted entry reads as absent (and is deleted), so it is synthesized
-again. Writes go to a temporary file in the same directory, then ``os.replace``.
+An entry proves it is the clip for its key: the key is stored inside and compared on reading,
+so two entries swapped (or copied under another name) read as absent. The header is checked
+before anything is allocated: a rate no engine speaks at, a length past what the reader allows,
+or a size that disagrees with the file's reads as absent too. A missing, truncated, corrupted or
+wrong entry is deleted and synthesized again. Writes go to a temporary file in the same
+directory, then ``os.replace``. Engines speak a text the same way every time (espeak-ng from
+one state, `loosen.tts._worker`), so processes that write one entry at once write the same
+bytes.
 
 Beside the clips, the cache keeps what is worked out from them and is worth keeping (an "extra":
 the loudness profile of a processed line, see `loosen.source_loudness`), named by a key of its
 own and a kind, in the same sharded folders::
 
-    magic b"LSPX" | version u16 | reserved u16 | n_bytes u64 | crc32 u32 | payload
+    magic b"LSPX" | version u16 | reserved u16 | n_bytes u64 | crc32 u32 | key (32 bytes)
+    | payload
 """
 
 from __future__ import annotations
@@ -35,13 +43,15 @@ from loosen.tts.base import Clip
 
 __all__ = ["CACHE_FORMAT_VERSION", "SpeechCache", "cache_key", "quantize"]
 
-CACHE_FORMAT_VERSION = 1
+CACHE_FORMAT_VERSION = 2  # 2: espeak-ng speaks every text from one state; the key inside
 _MAGIC = b"LSPC"
-_HEADER = struct.Struct("<4sHHIQI")
+_HEADER = struct.Struct("<4sHHIQI32s")
 _SUFFIX = ".clip"
 _EXTRA_MAGIC = b"LSPX"
-_EXTRA_HEADER = struct.Struct("<4sHHQI")
+_EXTRA_HEADER = struct.Struct("<4sHHQI32s")
 _REPLACE_TRIES = 20
+#: the rates (Hz) a stored clip may have: what speech engines speak at
+MIN_CLIP_RATE_HZ, MAX_CLIP_RATE_HZ = 8_000, 96_000
 STALE_TEMP_S = 600.0
 
 
@@ -104,14 +114,24 @@ class SpeechCache:
             raise ValueError(f"not a cache key: {key!r}")
         return self.root / key[:2] / f"{key}{_SUFFIX}"
 
-    def get(self, key: str) -> Clip | None:
-        """The clip stored under ``key`` (float32 mono), or ``None`` if absent or damaged."""
+    def get(
+        self, key: str, *, sample_rate: int | None = None, max_frames: int | None = None
+    ) -> Clip | None:
+        """The clip stored under ``key`` (float32 mono), or ``None`` if absent, damaged or not
+        the clip for ``key``. ``sample_rate``: the rate (Hz) the clip must have, if known;
+        ``max_frames``: the most frames it may hold (checked before it is read)."""
         path = self.path_for(key)
         try:
-            data = path.read_bytes()
+            with path.open("rb") as handle:
+                size = os.fstat(handle.fileno()).st_size
+                header = handle.read(_HEADER.size)
+                fields = _header_fields(header, key, size, sample_rate, max_frames)
+                payload = handle.read() if fields is not None else b""
         except FileNotFoundError:
             return None
-        clip = _decode(data)
+        except OSError:  # a folder, or unreadable: not an entry to trust, nor to delete
+            return None
+        clip = _decode(fields, payload)
         if clip is None:
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -127,6 +147,7 @@ class SpeechCache:
             clip.sample_rate,
             len(payload) // 2,
             zlib.crc32(payload),
+            _key_id(key),
         )
         self._write(self.path_for(key), key, header, payload)
 
@@ -135,15 +156,14 @@ class SpeechCache:
         damaged."""
         path = self._extra_path(key, kind)
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+            with path.open("rb") as handle:
+                file_size = os.fstat(handle.fileno()).st_size
+                crc = _extra_crc(handle.read(_EXTRA_HEADER.size), key, file_size)
+                payload = handle.read() if crc is not None else b""
+        except OSError:  # missing; or a folder, or unreadable: not an entry to trust
             return None
-        payload = data[_EXTRA_HEADER.size :]
-        if len(data) >= _EXTRA_HEADER.size:
-            magic, version, _, size, crc = _EXTRA_HEADER.unpack_from(data)
-            expected = (_EXTRA_MAGIC, CACHE_FORMAT_VERSION, len(payload), zlib.crc32(payload))
-            if (magic, version, size, crc) == expected:
-                return payload
+        if crc is not None and zlib.crc32(payload) == crc:
+            return payload
         with contextlib.suppress(OSError):
             path.unlink()
         return None
@@ -151,7 +171,12 @@ class SpeechCache:
     def put_extra(self, key: str, kind: str, payload: bytes) -> None:
         """Store ``payload`` as ``kind`` under ``key`` atomically."""
         header = _EXTRA_HEADER.pack(
-            _EXTRA_MAGIC, CACHE_FORMAT_VERSION, 0, len(payload), zlib.crc32(payload)
+            _EXTRA_MAGIC,
+            CACHE_FORMAT_VERSION,
+            0,
+            len(payload),
+            zlib.crc32(payload),
+            _key_id(key),
         )
         self._write(self._extra_path(key, kind), key, header, payload)
 
@@ -198,13 +223,50 @@ def _replace(source: Path, target: Path) -> None:
     source.replace(target)
 
 
-def _decode(data: bytes) -> Clip | None:
-    if len(data) < _HEADER.size:
+_Fields = tuple[int, int, int]  # sample rate, frames, crc32
+
+
+def _key_id(key: str) -> bytes:
+    """What an entry stores to prove it is the entry for ``key``: 32 bytes."""
+    return hashlib.sha256(key.encode("utf-8")).digest()
+
+
+def _header_fields(
+    header: bytes, key: str, size: int, sample_rate: int | None, max_frames: int | None
+) -> _Fields | None:
+    """The rate, length and checksum an entry's header gives, if it is a sane header of the
+    entry for ``key`` in a file of ``size`` bytes; else None."""
+    if len(header) < _HEADER.size:
         return None
-    magic, version, _, sample_rate, n_frames, crc = _HEADER.unpack_from(data)
-    payload = data[_HEADER.size :]
-    if magic != _MAGIC or version != CACHE_FORMAT_VERSION or sample_rate <= 0:
+    magic, version, _, rate, n_frames, crc, owner = _HEADER.unpack(header)
+    if magic != _MAGIC or version != CACHE_FORMAT_VERSION or owner != _key_id(key):
         return None
+    if not MIN_CLIP_RATE_HZ <= rate <= MAX_CLIP_RATE_HZ:
+        return None
+    if sample_rate is not None and rate != sample_rate:
+        return None
+    if max_frames is not None and n_frames > max_frames:
+        return None
+    if size != _HEADER.size + 2 * n_frames:
+        return None
+    return rate, n_frames, crc
+
+
+def _extra_crc(header: bytes, key: str, file_size: int) -> int | None:
+    """The checksum of an extra's payload, if ``header`` is a sane one of ``key``'s extra in
+    a file of ``file_size`` bytes; else None."""
+    if len(header) != _EXTRA_HEADER.size:
+        return None
+    magic, version, _, size, crc, owner = _EXTRA_HEADER.unpack(header)
+    if (magic, version, owner) != (_EXTRA_MAGIC, CACHE_FORMAT_VERSION, _key_id(key)):
+        return None
+    return int(crc) if file_size == _EXTRA_HEADER.size + size else None
+
+
+def _decode(fields: _Fields | None, payload: bytes) -> Clip | None:
+    if fields is None:
+        return None
+    rate, n_frames, crc = fields
     if len(payload) != 2 * n_frames or zlib.crc32(payload) != crc:
         return None
-    return _from_pcm16(payload, sample_rate)
+    return _from_pcm16(payload, rate)

@@ -74,6 +74,7 @@ class EspeakEngine(ClosingEngine):
     """
 
     name = "espeak"
+    clip_rate_hz: int | None = 22050  # espeak-ng's own rate, whatever the voice
 
     def __init__(self, *, voice: str | None = None, rate_wpm: int | None = None) -> None:
         self.rate_wpm: int = check_rate_wpm(rate_wpm)

@@ -122,6 +122,7 @@ class PiperEngine(WorkerEngine):
         )  # fmt: skip
         self.model = _find_model(voice)
         self.voice = f"{self.model.stem}@{model_digest(self.model)[:_DIGEST_CHARS]}"
+        self.clip_rate_hz = _model_rate_hz(self.model)
 
     def describe(self) -> str:
         """``"piper (piper 1.8.0, en_US-joe-medium), voice en_US-joe-medium, 150 wpm"``."""
@@ -201,6 +202,16 @@ def model_digest(model: Path) -> str:
     except OSError:
         pass  # only a memo: the next start hashes again
     return digest.hexdigest()
+
+
+def _model_rate_hz(model: Path) -> int | None:
+    """The sample rate (Hz) a Piper voice speaks at, from its config; None if it says none."""
+    try:
+        config = json.loads(model.with_name(model.name + ".json").read_text(encoding="utf-8"))
+        rate = config["audio"]["sample_rate"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return rate if isinstance(rate, int) and rate > 0 else None
 
 
 def _voice_info(name: str, model: Path) -> VoiceInfo:

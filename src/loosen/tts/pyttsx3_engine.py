@@ -169,10 +169,6 @@ class WorkerEngine(ClosingEngine):
 
     name: str
     voice: str
-    # espeak-ng's samples for a text depend a little on the texts it spoke before: a worker
-    # that replaces another first speaks those again (unheard), so that it says the next one
-    # exactly as the one it replaces would have
-    _carries_state = False
 
     def __init__(
         self,
@@ -191,11 +187,10 @@ class WorkerEngine(ClosingEngine):
         self._start_timeout_s = _start_timeout_s
         self._worker: _Worker | None = None
         self._workers_started = 0
-        self._spoken: list[str] = []  # what this engine's workers have spoken, in order
-        self._caught_up: _Worker | None = None  # the worker that has spoken all of it
         self._seq = 0
         self._closed = False
         self._sample_rate = sample_rate
+        self.clip_rate_hz: int | None = None
 
     def _worker_config(self, workdir: str, fault: str | None) -> WorkerConfig:
         """How to start a worker (``workdir``: a fresh folder it may use)."""
@@ -224,19 +219,12 @@ class WorkerEngine(ClosingEngine):
         timeout_s = self._timeout_s(text)
 
         def speak(worker: _Worker) -> Clip:
-            if self._carries_state and self._caught_up is not worker:
-                for past in self._spoken:  # a new worker: take up where the last one was
-                    self._seq += 1
-                    worker.synthesize(self._seq, past, self._timeout_s(past))
-                self._caught_up = worker
             self._seq += 1
             return worker.synthesize(self._seq, text, timeout_s)
 
         preview = text if len(text) <= 40 else text[:37] + "..."
         clip = self._call_worker(speak, f"speak {preview!r}")
         self._sample_rate = clip.sample_rate
-        if self._carries_state:
-            self._spoken.append(text)
         return clip
 
     def _timeout_s(self, text: str) -> float:
@@ -297,7 +285,6 @@ class Pyttsx3Engine(WorkerEngine):
     # its worker speaks on one core: on a machine with more, another instance speaks as much
     # again (`loosen.tts.Speech`'s spares)
     speaks_on_one_core = True
-    _carries_state = True
 
     def __init__(
         self,
@@ -315,6 +302,7 @@ class Pyttsx3Engine(WorkerEngine):
             _start_timeout_s=_start_timeout_s,
         )  # fmt: skip
         self._driver = _default_driver()
+        self.clip_rate_hz = _ESPEAK_RATE_HZ if self._driver == "espeak" else None
         self._planned: tuple[EspeakPlan | None] | None = None
         self._catalog: tuple[list[VoiceInfo], list[str]] | None = None
         self._voice_resolved = False

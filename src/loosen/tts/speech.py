@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from loosen.tts.base import Clip, SpeechEngine
-from loosen.tts.cache import SpeechCache, cache_key, quantize
+from loosen.tts.cache import MAX_CLIP_RATE_HZ, SpeechCache, cache_key, quantize
 
 __all__ = ["Speech"]
 
@@ -111,14 +112,11 @@ class Speech:
         speakers = [(self.engine, self._engine_lock)]
         if len(missing) > 1:
             speakers += [(spare, threading.Lock()) for spare in self.spares]
-        started = threading.Event()  # the first engine has spoken its first text
         for number, (engine, lock) in enumerate(speakers):
-            # every n-th text, so that which engine speaks a text does not depend on timing:
-            # espeak-ng's samples for a text depend a little on the texts it spoke before
-            texts = missing[number :: len(speakers)]
+            texts = missing[number :: len(speakers)]  # every n-th: lines come back in order
             thread = threading.Thread(
                 target=self._synthesize_ahead,
-                args=(engine, lock, texts, spoken, started, number > 0),
+                args=(engine, lock, texts, spoken),
                 name=f"loosen-speech-{number}", daemon=True,
             )  # fmt: skip
             self._threads.append(thread)
@@ -138,15 +136,9 @@ class Speech:
         lock: threading.Lock,
         texts: list[str],
         spoken: Callable[[], None],
-        started: threading.Event,
-        after_first: bool,
     ) -> None:
         done = 0
         try:
-            if after_first:
-                # a spare starts its worker once the first engine's is speaking: pyttsx3 was
-                # seen losing a text, or its rate, when two workers started at once
-                started.wait()
             for text in texts:
                 with self._ready:
                     if self._stopping or self._failure is not None:
@@ -156,7 +148,6 @@ class Speech:
                     self._pending.discard(text)
                     self._ready.notify_all()
                 done += 1
-                started.set()
                 spoken()
         except BaseException as error:  # raised again in the thread that wants the clip
             with self._ready:
@@ -164,7 +155,6 @@ class Speech:
                 if self._failure is None:
                     self._failure = error
         finally:
-            started.set()
             with self._ready:
                 self._given_up.update(texts[done:])
                 self._ready.notify_all()
@@ -215,7 +205,10 @@ class Speech:
     def _lookup(self, text: str) -> Clip | None:
         if self.cache is None:
             return self._memory.get(text)
-        return self.cache.get(self.key(text))
+        rate_hz = self.engine.clip_rate_hz
+        # no voice says a character in half a second: a longer clip is not this text's
+        max_frames = math.ceil((10.0 + 0.5 * len(text)) * (rate_hz or MAX_CLIP_RATE_HZ))
+        return self.cache.get(self.key(text), sample_rate=rate_hz, max_frames=max_frames)
 
     def _store(self, text: str, clip: Clip) -> Clip:
         with self._ready:
