@@ -4,12 +4,18 @@ Workers are started with the *spawn* method (the speech engine's own worker proc
 after a fork). A job's `LoosenError` becomes its item's exit code and one-line message; the
 other items go on. Ctrl+C reaches the workers too (same process group): each stops cleanly,
 its atomic export leaving nothing half-written, and the batch ends with `KeyboardInterrupt`.
+So does an interruption of this process alone (`kill -INT`, `kill -TERM` of it): it interrupts
+its workers in turn. A worker dies with this process if it is killed outright (Linux: the
+parent-death signal), so no worker goes on exporting for nobody.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import signal
+import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -42,8 +48,17 @@ def _on_interrupt(signum: int, frame: FrameType | None) -> None:
     # idle: the pool is being shut down by the parent, which saw the Ctrl+C too
 
 
-def _start_worker() -> None:
+def _start_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
+    signal.signal(signal.SIGTERM, _on_interrupt)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() != parent_pid:  # it died before the signal was asked for
+        os._exit(0)
 
 
 def _run_one(job: Callable[[T], str | None], item: T) -> tuple[int, str]:
@@ -59,6 +74,16 @@ def _run_one(job: Callable[[T], str | None], item: T) -> tuple[int, str]:
     finally:
         _busy = False
     return 0, report or ""
+
+
+def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
+    """Interrupt the jobs running in ``pool``'s workers: a Ctrl+C typed at the terminal has
+    reached them already, but this process may have been interrupted alone."""
+    processes = getattr(pool, "_processes", None) or {}  # the executor's own workers
+    for process in list(processes.values()):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            if process.pid is not None and process.is_alive():
+                os.kill(process.pid, signal.SIGINT)
 
 
 def run_jobs(
@@ -91,8 +116,9 @@ def run_jobs(
         return outcomes
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(
-        max_workers=min(workers, len(items)), mp_context=context, initializer=_start_worker
-    )
+        max_workers=min(workers, len(items)), mp_context=context, initializer=_start_worker,
+        initargs=(os.getpid(),),
+    )  # fmt: skip
     futures: list[Future[tuple[int, str]]] = []
     try:
         futures = [pool.submit(_run_one, job, item) for item in items]
@@ -106,6 +132,7 @@ def run_jobs(
                 if on_done is not None:
                     on_done(outcome)
     except BaseException:
+        _interrupt_workers(pool)
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)

@@ -21,6 +21,7 @@ __all__ = [
     "PlaybackError",
     "ScriptError",
     "SpeechError",
+    "Terminated",
     "printable",
     "shown",
     "type_name",
@@ -30,6 +31,20 @@ EXIT_OK = 0
 EXIT_RUNTIME = 1
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+
+
+class Terminated(KeyboardInterrupt):
+    """The process was told to stop by a signal (SIGTERM, SIGHUP): unwound like Ctrl+C (fades,
+    positions saved, temporary files removed, the terminal restored), then the exit code is
+    128 + the signal's number (143, 129)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
 
 
 class LoosenError(Exception):

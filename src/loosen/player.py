@@ -49,6 +49,7 @@ CONTROLS = (
 )
 VOLUME_STEP_DB = 3.0
 STALL_S = 3.0  # no audio callback for this long while playing: the device is gone
+CLOSE_TIMEOUT_S = 1.5  # a stream that takes longer to close is abandoned (a hung server)
 
 
 class Console(Protocol):
@@ -77,6 +78,10 @@ class PlayResult:
     first_sound_at: float | None = None  # time.time() when the first audible sample was handed on
     underruns: int = 0
     error: LoosenError | None = None
+    interruption: KeyboardInterrupt | None = (
+        None  # Ctrl+C, or a signal (`loosen.errors.Terminated`)
+    )
+    abandoned: bool = False  # the audio output would not stop: the process must exit at once
 
 
 def _sounddevice() -> ModuleType:
@@ -284,6 +289,7 @@ def play(
     first_block_s = None
     reason = "end"
     error: LoosenError | None = None
+    interruption: KeyboardInterrupt | None = None
     stream = None
     try:
         # loaded here, in this thread: a process must never exit while PortAudio is starting
@@ -337,8 +343,8 @@ def play(
             raise session.layout_error
         if transport.error is not None:
             raise transport.error
-    except KeyboardInterrupt:
-        reason = "interrupted"
+    except KeyboardInterrupt as stop:
+        reason, interruption = "interrupted", stop
         transport.stop()
         transport.finished.wait(0.15)
     except PlaybackError as exc:
@@ -347,15 +353,7 @@ def play(
         reason, error = "error", exc
     finally:
         transport.close()
-        if stream is not None:
-            try:
-                if reason == "error":
-                    stream.abort()
-                else:
-                    stream.stop()  # let the device play what it holds, the fade-out included
-                stream.close()
-            except sd.PortAudioError:
-                pass
+        abandoned = stream is not None and not _closed(stream, drain=reason in ("end", "quit"))
     frame = transport.position
     return PlayResult(
         reason=reason,
@@ -365,4 +363,25 @@ def play(
         first_sound_at=transport.first_sound_at,
         underruns=transport.underruns,
         error=error,
+        interruption=interruption,
+        abandoned=abandoned,
     )
+
+
+def _closed(stream: Any, *, drain: bool) -> bool:
+    """Stop and close ``stream``, letting the device play what it holds if ``drain``; False if
+    that does not end within `CLOSE_TIMEOUT_S` (an audio server that hangs: PortAudio waits
+    for it for ever, in this call and again when the process exits)."""
+    done = threading.Event()
+
+    def close() -> None:
+        with contextlib.suppress(Exception):  # PortAudio's errors: the stream is going anyway
+            if drain:
+                stream.stop()  # the fade-out included
+            else:
+                stream.abort()
+            stream.close()
+        done.set()
+
+    threading.Thread(target=close, name="loosen-close-stream", daemon=True).start()
+    return done.wait(CLOSE_TIMEOUT_S if drain else CLOSE_TIMEOUT_S / 2)

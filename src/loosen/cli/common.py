@@ -19,6 +19,7 @@ from loosen.errors import (
     BadInputError,
     BadValueError,
     LoosenError,
+    Terminated,
     printable,
 )
 
@@ -103,6 +104,22 @@ def fail(message: str, code: int) -> typer.Exit:
 _OPTION_FOR = {"setting": "--set", "step": "--from", "pace": "--pace"}
 
 
+def said_stopped(stop: KeyboardInterrupt) -> int:
+    """Say how the process was stopped (Ctrl+C, a signal); return the exit code for it."""
+    import contextlib
+    import signal
+
+    if isinstance(stop, Terminated):
+        words = {"SIGHUP": "Hung up.", "SIGTERM": "Terminated."}
+        message = words.get(signal.Signals(stop.signum).name, "Stopped.")
+        code = stop.exit_code
+    else:
+        message, code = "Interrupted.", EXIT_INTERRUPTED
+    with contextlib.suppress(OSError):  # the terminal may be gone (SIGHUP)
+        typer.echo(message, err=True)
+    return code
+
+
 def message_of(error: LoosenError) -> str:
     """``error`` in the words of the command line: a value names the option that carried it."""
     if isinstance(error, BadValueError):
@@ -119,9 +136,8 @@ def reported() -> Iterator[None]:
         yield
     except LoosenError as error:
         raise fail(message_of(error), error.exit_code) from None
-    except KeyboardInterrupt:
-        typer.echo("Interrupted.", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as stop:
+        raise typer.Exit(said_stopped(stop)) from None
 
 
 def worst_exit_code(codes: Iterable[int]) -> int:

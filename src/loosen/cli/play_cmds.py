@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -159,12 +160,31 @@ def play(
                     # wall-clock time, so a benchmark can measure from when it started us
                     typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
             where = _where_it_stopped(rendering, result, script)
+            if result.abandoned:  # the audio server hangs: PortAudio would wait for it at exit
+                _leave_at_once(result, where)
             if result.error is not None:  # one line: what went wrong, and how to go on
                 raise PlaybackError(f"{result.error}. {where}")
             if not quiet:
                 typer.echo(where, err=True)
-            if result.reason == "interrupted":
-                raise KeyboardInterrupt
+            if result.interruption is not None:
+                raise result.interruption
+
+
+def _leave_at_once(result: Any, where: str) -> None:
+    """Exit now, without Python's clean-up: the audio output would not stop (a hung audio
+    server), and PortAudio's own clean-up at exit would wait for it for ever. The position is
+    saved and the terminal restored already."""
+    from loosen.cli.common import message_of, said_stopped
+
+    code = 1
+    with contextlib.suppress(OSError):
+        if result.interruption is not None:
+            code = said_stopped(result.interruption)
+        elif result.error is not None:
+            typer.echo(f"Error: {message_of(result.error)}. {where}", err=True)
+        sys.stderr.flush()
+        sys.stdout.flush()
+    os._exit(code)
 
 
 def _start_frame(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import shutil
 import signal
 import struct
 import sys
@@ -61,8 +62,8 @@ class WorkerConfig:
         Speaking rate in words per minute.
     plan
         Which libespeak-ng to load first (Linux), or ``None``.
-    workdir
-        Directory for the per-text audio files; the parent owns and removes it.
+    parent_pid
+        The process that started the worker: the worker does not outlive it.
     fault
         Test hook: ``"hang"`` (never answer a text), ``"die"`` (exit on a text),
         ``"exit-on-start"``, ``"missing-data"``. ``None`` in real use.
@@ -75,16 +76,28 @@ class WorkerConfig:
     voice: str | None
     rate_wpm: int
     plan: EspeakPlan | None
-    workdir: str
+    parent_pid: int
     fault: str | None = None
     backend: str = "pyttsx3"
 
 
 def serve(conn: Connection, config: WorkerConfig) -> None:
-    """Entry point of the worker process: start pyttsx3, then answer requests until told to stop."""
+    """Entry point of the worker process: start pyttsx3, then answer requests until told to
+    stop, or until the parent is gone (then it leaves at once and quietly: nothing of it may
+    reach the user's terminal)."""
     _silence_stdout()
     # Ctrl+C reaches the whole process group: the parent decides when the worker stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with(config.parent_pid)
+    try:
+        _serve(conn, config)
+    except (BrokenPipeError, EOFError, ConnectionError):
+        pass  # the parent is gone: nobody to answer
+    finally:
+        _remove_own_folders()
+
+
+def _serve(conn: Connection, config: WorkerConfig) -> None:
     if config.fault == "exit-on-start":
         os._exit(1)  # what espeak-ng does when it cannot find its data
     synthesizer: _Synthesizer | _PiperSynthesizer | _EspeakSynthesizer
@@ -97,7 +110,7 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
             backend = synthesizer.backend
         else:
             engine, backend = _start_engine(config)
-            synthesizer = _Synthesizer(engine, Path(config.workdir), config)
+            synthesizer = _Synthesizer(engine, _own_folder(), config)
     except Exception as exc:
         conn.send(("fatal", _one_line(exc)))
         return
@@ -130,6 +143,52 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
             conn.send(("failed", seq, _one_line(exc)))
         else:
             conn.send(("clip", seq, text, samples, sample_rate))
+
+
+_FOLDER_PREFIX = "loosen-tts-"
+
+
+def _die_with(parent_pid: int) -> None:
+    """Have this process killed when its parent dies (Linux: the parent-death signal), so a
+    killed `loosen` leaves no speech worker behind; elsewhere the pipe's end tells it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent_pid:  # it died before the signal was asked for
+        os._exit(0)
+
+
+def _own_folder() -> Path:
+    """A fresh folder for this worker's files, named by its process id; those that workers
+    killed outright left behind are removed first."""
+    import tempfile
+
+    root = Path(tempfile.gettempdir())
+    for folder in root.glob(f"{_FOLDER_PREFIX}*"):
+        pid = folder.name[len(_FOLDER_PREFIX) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{_FOLDER_PREFIX}{os.getpid()}-", dir=root))
+
+
+def _remove_own_folders() -> None:
+    import tempfile
+
+    for folder in Path(tempfile.gettempdir()).glob(f"{_FOLDER_PREFIX}{os.getpid()}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def _silence_stdout() -> None:
@@ -217,6 +276,7 @@ class _EspeakSynthesizer:
             self.session.set_voice(config.voice)
         self.session.set_rate(config.rate_wpm)
         self._fault = config.fault
+        self._pid = os.getpid()
         loaded = EspeakPlan(plan.source, plan.library, plan.data_path, self.session.version)
         self.backend = loaded.describe() + ", in memory"
 
@@ -225,6 +285,7 @@ class _EspeakSynthesizer:
         child = os.fork()
         if child == 0:  # the child: speak, hand the samples over, and leave without clean-up
             os.close(readable)
+            _die_with(self._pid)
             status, payload = 0, b""
             try:
                 if self._fault == "drop-rate":  # test hook: the rate lost inside espeak-ng

@@ -133,10 +133,10 @@ class PiperEngine(WorkerEngine):
         """The installed Piper voices (see `installed_voices`)."""
         return [_voice_info(name, model) for name, model in installed_voices().items()]
 
-    def _worker_config(self, workdir: str, fault: str | None) -> WorkerConfig:
+    def _worker_config(self, fault: str | None) -> WorkerConfig:
         return WorkerConfig(
             driver=None, voice=str(self.model), rate_wpm=self.rate_wpm, plan=None,
-            workdir=workdir, fault=fault, backend="piper",
+            parent_pid=os.getpid(), fault=fault, backend="piper",
         )  # fmt: skip
 
 

@@ -7,9 +7,8 @@ pyttsx3 loses, swaps and hangs on files when driven in a loop, so it runs in a w
 from __future__ import annotations
 
 import multiprocessing
-import shutil
+import os
 import sys
-import tempfile
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -70,10 +69,9 @@ class _Worker:
         self._process = context.Process(
             target=serve, args=(child_conn, config), name="loosen-tts-worker", daemon=True
         )
-        self._workdir = config.workdir
         self._process.start()
         child_conn.close()
-        self._finalizer = weakref.finalize(self, _kill, self._process, self._conn, self._workdir)
+        self._finalizer = weakref.finalize(self, _kill, self._process, self._conn)
         try:
             reply = self._receive(start_timeout_s, "starting")
         except BaseException:
@@ -145,12 +143,11 @@ def _main_guard_hint() -> str:
     return f" (if {path} runs code at import, guard it with `if __name__ == '__main__':`)"
 
 
-def _kill(process: multiprocessing.process.BaseProcess, conn: Connection, workdir: str) -> None:
+def _kill(process: multiprocessing.process.BaseProcess, conn: Connection) -> None:
     if process.is_alive():
         process.kill()
     process.join(_STOP_TIMEOUT_S)
     conn.close()
-    shutil.rmtree(workdir, ignore_errors=True)
 
 
 class WorkerEngine(ClosingEngine):
@@ -192,8 +189,8 @@ class WorkerEngine(ClosingEngine):
         self._sample_rate = sample_rate
         self.clip_rate_hz: int | None = None
 
-    def _worker_config(self, workdir: str, fault: str | None) -> WorkerConfig:
-        """How to start a worker (``workdir``: a fresh folder it may use)."""
+    def _worker_config(self, fault: str | None) -> WorkerConfig:
+        """How to start a worker."""
         raise NotImplementedError
 
     def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
@@ -253,12 +250,7 @@ class WorkerEngine(ClosingEngine):
         if fault is not None and fault.endswith("-once"):
             fault = fault.removesuffix("-once") if self._workers_started == 0 else None
         self._workers_started += 1
-        config = self._worker_config(tempfile.mkdtemp(prefix="loosen-tts-"), fault)
-        try:
-            return _Worker(config, self._start_timeout_s)
-        except BaseException:
-            shutil.rmtree(config.workdir, ignore_errors=True)
-            raise
+        return _Worker(self._worker_config(fault), self._start_timeout_s)
 
     def _discard_worker(self, *, graceful: bool) -> None:
         worker, self._worker = self._worker, None
@@ -369,12 +361,12 @@ class Pyttsx3Engine(WorkerEngine):
         friendly = self._driver == "espeak"
         return resolve_voice(self.name, wanted, voices, variants, friendly_ids=friendly)
 
-    def _worker_config(self, workdir: str, fault: str | None) -> WorkerConfig:
+    def _worker_config(self, fault: str | None) -> WorkerConfig:
         return WorkerConfig(
             driver=self._driver,
             voice=self.voice if self._voice_resolved else None,
             rate_wpm=self.rate_wpm,
             plan=self._plan,
-            workdir=workdir,
+            parent_pid=os.getpid(),
             fault=fault,
         )
