@@ -31,6 +31,7 @@ __all__ = [
     "default_target_lufs",
     "gated_lufs",
     "k_weighting",
+    "limit_true_peak",
     "normalize",
     "true_peak_bound_dbtp",
 ]
@@ -418,6 +419,27 @@ class _Limiter:
         start = before.astype(np.float32)[:, None]
         gain = start + (gains.astype(np.float32)[:, None] - start) * self._t
         return np.asarray(out * gain.reshape(-1, 1), np.float32)
+
+
+def limit_true_peak(x: Audio, sample_rate: int, ceiling_dbtp: float) -> tuple[Audio, float]:
+    """``x`` (float32, shape (n,), mono) through the look-ahead true-peak limiter (`_Limiter`,
+    aiming `PEAK_MARGIN_DB` under ``ceiling_dbtp``), every sample in its place; and the limiter's
+    deepest reduction in dB. Float32, shape (n,). Unchanged (the same array) when no true peak
+    can reach the ceiling."""
+    ceiling = ceiling_dbtp - PEAK_MARGIN_DB
+    if x.size == 0 or _magnitude(x) * _INTERPOLATION_BOUND <= 10.0 ** (ceiling / 20.0):
+        return x, 0.0
+    chunk = round(sample_rate / 10)
+    limiter = _Limiter(sample_rate, 1, ceiling, chunk)
+    count = -(-(x.size + limiter.delay) // chunk)
+    padded = np.zeros((count * chunk, 1), np.float32)
+    padded[: x.size, 0] = x
+    out = np.concatenate(
+        [limiter.process(padded[i : i + chunk]) for i in range(0, count * chunk, chunk)]
+    )
+    return np.ascontiguousarray(
+        out[limiter.delay : limiter.delay + x.size, 0]
+    ), limiter.max_reduction_db
 
 
 @dataclass(frozen=True)
