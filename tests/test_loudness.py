@@ -323,6 +323,31 @@ def test_a_target_beyond_what_the_peaks_allow_is_limited_to_the_ceiling_and_fall
     assert -10.0 - 3.0 < loudness < -10.0 - 0.5  # short of the target: the limiter took the peaks
 
 
+def test_the_make_up_gain_brings_a_gently_limited_stream_to_the_target() -> None:
+    audio = speech_like(20.0)
+    plain = Normalizer(lambda: cut(audio, [4096]), sample_rate=RATE, channels=2,
+                       target_lufs=-13.5)  # fmt: skip
+    short = measure(np.concatenate(list(plain.blocks())))[0]
+    normalizer = Normalizer(lambda: cut(audio, [4096]), sample_rate=RATE, channels=2,
+                            target_lufs=-13.5)  # fmt: skip
+    forecast = normalizer.make_up()
+    loudness, peak = measure(np.concatenate(list(normalizer.blocks())))
+    assert short < -13.55  # the limiter alone takes some loudness off
+    assert 0.0 < forecast.max_reduction_db <= 3.0 and forecast.make_up_db > 0.0
+    assert loudness == pytest.approx(-13.5, abs=0.03)
+    assert forecast.lufs == pytest.approx(loudness, abs=1e-6)
+    assert peak <= -1.0
+
+
+def test_no_make_up_is_tried_past_what_the_limiter_may_take() -> None:
+    audio = speech_like(20.0)
+    normalizer = Normalizer(lambda: cut(audio, [4096]), sample_rate=RATE, channels=2,
+                            target_lufs=-10.0)  # fmt: skip
+    forecast = normalizer.make_up()
+    assert forecast.make_up_db == 0.0 and forecast.max_reduction_db > 3.0
+    assert forecast.lufs == pytest.approx(measure(np.concatenate(list(normalizer.blocks())))[0])
+
+
 def test_the_limiter_ramps_the_gain_over_milliseconds_without_jumps() -> None:
     quiet, loud = sine(-20.0, 4.0, hz=100.0), sine(-2.0, 0.5, hz=100.0)
     audio = stereo(np.concatenate([quiet, loud, quiet]))

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from loosen.loudness import TruePeakMeter
 from loosen.render import (
     LIMIT_KNEE_DBFS,
     PEAK_CEILING_DBFS,
@@ -20,7 +21,7 @@ from loosen.render import (
 from loosen.script import Mix, load_session
 from loosen.sounds import BREATH_TONE_PEAK_DBFS, load_cue_set
 from loosen.tts import Clip, Speech, SpeechCache
-from loosen.voice import speech_frames
+from loosen.voice import SPEECH_LIMIT_DB, SPEECH_LOUDNESS_LUFS, line_lufs, speech_frames
 from tests.fakes import FakeEngine
 
 HERE = Path(__file__).parent
@@ -70,12 +71,19 @@ def test_the_peak_never_passes_the_ceiling_and_the_session_fades(engine: FakeEng
     assert abs(mono[-1]) < 1e-4
 
 
-def test_speech_sounds_in_its_events_at_its_level(engine: FakeEngine) -> None:
+def true_peak_dbtp(x: np.ndarray, rate: int = RATE) -> float:
+    meter = TruePeakMeter(rate, 1)
+    meter.add(x[:, None])
+    return meter.true_peak_dbtp()
+
+
+def test_speech_sounds_in_its_events_at_its_loudness(engine: FakeEngine) -> None:
     rendering = render(engine, channels=1)
     mono = np.concatenate(list(rendering.blocks()))[:, 0]
     for event in (e for e in rendering.timeline.events if e.kind == "speech"):
-        peak = np.max(np.abs(mono[event.start : event.end]))
-        assert peak == pytest.approx(10 ** (SPEECH_PEAK_DBFS / 20), rel=0.05), event
+        line = mono[event.start : event.end]
+        assert line_lufs(line, RATE) == pytest.approx(SPEECH_LOUDNESS_LUFS, abs=0.3), event
+        assert true_peak_dbtp(line) <= SPEECH_PEAK_DBFS
 
 
 def test_a_pacing_change_needs_no_new_synthesis(engine: FakeEngine, tmp_path: Path) -> None:
@@ -103,8 +111,37 @@ def test_prepared_speech_is_trimmed_resampled_faded_and_levelled() -> None:
     out = prepare_speech(Clip(padded, rate), RATE)
     assert out.dtype == np.float32
     assert out.size == pytest.approx(RATE * (1.0 + 2 * 0.015), rel=0.01)
-    assert np.max(np.abs(out)) == pytest.approx(10 ** (SPEECH_PEAK_DBFS / 20), rel=1e-4)
+    assert line_lufs(out, RATE) == pytest.approx(SPEECH_LOUDNESS_LUFS, abs=0.1)
     assert abs(out[0]) < 1e-3 and abs(out[-1]) < 1e-3
+
+
+def clicks_on_a_tone(click: float) -> Clip:
+    """Two seconds of a quiet 300 Hz tone with a click of ``click`` every 100 ms, at 22050 Hz."""
+    rate = 22_050
+    x = 0.05 * np.sin(2 * np.pi * 300 * np.arange(2 * rate) / rate)
+    x[rate // 20 :: rate // 10] += click
+    return Clip(x.astype(np.float32), rate)
+
+
+def test_a_peaky_line_is_levelled_by_loudness_with_its_true_peaks_held_under_the_ceiling() -> None:
+    # clicks 12 dB over the tone: at the common loudness they need the line's limiter
+    out = prepare_speech(clicks_on_a_tone(0.2), RATE)
+    assert true_peak_dbtp(out) <= SPEECH_PEAK_DBFS
+    assert line_lufs(out, RATE) == pytest.approx(SPEECH_LOUDNESS_LUFS, abs=0.5)
+
+
+def test_a_line_too_peaky_for_the_limiter_stays_quieter_rather_than_limited_more() -> None:
+    # clicks 21 dB over the tone would need more than SPEECH_LIMIT_DB off every click
+    clip = clicks_on_a_tone(0.6)
+    out = prepare_speech(clip, RATE)
+    assert true_peak_dbtp(out) <= SPEECH_PEAK_DBFS
+    raw = np.asarray(clip.samples)
+    peak_over_loudness = true_peak_dbtp(raw, clip.sample_rate) - line_lufs(raw, clip.sample_rate)
+    # the loudness the peaks allow with at most SPEECH_LIMIT_DB off them (the limiter's release
+    # takes a little more between the clicks)
+    allowed = SPEECH_PEAK_DBFS + SPEECH_LIMIT_DB - peak_over_loudness
+    assert allowed < SPEECH_LOUDNESS_LUFS - 1
+    assert allowed - SPEECH_LIMIT_DB <= line_lufs(out, RATE) <= allowed + 0.1
 
 
 def test_silent_speech_still_has_a_length() -> None:
@@ -206,15 +243,15 @@ def test_loud_levels_bend_under_the_ceiling_and_quiet_ones_pass_untouched(
     engine: FakeEngine,
 ) -> None:
     rendering, plain = mono_samples(engine)
-    _, loud = mono_samples(engine, mix=Mix(voice_db=9.0))
+    _, loud = mono_samples(engine, mix=Mix(voice_db=15.0))
     ceiling, knee = 10 ** (PEAK_CEILING_DBFS / 20), 10 ** (LIMIT_KNEE_DBFS / 20)
     assert np.max(np.abs(loud)) <= ceiling + 1e-6
     assert np.max(np.abs(loud)) > knee
     speech = [e for e in rendering.timeline.events if e.kind == "speech"]
-    quiet = np.abs(plain) * 10 ** (9 / 20) < knee
+    quiet = np.abs(plain) * 10 ** (15 / 20) < knee
     for e in speech:
         span = slice(e.start, e.end)
-        expected = plain[span][quiet[span]] * 10 ** (9 / 20)
+        expected = plain[span][quiet[span]] * 10 ** (15 / 20)
         assert np.allclose(loud[span][quiet[span]], expected, rtol=1e-5, atol=1e-7)
 
 

@@ -13,7 +13,7 @@ from loosen.render import render_session
 from loosen.script import load_session
 from loosen.sounds import load_cue_set
 from loosen.tts import Clip, Speech
-from loosen.voice import SpeechClips, db_to_gain, split_sentences
+from loosen.voice import SpeechClips, db_to_gain, prepare_speech, speech_frames, split_sentences
 from tests.fakes import FakeEngine
 
 HERE = Path(__file__).parent
@@ -194,3 +194,27 @@ def test_the_mixer_has_the_next_line_prefetched_and_plays_the_same_samples() -> 
     plain = render_session(session, speech=Speech(FakeEngine(), None), cue_set=cues)
     assert np.array_equal(mixed, np.concatenate(list(plain.blocks(block_frames=RATE // 10))))
     assert "loosen-prefetch" in where
+
+
+def offset_tone(offset: float, drift: float = 0.0) -> Clip:
+    """A second of a 300 Hz tone between half a second and a second of silence, at 22050 Hz,
+    all of it shifted by ``offset`` and, under the tone, by a 3 Hz wobble of ``drift``."""
+    rate = 22_050
+    t = np.arange(rate) / rate
+    tone = 0.3 * np.sin(2 * np.pi * 300 * t) + drift * np.sin(2 * np.pi * 3 * t)
+    samples = np.concatenate([np.zeros(rate // 2), tone, np.zeros(rate)]) + offset
+    return Clip(samples.astype(np.float32), rate)
+
+
+def test_a_clip_with_a_dc_offset_comes_out_centred_and_trimmed_like_a_clean_one() -> None:
+    clean = prepare_speech(offset_tone(0.0), RATE)
+    shifted = prepare_speech(offset_tone(0.01, drift=0.01), RATE)  # -40 dBFS: over the trim's -50
+    assert shifted.size == clean.size == speech_frames(offset_tone(0.01), RATE)
+    assert abs(float(shifted.mean())) < 1e-5  # under -100 dBFS
+
+    def means(x: np.ndarray) -> np.ndarray:  # per 100 ms
+        return x[: x.size // 4800 * 4800].reshape(-1, 4800).mean(axis=1)
+
+    # the wobble, -33 dBFS per 100 ms at the line's level, falls under -60 dBFS
+    assert np.abs(means(shifted) - means(clean)).max() < 1e-3
+    np.testing.assert_allclose(shifted, clean, atol=5e-3)  # the tone itself is kept

@@ -11,10 +11,11 @@ The first chapter starts at 0 (it holds the lead-in) and the last ends at the se
 
 `embed` writes chapters (and MP3's tags) into a finished file, one small writer per format:
 WAV ``cue ``/``labl`` chunks (`loosen.riff`); Vorbis comments ``CHAPTER001=HH:MM:SS.mmm`` and
-``CHAPTER001NAME`` for FLAC and Ogg (through mutagen); an ID3v2.3 tag with ``CTOC`` + ``CHAP``
+``CHAPTER001NAME`` for FLAC and Ogg (through mutagen); an ID3v2.4 tag with ``CTOC`` + ``CHAP``
 frames for MP3 (`loosen.id3v2`). Tags go in each format's usual place: libsndfile writes them
-for WAV (``LIST``/``INFO``), FLAC and Ogg (see `soundfile_tags`); the ID3v2 tag carries them for
-MP3 (libsndfile only writes ID3v1 there: 30 Latin-1 characters a field).
+for FLAC and Ogg (see `soundfile_tags`); an ID3v2.4 tag carries them for MP3 (libsndfile only
+writes ID3v1 there: 30 Latin-1 characters a field) and, in an ``id3 `` chunk, for WAV, whose
+``LIST``/``INFO`` chunk (libsndfile's) is left out when a text is not ASCII.
 """
 
 from __future__ import annotations
@@ -124,7 +125,9 @@ def clock(seconds: float) -> str:
 def soundfile_tags(container: str, tags: Tags | None) -> dict[str, str]:
     """Return the SoundFile string attributes that carry ``tags`` in ``container``.
 
-    Empty for MP3 and for no tags: `embed` writes MP3's tags in its ID3v2 tag.
+    Empty for MP3 and for no tags: `embed` writes MP3's tags in its ID3v2 tag. Empty too for a
+    WAV when a text is not ASCII: readers disagree on the encoding of an ``INFO`` chunk, and
+    `embed` puts every text, in UTF-8, in an ``id3 `` chunk as well.
     """
     if tags is None or container == "MP3":
         return {}
@@ -132,6 +135,8 @@ def soundfile_tags(container: str, tags: Tags | None) -> dict[str, str]:
     strings["comment"] = tags.comment
     if tags.track is not None:
         strings["tracknumber"] = str(tags.track)
+    if container in ("WAV", "RF64") and not all(value.isascii() for value in strings.values()):
+        return {}  # ffmpeg reads a WAV's ID3 tags only when it has no INFO tags
     return {key: value for key, value in strings.items() if value}
 
 
@@ -143,17 +148,26 @@ def embed(
     chapters: Sequence[Chapter] | None,
     tags: Tags | None,
 ) -> None:
-    """Write ``chapters`` (and, for MP3, ``tags``) into the finished file at ``path``.
+    """Write ``chapters`` (and, for MP3 and WAV, ``tags``) into the finished file at ``path``.
 
     ``container`` is libsndfile's name for the format (``WAV``, ``RF64``, ``FLAC``, ``OGG``,
     ``MP3``). Raises `ValueError` when the chapters do not fit the format, and mutagen's errors
     (`mutagen.MutagenError`) when it cannot rewrite the file.
     """
     if container in ("WAV", "RF64"):
-        if chapters:
-            from loosen.riff import append_markers
+        from loosen.riff import append_chunks, id3_chunk, marker_chunks
 
-            append_markers(path, [(round(c.start_s * sample_rate), c.title) for c in chapters])
+        if chapters:
+            markers = [(round(c.start_s * sample_rate), c.title) for c in chapters]
+            if any(not 0 <= frame <= 2**32 - 1 for frame, _ in markers):
+                raise ValueError("a marker lies past the 32-bit sample offsets of a WAV cue point")
+        chunks = marker_chunks(markers) if chapters else b""
+        if tags is not None:
+            from loosen.id3v2 import id3_tag
+
+            chunks += id3_chunk(id3_tag(_id3_texts(tags), ()))
+        if chunks:
+            append_chunks(path, chunks)
     elif container in ("FLAC", "OGG"):
         if chapters:
             _embed_vorbis(path, container, chapters)
@@ -184,9 +198,12 @@ def _embed_id3(path: Path, chapters: Sequence[Chapter], tags: Tags | None) -> No
     """Put an ID3v2.3 tag with ``tags`` and ``chapters`` at the start of the MP3 file."""
     from loosen.id3v2 import id3_tag, prepend_tag
 
-    texts = {}
-    if tags is not None:
-        texts = {"TIT2": tags.title, "TPE1": tags.artist, "TALB": tags.album}
-        texts |= {"COMM": tags.comment, "TRCK": "" if tags.track is None else str(tags.track)}
+    texts = _id3_texts(tags) if tags is not None else {}
     frames = [(round(c.start_s * 1000), round(c.end_s * 1000), c.title) for c in chapters]
     prepend_tag(path, id3_tag(texts, frames, tags.title if tags else None))
+
+
+def _id3_texts(tags: Tags) -> dict[str, str]:
+    """``tags`` as ID3 text frames by id."""
+    texts = {"TIT2": tags.title, "TPE1": tags.artist, "TALB": tags.album}
+    return texts | {"COMM": tags.comment, "TRCK": "" if tags.track is None else str(tags.track)}

@@ -1,4 +1,5 @@
-"""An ID3v2.3 tag with chapters, put at the start of an MP3 file.
+"""An ID3v2.4 tag with chapters, put at the start of an MP3 file (and, without chapters, in a
+WAV file's ``id3 `` chunk).
 
 The tag holds the text frames ``TIT2`` (title), ``TPE1`` (artist), ``TALB`` (album), ``COMM``
 (comment) and ``TRCK`` (track), a top-level ordered table of contents (``CTOC``) and one
@@ -6,8 +7,11 @@ The tag holds the text frames ``TIT2`` (title), ``TPE1`` (artist), ``TALB`` (alb
 
 Written here rather than with mutagen: mutagen sorts frames by size when it saves, so the
 ``CHAP`` frames land out of order (quodlibet/mutagen#506), and ffmpeg lists chapters in the
-order of the frames, not of the table of contents. Version 2.3 (text in UTF-16) is read by more
-players than 2.4. The tests read the tag back with mutagen and ffprobe.
+order of the frames, not of the table of contents. Version 2.4 with its text in UTF-8: version
+2.3's text is UCS-2, so a character past it (an emoji) must be a UTF-16 surrogate pair, which
+exiftool and mediainfo read as two broken characters ("??"); ffprobe, mutagen, exiftool and
+mediainfo all read 2.4's UTF-8 right. The tests read the tag back with mutagen and ffprobe (and
+exiftool and mediainfo where installed).
 """
 
 from __future__ import annotations
@@ -32,16 +36,15 @@ def _syncsafe(size: int) -> bytes:
 
 
 def _frame(frame_id: str, payload: bytes) -> bytes:
-    return frame_id.encode("ascii") + struct.pack(">IH", len(payload), 0) + payload
+    """A frame: id, size (syncsafe in version 2.4), no flags, payload."""
+    return frame_id.encode("ascii") + _syncsafe(len(payload)) + b"\0\0" + payload
 
 
-def _utf16(text: str) -> bytes:
-    """``text`` as UTF-16 with its byte-order mark (encoding 1 of ID3v2.3)."""
-    return b"\xff\xfe" + text.encode("utf-16-le")
+_UTF8 = b"\x03"  # the text encoding byte of UTF-8 (ID3v2.4)
 
 
 def _text(frame_id: str, text: str) -> bytes:
-    return _frame(frame_id, b"\x01" + _utf16(text))
+    return _frame(frame_id, _UTF8 + text.encode("utf-8"))
 
 
 def _toc(
@@ -58,7 +61,7 @@ def _toc(
 def id3_tag(
     texts: dict[str, str], chapters: Sequence[ChapterFrame], toc_title: str | None = None
 ) -> bytes:
-    """Return a whole ID3v2.3 tag.
+    """Return a whole ID3v2.4 tag.
 
     Parameters
     ----------
@@ -76,7 +79,8 @@ def id3_tag(
         if not text:
             continue
         if frame_id == "COMM":
-            frames.append(_frame("COMM", b"\x01eng" + _utf16("") + b"\0\0" + _utf16(text)))
+            # encoding, language, an empty description and its terminator, the text
+            frames.append(_frame("COMM", _UTF8 + b"eng\0" + text.encode("utf-8")))
         else:
             frames.append(_text(frame_id, text))
     ids = [f"chp{number}".encode("ascii") for number in range(1, len(chapters) + 1)]
@@ -93,7 +97,7 @@ def id3_tag(
         times = struct.pack(">IIII", start_ms, end_ms, _NO_OFFSET, _NO_OFFSET)
         frames.append(_frame("CHAP", element_id + b"\0" + times + _text("TIT2", title)))
     body = b"".join(frames) + bytes(_PADDING_BYTES)
-    return b"ID3\x03\x00\x00" + _syncsafe(len(body)) + body
+    return b"ID3\x04\x00\x00" + _syncsafe(len(body)) + body
 
 
 def prepend_tag(path: Path, tag: bytes) -> None:

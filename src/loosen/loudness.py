@@ -23,6 +23,7 @@ from loosen.errors import BadInputError
 
 __all__ = [
     "DEFAULT_TRUE_PEAK_DBTP",
+    "Forecast",
     "KFilter",
     "LoudnessMeter",
     "LoudnessReport",
@@ -31,6 +32,7 @@ __all__ = [
     "default_target_lufs",
     "gated_lufs",
     "k_weighting",
+    "limit_true_peak",
     "normalize",
     "true_peak_bound_dbtp",
 ]
@@ -43,6 +45,8 @@ TARGET_RANGE_LUFS = (-60.0, -5.0)
 LOOKAHEAD_S = 0.005  # the limiter's attack: the gain falls along a 5 ms ramp before a peak
 RELEASE_S = 0.08  # time constant of the limiter's exponential recovery
 PEAK_MARGIN_DB = 0.1  # the limiter aims this far under the ceiling: other meters, 16-bit
+MAKE_UP_MOST_DB = 3.0  # the make-up gain stops where the limiter would take off more than this
+MAKE_UP_TOLERANCE_LU = 0.02  # and where the forecast is this close to the target
 _SUBCHUNK = 96  # frames per matrix product in the K-weighting filter
 _SEGMENT = 64  # frames per stretch that the true-peak interpolation computes or skips
 # A K-weighting state under this (300 dB under full scale) counts as rest: what it would still
@@ -420,6 +424,37 @@ class _Limiter:
         return np.asarray(out * gain.reshape(-1, 1), np.float32)
 
 
+def limit_true_peak(x: Audio, sample_rate: int, ceiling_dbtp: float) -> tuple[Audio, float]:
+    """``x`` (float32, shape (n,), mono) through the look-ahead true-peak limiter (`_Limiter`,
+    aiming `PEAK_MARGIN_DB` under ``ceiling_dbtp``), every sample in its place; and the limiter's
+    deepest reduction in dB. Float32, shape (n,). Unchanged (the same array) when no true peak
+    can reach the ceiling."""
+    ceiling = ceiling_dbtp - PEAK_MARGIN_DB
+    if x.size == 0 or _magnitude(x) * _INTERPOLATION_BOUND <= 10.0 ** (ceiling / 20.0):
+        return x, 0.0
+    chunk = round(sample_rate / 10)
+    limiter = _Limiter(sample_rate, 1, ceiling, chunk)
+    count = -(-(x.size + limiter.delay) // chunk)
+    padded = np.zeros((count * chunk, 1), np.float32)
+    padded[: x.size, 0] = x
+    out = np.concatenate(
+        [limiter.process(padded[i : i + chunk]) for i in range(0, count * chunk, chunk)]
+    )
+    return np.ascontiguousarray(
+        out[limiter.delay : limiter.delay + x.size, 0]
+    ), limiter.max_reduction_db
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """What `Normalizer.make_up` expects pass 2 to give: its integrated loudness in LUFS, the
+    limiter's deepest reduction in dB, and the gain added to make up for the limiter, in dB."""
+
+    lufs: float
+    max_reduction_db: float
+    make_up_db: float
+
+
 @dataclass(frozen=True)
 class LoudnessReport:
     """What normalisation measured and did: loudness in LUFS, true peaks in dBTP, gains in dB.
@@ -491,6 +526,7 @@ class Normalizer:
         self.report: LoudnessReport | None = None  # set once `blocks` is exhausted
         self.full_report = full_report
         self._measured: tuple[float, float] | None = None
+        self._make_up_db = 0.0  # see `make_up`
 
     def measure(self, progress: Callable[[int], None] | None = None) -> float:
         """Pass 1, run once: the input's integrated loudness in LUFS (``-inf`` for silence).
@@ -524,19 +560,57 @@ class Normalizer:
 
     @property
     def gain_db(self) -> float:
-        """The gain pass 2 applies before limiting, in dB (runs `measure` if it has not run)."""
+        """The gain pass 2 applies before limiting, in dB (runs `measure` if it has not run):
+        ``target - measured``, plus what `make_up` found the limiter takes."""
         measured = self.measure()
-        return 0.0 if measured == -math.inf else self.target_lufs - measured
+        return 0.0 if measured == -math.inf else self.target_lufs - measured + self._make_up_db
+
+    def make_up(
+        self, *, plays_on: int = 1, rounds: int = 2, most_db: float = MAKE_UP_MOST_DB
+    ) -> Forecast:
+        """Between the passes: if the limiter will act, run pass 2 without output to meter how
+        much loudness it takes, and raise the gain by that; again, up to ``rounds`` times (the
+        louder the input, the more it takes), as long as the limiter's deepest reduction stays
+        within ``most_db`` dB. Returns what pass 2 will give. Each round costs about a pass 2;
+        a stream the gain alone keeps under the ceiling costs nothing. ``plays_on``: how many
+        of the file's channels each channel of the stream plays on (a mono stream written as
+        stereo: 2), as the measurement counted them."""
+        previous: Forecast | None = None
+        for done in range(rounds + 1):
+            limiter = self._limiter()
+            if limiter is None:
+                return Forecast(self.target_lufs, 0.0, self._make_up_db)
+            loudness = LoudnessMeter(self.sample_rate, self.channels)
+            for block in self._scaled(np.float32(10.0 ** (self.gain_db / 20.0)), limiter):
+                loudness.add(block)
+            lufs = loudness.integrated_lufs() + 10.0 * math.log10(plays_on)
+            forecast = Forecast(lufs, limiter.max_reduction_db, self._make_up_db)
+            if forecast.max_reduction_db > most_db:
+                if previous is None:
+                    return forecast  # the target itself asks for more: out of reach
+                self._make_up_db = previous.make_up_db
+                return previous
+            short_db = self.target_lufs - forecast.lufs
+            if abs(short_db) < MAKE_UP_TOLERANCE_LU or done == rounds:
+                return forecast
+            previous = forecast
+            self._make_up_db += short_db
+        raise AssertionError("unreachable")
+
+    def _limiter(self) -> _Limiter | None:
+        """A limiter for pass 2, or ``None`` where the gain alone keeps the peaks under it."""
+        measured_peak = (self._measured or (0.0, 0.0))[1]
+        ceiling = self.true_peak_dbtp - PEAK_MARGIN_DB
+        if measured_peak + self.gain_db <= ceiling:
+            return None
+        # one-second chunks: a tenth of the per-chunk overhead of 100 ms ones, same output
+        return _Limiter(self.sample_rate, self.channels, ceiling, self.sample_rate)
 
     def blocks(self) -> Iterator[Audio]:
         """Pass 2: yield the normalised blocks, float32, shaped as given; then set `report`."""
         gain_db = self.gain_db
         measured_lufs, measured_peak = self._measured or (0.0, 0.0)
-        ceiling = self.true_peak_dbtp - PEAK_MARGIN_DB
-        limiter = None
-        if measured_peak + gain_db > ceiling:  # else the gain alone keeps the peaks under it
-            # one-second chunks: a tenth of the per-chunk overhead of 100 ms ones, same output
-            limiter = _Limiter(self.sample_rate, self.channels, ceiling, self.sample_rate)
+        limiter = self._limiter()
         loudness = LoudnessMeter(self.sample_rate, self.channels)
         peak = TruePeakMeter(self.sample_rate, self.channels)
         for block in self._scaled(np.float32(10.0 ** (gain_db / 20.0)), limiter):

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["Marker", "append_markers", "marker_chunks"]
+__all__ = ["Marker", "append_chunks", "append_markers", "id3_chunk", "marker_chunks"]
 
 Marker = tuple[int, str]  # (position in frames, label)
 
@@ -45,6 +45,14 @@ def marker_chunks(markers: Sequence[Marker]) -> bytes:
     return cue + _chunk(b"LIST", b"adtl" + labels)
 
 
+def id3_chunk(tag: bytes) -> bytes:
+    """An ``id3 `` chunk holding the ID3v2 ``tag``: where mutagen, ffmpeg, exiftool and
+    mediainfo look for a WAV's tags in Unicode (a ``LIST``/``INFO`` chunk has no encoding, and
+    readers disagree on its non-ASCII text: ffprobe takes UTF-8, exiftool and mediainfo
+    Latin-1)."""
+    return _chunk(b"id3 ", tag)
+
+
 def append_markers(path: Path, markers: Sequence[Marker]) -> None:
     """Append ``markers`` to the WAV or RF64 file at ``path`` and patch its RIFF size.
 
@@ -53,10 +61,16 @@ def append_markers(path: Path, markers: Sequence[Marker]) -> None:
     """
     if any(not 0 <= frame <= _U32_MAX for frame, _ in markers):
         raise ValueError("a marker lies past the 32-bit sample offsets of a WAV cue point")
+    append_chunks(path, marker_chunks(markers))
+
+
+def append_chunks(path: Path, chunks: bytes) -> None:
+    """Append ``chunks`` (whole, even-sized chunks) to the WAV or RF64 file at ``path`` and
+    patch its RIFF size; `ValueError` as `append_markers`."""
     with path.open("r+b") as wav:
         kind = _riff_kind(wav)
         end = wav.seek(0, 2)
-        tail = (b"\0" if end % 2 else b"") + marker_chunks(markers)
+        tail = (b"\0" if end % 2 else b"") + chunks
         riff_size = end + len(tail) - 8
         if kind == b"RIFF" and riff_size > _U32_MAX:
             raise ValueError("the markers would take the file past the 4 GiB limit of WAV")

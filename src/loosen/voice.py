@@ -1,8 +1,10 @@
 """The voice layer: engine clips turned into speech ready to mix, and a bounded cache of them.
 
-Speech is trimmed of the engine's own silence, resampled to the output rate with soxr, faded at
-the edges and levelled to `SPEECH_PEAK_DBFS`; `SpeechClips` remembers every line's length and
-keeps the samples of recent lines within a memory budget.
+Speech is freed of DC (espeak-ng's lines carry an offset of up to -46 dBFS), trimmed of the
+engine's own silence, levelled (by its loudness, to `SPEECH_LOUDNESS_LUFS`, its true peaks held
+under `SPEECH_PEAK_DBFS`), resampled to the output rate with soxr and faded at the edges;
+`SpeechClips` remembers every line's length and keeps the samples of recent lines within a
+memory budget.
 
 An engine that pauses between sentences by our rule (Piper: its ``sentence_pause_s``) speaks a
 line sentence by sentence: each sentence is synthesized, cached and processed on its own, and
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import queue
 import re
 import threading
@@ -27,9 +30,12 @@ import numpy.typing as npt
 from loosen.tts import Clip, Speech
 
 __all__ = [
+    "SPEECH_LIMIT_DB",
+    "SPEECH_LOUDNESS_LUFS",
     "SPEECH_PEAK_DBFS",
     "SpeechClips",
     "db_to_gain",
+    "line_lufs",
     "prepare_speech",
     "speech_frames",
     "split_sentences",
@@ -37,11 +43,14 @@ __all__ = [
 
 Audio = npt.NDArray[np.float32]
 
-SPEECH_PEAK_DBFS = -3.0
+SPEECH_PEAK_DBFS = -3.0  # no line's true peak passes it (the renderer's soft limiter starts here)
+SPEECH_LOUDNESS_LUFS = -18.5  # every line's loudness (on one channel), but Piper's
+SPEECH_LIMIT_DB = 3.0  # the most the line's limiter takes off its peaks
 # names what `prepare_speech` makes of a clip: change it whenever that changes, so what is kept
 # of processed speech in the cache (`SpeechClips.derived_key`) is not taken for the new
-PROCESSING_VERSION = 1
+PROCESSING_VERSION = 3  # 2: DC removed; 3: levelled by loudness, true peaks limited
 SILENCE_DBFS = -50.0  # below this, the engine's leading and trailing samples count as silence
+HIGHPASS_HZ = 20.0  # what drifts below this within a line (under any voice's pitch) is removed
 EDGE_PAD_S = 0.015
 EDGE_FADE_S = 0.008
 _AHEAD_KEPT = 2  # prefetched lines waiting to be taken
@@ -64,15 +73,20 @@ def split_sentences(text: str) -> list[str]:
 def prepare_speech(clip: Clip, sample_rate: int, level_db: float | None = None) -> Audio:
     """Turn an engine clip into speech ready to mix.
 
-    Trims the engine's own leading and trailing silence (timing is the timeline's job), resamples
-    to ``sample_rate`` with soxr, fades the edges over a few milliseconds so nothing clicks, and
-    scales the peak to `SPEECH_PEAK_DBFS` (or, given ``level_db``, scales by that many dB).
+    Removes the clip's DC (its mean, then what drifts under `HIGHPASS_HZ`), trims the engine's
+    own leading and trailing silence (timing is the timeline's job), resamples to
+    ``sample_rate`` with soxr and fades the edges over a few milliseconds so nothing clicks. The
+    level: the line's loudness is `SPEECH_LOUDNESS_LUFS` with its true peaks limited under
+    `SPEECH_PEAK_DBFS` (see `_levelled`), or, given ``level_db``, the engine's own level
+    scaled by that many dB.
 
     Returns float32 of shape (n,), mono, at ``sample_rate``; at least one frame.
     """
     import soxr  # imported here: only rendering needs it, `loosen --help` should not pay for it
 
-    x = _trimmed(clip)
+    x = _high_passed(_trimmed(clip), clip.sample_rate)
+    if level_db is None:
+        x = _levelled(x, clip.sample_rate)
     frames = _output_frames(x.size, clip.sample_rate, sample_rate)
     if clip.sample_rate != sample_rate and x.size > 1:
         x = np.asarray(soxr.resample(x, clip.sample_rate, sample_rate, quality="HQ"), np.float32)
@@ -88,10 +102,6 @@ def prepare_speech(clip: Clip, sample_rate: int, level_db: float | None = None) 
         x[-fade:] *= ramp[::-1]
     if level_db is not None:
         x *= db_to_gain(level_db)
-        return x.astype(np.float32, copy=False)
-    peak = float(np.max(np.abs(x)))
-    if peak > 0:
-        x *= db_to_gain(SPEECH_PEAK_DBFS) / peak
     return x.astype(np.float32, copy=False)
 
 
@@ -101,13 +111,72 @@ def speech_frames(clip: Clip, sample_rate: int) -> int:
 
 
 def _trimmed(clip: Clip) -> Audio:
-    """``clip`` without the engine's leading and trailing silence (a short pad kept)."""
+    """``clip`` less its mean, without the engine's leading and trailing silence (a short pad
+    kept). The mean goes first: an offset over the threshold would pass for sound."""
     x = np.asarray(clip.samples, dtype=np.float32)
+    if x.size:
+        x = (x - np.float32(x.mean(dtype=np.float64))).astype(np.float32)
     loud = np.flatnonzero(np.abs(x) > db_to_gain(SILENCE_DBFS))
     if loud.size:
         pad = round(EDGE_PAD_S * clip.sample_rate)
         return x[max(0, loud[0] - pad) : loud[-1] + pad + 1]
     return x[:1] * 0
+
+
+def _high_passed(x: Audio, rate: int) -> Audio:
+    """``x`` (float32, (n,), at ``rate`` Hz) through a zero-phase high-pass at `HIGHPASS_HZ`:
+    the magnitude of a second-order Butterworth filter, applied in the frequency domain. Its DC
+    is 0 and what drifts within the line (espeak-ng's offset changes from sound to sound) goes;
+    speech is untouched (-0.03 dB at 70 Hz, under the lowest voice's pitch). No phase shift, so
+    the peaks stay where they were. Float32, (n,)."""
+    if x.size < 2:
+        return x
+    pad = round(0.25 * rate)  # the filter rings out within it (to 1e-9), past the kept frames
+    size = 1 << (x.size + pad - 1).bit_length()
+    spectrum = np.fft.rfft(x.astype(np.float64), size)
+    ratio4 = (np.fft.rfftfreq(size, 1.0 / rate) / HIGHPASS_HZ) ** 4
+    spectrum *= np.sqrt(ratio4 / (1.0 + ratio4))
+    return np.fft.irfft(spectrum, size)[: x.size].astype(np.float32)
+
+
+def line_lufs(x: Audio, rate: int) -> float:
+    """The loudness in LUFS of a line ``x`` (float32, (n,), at ``rate`` Hz) on one channel:
+    BS.1770's gating (so pauses inside it do not count), or, for a line under 400 ms, the mean
+    power of its K-weighted frames. ``-inf`` for silence."""
+    from loosen.loudness import LoudnessMeter, gated_lufs
+
+    meter = LoudnessMeter(rate, 1)
+    hops = max(1, -(-x.size // meter.hop))
+    padded = np.zeros((hops * meter.hop, 1), np.float32)
+    padded[: x.size, 0] = x
+    meter.add(padded)
+    powers = meter.hop_powers
+    if powers.size >= 4:
+        return gated_lufs(powers)
+    power = float(powers.sum()) * meter.hop / max(1, x.size)
+    return -0.691 + 10.0 * math.log10(power) if power > 0 else -math.inf
+
+
+def _levelled(x: Audio, rate: int) -> Audio:
+    """``x`` (float32, (n,), at the engine's ``rate``) scaled to `SPEECH_LOUDNESS_LUFS`, its
+    true peaks over `SPEECH_PEAK_DBFS` held under it by the look-ahead limiter. A line's
+    peak-to-loudness ratio is then at most their difference: at the export's target the
+    session's peaks stay under the lossy formats' ceiling, and the export's limiter (which
+    would trim every line alike) rarely acts. Worked out at the engine's rate: oversampled 4x,
+    its true peaks are those the resampled line has, for half the work."""
+    from loosen.loudness import TruePeakMeter, limit_true_peak
+
+    lufs = line_lufs(x, rate)
+    if not math.isfinite(lufs):
+        return x
+    meter = TruePeakMeter(rate, 1)
+    meter.add(x[:, None])
+    # a line so peaky that it would need more than `SPEECH_LIMIT_DB` stays that much quieter
+    gain_db = min(
+        SPEECH_LOUDNESS_LUFS - lufs, SPEECH_PEAK_DBFS + SPEECH_LIMIT_DB - meter.true_peak_dbtp()
+    )
+    x = x * np.float32(db_to_gain(gain_db))
+    return limit_true_peak(x, rate, SPEECH_PEAK_DBFS)[0]
 
 
 def _digest(clip: Clip) -> int:
@@ -185,6 +254,7 @@ class SpeechClips:
         canonical = json.dumps(
             {
                 "processing": PROCESSING_VERSION,
+                "levels": [SPEECH_LOUDNESS_LUFS, SPEECH_PEAK_DBFS, SPEECH_LIMIT_DB, HIGHPASS_HZ],
                 "sample_rate": self.sample_rate,
                 "level_db": self._level_db,
                 "pause_frames": self._pause_frames,

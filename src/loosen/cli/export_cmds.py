@@ -191,7 +191,7 @@ def export_one(
     with rendered(job.script, **job.options, ahead=True, speakers=speakers) as rendering:
         # Speech is synthesized ahead while the loudness pass lays the session out; without
         # that pass, while the file is written (when nothing needs the whole layout first).
-        levelled = _levelled(rendering, fmt.container, job.loudness, job.options["verbose"])
+        levelled = _levelled(rendering, fmt, job.loudness, job.options["verbose"])
         if job.split or "cue" in kinds or _may_need_rf64(rendering, fmt.container):
             # parts, a CUE sheet's track limit and a WAV's size field need the whole layout
             rendering.place_until(None)
@@ -253,10 +253,16 @@ def _may_need_rf64(rendering: Any, container: str) -> bool:
     return bool(rendering.frames_at_most() > wav_limit_frames(rendering.channels))
 
 
-def _levelled(rendering: Any, container: str, loudness: str | None, verbose: bool) -> Any:
+def _levelled(rendering: Any, fmt: Any, loudness: str | None, verbose: bool) -> Any:
     """The session's blocks, loudness-normalised unless ``--loudness off``. Without an ambience
-    they are mono, shape (frames, 1): the file repeats them on every channel."""
-    from loosen.loudness import Normalizer, default_target_lufs, true_peak_bound_dbtp
+    they are mono, shape (frames, 1): the file repeats them on every channel. Says so on stderr
+    when the target is out of reach under the true-peak ceiling."""
+    from loosen.loudness import (
+        MAKE_UP_MOST_DB,
+        Normalizer,
+        default_target_lufs,
+        true_peak_bound_dbtp,
+    )
 
     mono = rendering.dual_mono
 
@@ -265,15 +271,16 @@ def _levelled(rendering: Any, container: str, loudness: str | None, verbose: boo
 
     if loudness is not None and loudness.strip().lower() == "off":
         return blocks()
-    target = _loudness_target(loudness)
+    asked = _loudness_target(loudness)
+    target = default_target_lufs(rendering.channels) if asked is None else asked
     # lossy encoders raise peaks a little after limiting: leave them room under -1 dBTP
-    lossy = container in ("OGG", "MP3")
+    ceiling_dbtp = -2.0 if fmt.lossy else -1.0
     normalizer = Normalizer(
         blocks,
         sample_rate=rendering.sample_rate,
         channels=1 if mono else rendering.channels,
-        target_lufs=default_target_lufs(rendering.channels) if target is None else target,
-        true_peak_dbtp=-2.0 if lossy else -1.0,
+        target_lufs=target + fmt.encoder_loss_db,
+        true_peak_dbtp=ceiling_dbtp,
         full_report=False,
     )
     # before the layout is done (speech still being synthesized) the length is unknown
@@ -285,8 +292,25 @@ def _levelled(rendering: Any, container: str, loudness: str | None, verbose: boo
             normalizer.use_measurement(measured.lufs, peak_dbtp)
         else:
             normalizer.measure(progress=update)
+    # where the limiter acts, the gain makes up for what it takes (a pass without output)
+    forecast = normalizer.make_up(plays_on=rendering.channels if mono else 1)
+    reached = forecast.lufs - fmt.encoder_loss_db
+    if reached < target - 0.1:
+        if forecast.max_reduction_db > MAKE_UP_MOST_DB:
+            why = f"the limiter already takes up to {forecast.max_reduction_db:.0f} dB off them"
+        else:
+            why = f"closer would take over {MAKE_UP_MOST_DB:g} dB of limiting"
+        typer.echo(
+            f"warning: loudness {target:g} LUFS is out of reach: the file will measure about "
+            f"{reached:.1f} LUFS (its true peaks must stay under {ceiling_dbtp:g} dBTP; {why})",
+            err=True,
+        )
     if verbose:
-        typer.echo(f"loudness: gain {normalizer.gain_db:+.1f} dB", err=True)
+        typer.echo(
+            f"loudness: gain {normalizer.gain_db:+.1f} dB "
+            f"(limiter up to {forecast.max_reduction_db:.1f} dB)",
+            err=True,
+        )
     return normalizer.blocks()
 
 
