@@ -18,14 +18,47 @@ LAUNCH = (
 )
 
 
-class Terminal:
-    """A child process on a pseudo-terminal of ``columns`` x 24: type keys, read what it draws."""
+# a shell's job control, for Ctrl+Z: `loosen` runs as a job in the foreground of the terminal;
+# when it stops, the shell takes the terminal back and says "[stopped]"; SIGUSR1 to the shell
+# is `fg`. (A session leader alone cannot be stopped by Ctrl+Z: its group is orphaned.)
+JOB_SHELL = r"""
+import fcntl, os, signal, sys, termios
+fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+signal.signal(signal.SIGTTOU, signal.SIG_IGN)
+child = os.fork()
+if child == 0:
+    os.setpgid(0, 0)
+    signal.signal(signal.SIGTTOU, signal.SIG_DFL)
+    os.execvp(sys.executable, [sys.executable, "-m", "loosen", *sys.argv[1:]])
+os.setpgid(child, child)
+os.tcsetpgrp(0, child)
+def fg(signum, frame):
+    os.tcsetpgrp(0, child)
+    os.kill(child, signal.SIGCONT)
+signal.signal(signal.SIGUSR1, fg)
+while True:
+    try:
+        pid, status = os.waitpid(child, os.WUNTRACED)
+    except InterruptedError:
+        continue
+    if os.WIFSTOPPED(status):
+        os.tcsetpgrp(0, os.getpgrp())
+        os.write(1, b"\r\n[stopped]\r\n")
+        continue
+    sys.exit(os.waitstatus_to_exitcode(status))
+"""
 
-    def __init__(self, *args: str, env: dict[str, str], columns: int = 80):
+
+class Terminal:
+    """A child process on a pseudo-terminal of ``columns`` x 24: type keys, read what it draws.
+    ``launcher`` is `LAUNCH` (loosen leads its own session) or `JOB_SHELL` (loosen is a job of
+    a shell, which can stop and continue it)."""
+
+    def __init__(self, *args: str, env: dict[str, str], columns: int = 80, launcher: str = LAUNCH):
         self.master, self.slave = os.openpty()
         fcntl.ioctl(self.slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
         self.process = subprocess.Popen(
-            [sys.executable, "-c", LAUNCH, *args],
+            [sys.executable, "-c", launcher, *args],
             stdin=self.slave, stdout=self.slave, stderr=self.slave,
             start_new_session=True, env=env,
         )  # fmt: skip

@@ -150,3 +150,29 @@ def test_losing_the_audio_server_mid_session_stops_cleanly_and_keeps_the_positio
     (position,) = saved.values()
     assert position["step"] >= 1
     assert position["time_s"] > 1.0
+
+
+def test_ctrl_c_while_the_audio_server_hangs_still_stops_at_once(
+    tmp_path: Path, private_server: tuple[subprocess.Popen[bytes], str]
+) -> None:
+    server, address = private_server
+    state = tmp_path / "state"
+    player = subprocess.Popen(
+        [sys.executable, "-m", "loosen", "play", str(TINY), "--quiet"],
+        env={**os.environ, "PULSE_SERVER": address, "LOOSEN_STATE_DIR": str(state)},
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    positions = state / "positions.json"
+    try:
+        time.sleep(3)  # playing by now (no event to wait for from outside: it is --quiet)
+        assert player.poll() is None, player.communicate()
+        server.send_signal(signal.SIGSTOP)  # the server hangs: PortAudio waits on it
+        player.send_signal(signal.SIGINT)
+        _, err = player.communicate(timeout=10)  # it used to wait on the server for over 30 s
+    finally:
+        server.send_signal(signal.SIGCONT)
+        if player.poll() is None:
+            player.kill()
+    assert player.returncode == 130
+    assert err.strip().splitlines()[-1] == "Interrupted."
+    assert positions.is_file()

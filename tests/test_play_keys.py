@@ -5,6 +5,7 @@ Plays through the real audio server (PulseAudio with a null sink in CI).
 
 import os
 import re
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.audio_server import require_audio_server
-from tests.terminal import Terminal, drawn_lines
+from tests.terminal import JOB_SHELL, Terminal, drawn_lines
 
 HERE = Path(__file__).parent
 TINY = HERE / "data" / "tiny.toml"
@@ -167,3 +168,44 @@ def test_resume_with_nothing_saved_says_so_and_starts_at_the_beginning(tmp_path:
         assert fresh.finish() == 0
     finally:
         fresh.close()
+
+
+@pytest.mark.parametrize(
+    ("signum", "code", "said"), [(15, 143, "Terminated."), (1, 129, "Hung up.")]
+)
+def test_sigterm_or_a_closed_terminal_stops_like_ctrl_c_keeping_the_place(
+    tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    require_audio_server()
+    env = {**os.environ, "LOOSEN_STATE_DIR": str(tmp_path), "TERM": "xterm"}
+    player = Terminal("play", str(TINY), env=env)
+    try:
+        player.wait_for(r"Playing +1/7")
+        player.type("n")
+        player.wait_for(r"Playing +2/7")
+        os.kill(player.process.pid, signum)
+        assert player.finish() == code
+        assert player.sane()
+        player.wait_for(rf"Stopped at .*step 2 of 7, reach \(right\).*\n?.*{re.escape(said)}")
+        assert "Traceback" not in player.screen
+    finally:
+        player.close()
+    assert (tmp_path / "positions.json").is_file()
+
+
+def test_ctrl_z_gives_the_shell_its_terminal_and_fg_brings_the_keys_back(tmp_path: Path) -> None:
+    require_audio_server()
+    env = {**os.environ, "LOOSEN_STATE_DIR": str(tmp_path), "TERM": "xterm"}
+    player = Terminal("play", str(TINY), env=env, launcher=JOB_SHELL)
+    try:
+        player.wait_for(r"Playing +1/7")
+        player.type("\x1a")  # Ctrl+Z, as the terminal sends it
+        player.wait_for(r"\[stopped\]")
+        assert player.sane()  # echo and line editing for the shell meanwhile
+        os.kill(player.process.pid, signal.SIGUSR1)  # the shell's `fg`
+        player.type("n")
+        player.wait_for(r"Playing +2/7")  # single keys again, and the playback goes on
+        player.type("q")
+        assert player.finish() == 0
+    finally:
+        player.close()

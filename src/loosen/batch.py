@@ -56,7 +56,9 @@ def _start_worker(parent_pid: int) -> None:
 
         pr_set_pdeathsig = 1
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+            # killed outright: a job half done leaves its temporary file, which the next
+            # export to that folder sweeps away; its speech workers die with it in turn
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
     if os.getppid() != parent_pid:  # it died before the signal was asked for
         os._exit(0)
 

@@ -178,6 +178,10 @@ def export_blocks(
             chapters = chapters()
         try:
             embed(temp, container, sample_rate=sample_rate, chapters=chapters, tags=tags)
+            if container == "OGG":  # libsndfile's serial is random: the same file every time
+                from loosen.ogg_pages import stabilize_serial
+
+                stabilize_serial(temp)
         except (ValueError, MutagenError) as error:
             raise ExportError(f"{path}: could not write chapters or tags: {error}") from None
         _fsync(temp)

@@ -6,6 +6,8 @@ import contextlib
 import os
 import select
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from typing import TextIO
 
@@ -54,10 +56,15 @@ def decode_keys(text: str) -> list[str]:
 
 
 class KeyReader:
-    """Reads key names from a terminal in cbreak mode (see `single_keys`)."""
+    """Reads key names from a terminal in cbreak mode (see `single_keys`).
+
+    ``resumed_at`` is the ``time.monotonic()`` of the last return from a Ctrl+Z (0 if none): the
+    process was stopped until then, and nothing it waits for (the audio callback) ran.
+    """
 
     def __init__(self, fd: int):
         self.fd = fd
+        self.resumed_at = 0.0
 
     def read(self, timeout_s: float) -> list[str]:
         """Keys pressed within ``timeout_s`` seconds (an empty list if none)."""
@@ -87,12 +94,30 @@ def single_keys(stream: TextIO | None = None) -> Iterator[KeyReader | None]:
     if not os.isatty(fd):
         yield None
         return
+    import signal
     import termios
     import tty
 
     saved = termios.tcgetattr(fd)
+    reader = KeyReader(fd)
+
+    def suspend(signum: int, frame: object) -> None:
+        # Ctrl+Z: give the shell its terminal back as it was, stop, and on `fg` take up the
+        # single keys again (the handler returns once the process is continued)
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTSTP)
+        signal.signal(signal.SIGTSTP, suspend)
+        tty.setcbreak(fd, termios.TCSANOW)
+        reader.resumed_at = time.monotonic()
+
+    previous = None
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTSTP"):
+        previous = signal.signal(signal.SIGTSTP, suspend)
     try:
         tty.setcbreak(fd, termios.TCSANOW)
-        yield KeyReader(fd)
+        yield reader
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+        if previous is not None:
+            signal.signal(signal.SIGTSTP, previous)

@@ -336,7 +336,9 @@ def play(
                 break
             if console is not None:
                 console.status(session.status_text(console.width))
-            stalled = time.monotonic() - session.last_fill > STALL_S
+            # (after a Ctrl+Z the callback, stopped with the rest, has not run: not a stall)
+            last_heard = max(session.last_fill, keys.resumed_at if keys is not None else 0.0)
+            stalled = time.monotonic() - last_heard > STALL_S
             if stalled and not transport.paused:
                 raise PlaybackError("the audio output stopped (was the device removed?)")
         if session.layout_error is not None:

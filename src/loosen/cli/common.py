@@ -248,7 +248,8 @@ def rendered(
         return numbered_places(load_session(script))
 
     session = load_session(script, [*(overrides or ()), *mix_overrides(mix or {})], numbered)
-    if str((mix or {}).get("ambience")).lower() == "none":
+    ambience = (mix or {}).get("ambience")  # None: as the script says
+    if ambience is not None and str(ambience).lower() == "none":
         from dataclasses import replace
 
         session = replace(session, mix=replace(session.mix, ambience=None))
@@ -338,9 +339,24 @@ def mix_overrides(options: dict[str, Any]) -> list[str]:
             continue
         option = "--" + key.replace("_", "-")
         check_table_value("mix", key, value, what=option, given=str(value))
+        if key == "ambience":
+            _check_ambience(str(value), option)
         shown = str(value).lower() if isinstance(value, bool) else value
         settings.append(f"mix.{key}={shown}")
     return settings
+
+
+def _check_ambience(name: str, option: str) -> None:
+    """Refuse an ambience that does not exist, blaming the option that named it."""
+    from loosen.ambience import load_ambience
+    from loosen.errors import ScriptError
+
+    try:
+        load_ambience(name)
+    except ScriptError as error:
+        if error.path is not None:  # the recipe file itself is broken: it is named
+            raise
+        raise BadValueError(option, name, error.message) from None
 
 
 def fit_target(fit: str | None) -> float | None:

@@ -86,6 +86,7 @@ def serve(conn: Connection, config: WorkerConfig) -> None:
     stop, or until the parent is gone (then it leaves at once and quietly: nothing of it may
     reach the user's terminal)."""
     _silence_stdout()
+    _keep_native_stderr()
     # Ctrl+C reaches the whole process group: the parent decides when the worker stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with(config.parent_pid)
@@ -191,6 +192,33 @@ def _alive(pid: int) -> bool:
     return True
 
 
+_native_stderr: list[Any] = []  # the file the worker's fd 2 writes to
+
+
+def _keep_native_stderr() -> None:
+    """Send what the speech library prints on fd 2 (espeak-ng's complaints about its data) to a
+    file of the worker's, never the user's terminal; `_native_said` tells the last of it."""
+    import tempfile
+
+    kept = tempfile.TemporaryFile()  # noqa: SIM115  (open as long as the worker lives)
+    os.dup2(kept.fileno(), 2)
+    sys.stderr = io.TextIOWrapper(io.FileIO(2, "w", closefd=False), write_through=True)
+    _native_stderr.append(kept)
+
+
+def _native_said() -> str:
+    """The last line the speech library printed, or ``""``."""
+    if not _native_stderr:
+        return ""
+    kept = _native_stderr[0]
+    with contextlib.suppress(OSError, ValueError):
+        size = kept.seek(0, os.SEEK_END)
+        kept.seek(max(0, size - 2000))
+        lines = [line.strip() for line in kept.read().decode("utf-8", "replace").splitlines()]
+        return next((line for line in reversed(lines) if line), "")
+    return ""
+
+
 def _silence_stdout() -> None:
     # pyttsx3's espeak driver prints "Audio saved to ..." for every file: keep it off the
     # user's terminal, at the file descriptor level too (the parent's fd 1 is inherited).
@@ -279,6 +307,13 @@ class _EspeakSynthesizer:
         self._pid = os.getpid()
         loaded = EspeakPlan(plan.source, plan.library, plan.data_path, self.session.version)
         self.backend = loaded.describe() + ", in memory"
+        try:  # in a child, as every text: the state that texts start from is left as it is
+            self.run(0, "Ready.", 10.0)
+        except (SpeechError, TimeoutError) as error:
+            raise SpeechError(
+                f"espeak-ng cannot speak with its data at {plan.data_path} ({error}); "
+                "reinstall espeakng-loader"
+            ) from None
 
     def run(self, seq: int, text: str, timeout_s: float) -> tuple[Any, int]:
         readable, writable = os.pipe()
@@ -288,7 +323,7 @@ class _EspeakSynthesizer:
             _die_with(self._pid)
             status, payload = 0, b""
             try:
-                if self._fault == "drop-rate":  # test hook: the rate lost inside espeak-ng
+                if self._fault == "drop-rate" and seq:  # test hook: the rate lost in espeak-ng
                     self.session._espeak.SetParameter(self.session._espeak.RATE, 200, 0)
                 payload = self.session.speak(text)
             except BaseException as exc:  # reported by the worker, as any failure
@@ -305,10 +340,13 @@ class _EspeakSynthesizer:
             raise
         finally:
             os.close(readable)
+            status = 0
             with contextlib.suppress(ChildProcessError):
-                os.waitpid(child, 0)
+                status = os.waitpid(child, 0)[1]
         if not data:
-            raise RuntimeError(f"the process speaking text {seq} ended without an answer")
+            how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else "no answer"
+            said = _native_said()
+            raise SpeechError(f"espeak-ng crashed ({how})" + (f": {said}" if said else ""))
         if data[0] != 0:
             raise SpeechError(data[1:].decode("utf-8", "replace"))
         pcm = data[1:]

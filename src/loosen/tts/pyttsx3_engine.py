@@ -6,9 +6,11 @@ pyttsx3 loses, swaps and hangs on files when driven in a loop, so it runs in a w
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -69,7 +71,8 @@ class _Worker:
         self._process = context.Process(
             target=serve, args=(child_conn, config), name="loosen-tts-worker", daemon=True
         )
-        self._process.start()
+        with _stderr_for_children():
+            self._process.start()
         child_conn.close()
         self._finalizer = weakref.finalize(self, _kill, self._process, self._conn)
         try:
@@ -132,6 +135,36 @@ class _Worker:
 
     def kill(self) -> None:
         self._finalizer()
+
+
+_SPAWNING = threading.Lock()
+
+
+@contextlib.contextmanager
+def _stderr_for_children() -> Iterator[None]:
+    """Start a child with /dev/null as its standard error, from its very first instruction.
+
+    A worker keeps what the speech library prints off the terminal itself (`_worker`), but a
+    spawned child runs multiprocessing's start-up first, which prints a traceback when the
+    parent dies just then (``kill -9`` of `loosen`): nothing of that may reach the user's
+    terminal. The parent's own stderr points at /dev/null only while the child starts (under a
+    lock: two engines may start workers at once).
+    """
+    with _SPAWNING:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (AttributeError, OSError, ValueError):
+            yield  # no stderr to keep anything off
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            os.close(devnull)
 
 
 def _main_guard_hint() -> str:
@@ -349,6 +382,11 @@ class Pyttsx3Engine(WorkerEngine):
             if self._driver == "espeak" and plan is not None and plan.data_path is not None:
                 data_path = plan.data_path
                 voices = list(list_espeak_voices(data_path))
+                if not voices:
+                    raise SpeechError(
+                        f"espeak-ng's data at {data_path} holds no voices: it is damaged or "
+                        "incomplete; reinstall espeakng-loader"
+                    )
                 self._catalog = (voices, list(list_espeak_variants(data_path)))
             else:
                 self._catalog = self._call_worker(
