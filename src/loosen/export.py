@@ -25,6 +25,7 @@ import numpy.typing as npt
 from loosen.chapters import Chapter, Tags, chapter_spans, embed, soundfile_tags
 from loosen.errors import BadInputError, ExportError
 from loosen.pcm import to_pcm16
+from loosen.writable import check_writable
 
 if TYPE_CHECKING:
     from loosen.render import Rendering
@@ -104,9 +105,7 @@ def check_output_path(path: Path) -> AudioFormat:
             f"{path}: is a folder; name an output file such as {path / 'session.wav'}"
         )
     fmt = format_for(path)
-    parent = path.parent if str(path.parent) else Path()
-    if not parent.is_dir():
-        raise BadInputError(f"{path}: the folder {parent} does not exist")
+    check_writable(path)
     return fmt
 
 
@@ -210,9 +209,8 @@ def check_split_folder(folder: Path, extension: str = ".wav") -> AudioFormat:
     fmt = format_for(Path(f"part{extension}"))
     if folder.exists() and not folder.is_dir():
         raise BadInputError(f"{folder}: is a file; name a folder for the split parts")
-    parent = folder.parent if str(folder.parent) else Path()
-    if not folder.exists() and not parent.is_dir():
-        raise BadInputError(f"{folder}: the folder {parent} does not exist")
+    # the parts go into the folder; a missing folder is made in its parent
+    check_writable(folder / f"part{extension}" if folder.is_dir() else folder, what="folder")
     return fmt
 
 

@@ -54,8 +54,10 @@ def check_sidecars(audio_path: Path, kinds: Sequence[str], chapters: int | None 
     Raises `BadInputError` for an unknown kind and, when the number of ``chapters`` is known,
     for a CUE sheet past its 99 tracks.
     """
+    from loosen.writable import check_writable
+
     for kind in kinds:
-        sidecar_path(audio_path, kind)
+        check_writable(sidecar_path(audio_path, kind), what=f"{kind} file")
     if "cue" in kinds and chapters is not None and chapters > MAX_CUE_TRACKS:
         raise BadInputError(
             f"{sidecar_path(audio_path, 'cue')}: a CUE sheet holds at most {MAX_CUE_TRACKS} "

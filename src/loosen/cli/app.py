@@ -98,3 +98,13 @@ def _root(
     ] = False,
 ) -> None:
     """Guided audio for progressive muscle relaxation and stretch routines."""
+    from loosen.notices import listen
+
+    listen(_say_note)
+
+
+def _say_note(message: str) -> None:
+    import contextlib
+
+    with contextlib.suppress(OSError):  # the terminal may be gone
+        typer.echo(f"Note: {message}", err=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from loosen.cli.common import bars_off, naming, worst_exit_code
-from loosen.errors import BadInputError
+from loosen.errors import BadInputError, ExportError
 
 if TYPE_CHECKING:
     from loosen.batch import Outcome
@@ -31,11 +31,12 @@ def batch_jobs(
 
     if job.timeline is not None:
         raise BadInputError("--timeline names one file: export one script at a time")
+    from loosen.writable import check_writable
+
     if folder.exists() and not folder.is_dir():
         raise BadInputError(f"{folder}: is a file; name a folder for several sessions")
-    parent = folder.parent if str(folder.parent) else Path()
-    if not folder.exists() and not parent.is_dir():
-        raise BadInputError(f"{folder}: the folder {parent} does not exist")
+    # every session's file goes into the folder; a missing folder is made in its parent
+    check_writable(folder / f"session{job.extension}" if folder.is_dir() else folder, what="folder")
     stems: dict[str, str] = {}
     refused: list[Outcome[ExportJob]] = []
     for script in scripts:
@@ -50,7 +51,10 @@ def batch_jobs(
             )
         stems[stem] = script
     if stems:
-        folder.mkdir(exist_ok=True)
+        try:
+            folder.mkdir(exist_ok=True)
+        except OSError as error:
+            raise ExportError(f"{folder}: cannot make the folder: {error.strerror}") from None
     batch = [
         replace(job, script=script, output=folder / (stem if job.split else stem + job.extension))
         for stem, script in stems.items()

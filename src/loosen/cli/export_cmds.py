@@ -360,8 +360,8 @@ def _loudness_target(loudness: str | None) -> float | None:
 def _check_timeline_path(timeline: Path | None) -> None:
     if timeline is None:
         return
+    from loosen.writable import check_writable
+
     if timeline.suffix.lower() != ".json":
         raise BadInputError(f"{timeline}: the timeline is JSON; name it .json")
-    folder = timeline.parent if str(timeline.parent) else Path()
-    if not folder.is_dir():
-        raise BadInputError(f"{timeline}: the folder {folder} does not exist")
+    check_writable(timeline, what="timeline file")

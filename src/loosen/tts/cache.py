@@ -107,6 +107,8 @@ class SpeechCache:
 
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else default_cache_root()
+        #: why entries are no longer written (the first write that failed), or None
+        self.unwritable: str | None = None
 
     def path_for(self, key: str) -> Path:
         """File that holds (or would hold) the entry ``key``."""
@@ -186,6 +188,22 @@ class SpeechCache:
         return self.path_for(key).with_suffix(f".{kind}")
 
     def _write(self, path: Path, key: str, header: bytes, payload: bytes) -> None:
+        """Write an entry; a cache that cannot be written (read-only, a file, /dev/null, a full
+        disk) is said once (`loosen.notices`) and no longer written: the session goes on."""
+        if self.unwritable is not None:
+            return
+        try:
+            self._write_entry(path, key, header, payload)
+        except OSError as error:
+            self.unwritable = error.strerror or str(error)
+            from loosen.notices import notice
+
+            notice(
+                f"the speech cache at {self.root} cannot be written ({self.unwritable}); "
+                "going on without keeping speech ($LOOSEN_CACHE_DIR names another folder)"
+            )
+
+    def _write_entry(self, path: Path, key: str, header: bytes, payload: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(path.parent)
         fd, temp_name = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)

@@ -183,12 +183,20 @@ class Speech:
 
     def has(self, text: str) -> bool:
         """Whether the clip of ``text`` is ready, without waiting or reading it."""
-        if self.cache is None:
-            return text in self._memory
+        if text in self._memory:
+            return True
+        if self._in_memory_only:
+            return False
+        assert self.cache is not None
         with self._ready:
             if text in self._pending:
                 return False
         return self.cache.path_for(self.key(text)).is_file()
+
+    @property
+    def _in_memory_only(self) -> bool:
+        """Whether clips are kept in this object only: no cache, or one that cannot be written."""
+        return self.cache is None or self.cache.unwritable is not None
 
     def _synthesize(
         self, text: str, engine: SpeechEngine | None = None, lock: threading.Lock | None = None
@@ -203,7 +211,7 @@ class Speech:
         raise AssertionError("engine yielded no clip")  # pragma: no cover
 
     def _lookup(self, text: str) -> Clip | None:
-        if self.cache is None:
+        if text in self._memory or self.cache is None:
             return self._memory.get(text)
         rate_hz = self.engine.clip_rate_hz
         # no voice says a character in half a second: a longer clip is not this text's
@@ -214,8 +222,8 @@ class Speech:
         with self._ready:
             self.synthesized_count += 1
         stored = quantize(clip)
-        if self.cache is None:
-            self._memory[text] = stored
-        else:
+        if self.cache is not None:
             self.cache.put(self.key(text), stored)
+        if self._in_memory_only:  # (the cache may have just found it cannot be written)
+            self._memory[text] = stored
         return stored
