@@ -58,6 +58,10 @@ def check_sidecars(audio_path: Path, kinds: Sequence[str], chapters: int | None 
 
     for kind in kinds:
         check_writable(sidecar_path(audio_path, kind), what=f"{kind} file")
+    _check_cue_tracks(audio_path, kinds, chapters)
+
+
+def _check_cue_tracks(audio_path: Path, kinds: Sequence[str], chapters: int | None) -> None:
     if "cue" in kinds and chapters is not None and chapters > MAX_CUE_TRACKS:
         raise BadInputError(
             f"{sidecar_path(audio_path, 'cue')}: a CUE sheet holds at most {MAX_CUE_TRACKS} "
@@ -92,7 +96,9 @@ def write_sidecars(
     a file cannot be written.
     """
     unique = list(dict.fromkeys(kinds))
-    check_sidecars(audio_path, unique, len(chapters))
+    for kind in unique:
+        sidecar_path(audio_path, kind)  # a kind it does not know
+    _check_cue_tracks(audio_path, unique, len(chapters))
     makers: dict[str, Callable[[], str]] = {
         "cue": lambda: cue_sheet(audio_path.name, title, chapters),
         "audacity": lambda: audacity_labels(chapters),
