@@ -29,6 +29,7 @@ from loosen.cli.common import (
     VoiceOpt,
     app,
     clock,
+    first_set,
     progress_bar,
     rendered,
     reported,
@@ -185,7 +186,6 @@ def export_one(
     the mixing needs a core too).
     """
     from loosen.chapters import chapters_from, tags_for
-    from loosen.cli.common import first_set
     from loosen.config import load_defaults
     from loosen.encoders import check_encoding
     from loosen.export import check_output_path, check_split_folder, export_blocks, export_split
