@@ -23,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from loosen.chapters import Chapter, Tags, chapter_spans, embed, soundfile_tags
+from loosen.encoders import check_encoding, open_writer
 from loosen.errors import BadInputError, ExportError
 from loosen.pcm import to_pcm16
 from loosen.writable import check_writable
@@ -61,24 +62,20 @@ __all__ = [
 @dataclass(frozen=True)
 class AudioFormat:
     """A container and codec as libsndfile names them. ``lossy``: its encoder changes the
-    samples (they get room under the true-peak ceiling); ``encoder_loss_db``: how much quieter
-    its encoder makes a session, as ffmpeg's ebur128 meter finds after decoding (an export aims
-    that much higher)."""
+    samples (they get room under the true-peak ceiling; see `loosen.encoders` for their
+    ``--quality`` and what each encoder takes off the loudness)."""
 
     name: str
     container: str
     subtype: str
     lossy: bool = False
-    encoder_loss_db: float = 0.0
 
 
 FORMATS = {
     ".wav": AudioFormat("WAV (PCM 16-bit)", "WAV", "PCM_16"),
     ".flac": AudioFormat("FLAC (16-bit)", "FLAC", "PCM_16"),
-    # libvorbis at its default quality takes 0.12 LU off back-loosening and pmr-16, stereo and
-    # mono alike (0.119 to 0.120); LAME 0.002 at most
-    ".ogg": AudioFormat("Ogg Vorbis", "OGG", "VORBIS", lossy=True, encoder_loss_db=0.12),
-    ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III", lossy=True),
+    ".ogg": AudioFormat("Ogg Vorbis", "OGG", "VORBIS", lossy=True),
+    ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III", lossy=True),  # LAME, not libsndfile
 }
 _WAV_LIMIT_BYTES = 2**32 - 2**20  # past this a RIFF size field overflows: write RF64 instead
 
@@ -119,6 +116,7 @@ def export_blocks(
     progress: Callable[[int], None] | None = None,
     chapters: Sequence[Chapter] | Callable[[], Sequence[Chapter]] | None = None,
     tags: Tags | None = None,
+    quality: str | None = None,
 ) -> None:
     """Write ``blocks`` (float32, shape (frames, channels), in [-1, 1]) to ``path``. A block of
     shape (frames, 1) plays on every channel.
@@ -127,7 +125,10 @@ def export_blocks(
     block with the number of frames it held. ``chapters`` (or a function giving them once the
     last block is written, for a session laid out as it is rendered) and ``tags``, when given,
     are written into the file (see `loosen.chapters`) before it is renamed into place.
-    ``total_frames``, when known, lets a WAV past 4 GB be written as RF64. Raises `ExportError`
+    ``total_frames``, when known, lets a WAV past 4 GB be written as RF64. ``quality`` (low,
+    standard, high; None: standard) sets a lossy format's encoder (`loosen.encoders`); a
+    lossless format takes none, and an MP3 only its sample rates (`BadInputError`, before
+    anything is written). Raises `ExportError`
     on a write failure; on any failure or interruption the temporary file is removed and an
     existing ``path`` is untouched.
     """
@@ -136,6 +137,7 @@ def export_blocks(
 
     fmt = check_output_path(path)
     container = fmt.container
+    check_encoding(container, sample_rate=sample_rate, quality=quality)
     if container == "WAV" and total_frames and total_frames > wav_limit_frames(channels):
         container = "RF64"
     folder = path.parent if str(path.parent) else Path()
@@ -147,20 +149,14 @@ def export_blocks(
     temp = Path(temp_name)
     try:
         os.close(descriptor)
-        # libsndfile writes the file itself (not through Python callbacks), so Ctrl+C is never
-        # swallowed inside a cffi callback and writing costs no Python per chunk
-        with sf.SoundFile(
-            temp_name,
-            "w",
-            samplerate=sample_rate,
-            channels=channels,
-            subtype=fmt.subtype,
-            format=container,
-        ) as out:
-            for key, value in soundfile_tags(container, tags).items():
-                setattr(out, key, value)  # before the first frame: WAV puts LIST/INFO up front
-            # numpy's conversion is quicker than libsndfile's, most of what a 16-bit write takes
-            convert = to_pcm16 if fmt.subtype == "PCM_16" else _as_float32
+        with open_writer(
+            temp, container=container, subtype=fmt.subtype, sample_rate=sample_rate,
+            channels=channels, quality=quality, strings=soundfile_tags(container, tags),
+        ) as out:  # fmt: skip
+            # numpy's conversion is quicker than libsndfile's, most of what a 16-bit write
+            # takes; LAME takes 16-bit samples too
+            pcm16 = fmt.subtype == "PCM_16" or container == "MP3"
+            convert = to_pcm16 if pcm16 else _as_float32
 
             def encode(block: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
                 samples: npt.NDArray[Any] = convert(block)
@@ -250,6 +246,7 @@ def export_split(
     extension: str = ".wav",
     tags: Tags | None = None,
     progress: Callable[[int], None] | None = None,
+    quality: str | None = None,
 ) -> list[Path]:
     """Export one file per chapter of ``rendering`` into ``folder``; return their paths in order.
 
@@ -259,9 +256,10 @@ def export_split(
     Each is written atomically by `export_blocks`; the folder is created if missing; same-named
     files are replaced, other files are left alone. Each part is tagged with its own title,
     ``tags.title`` as the album, and its number as the track. ``progress(frames)`` counts frames
-    across all parts.
+    across all parts. ``quality``: as `export_blocks` takes it.
     """
-    check_split_folder(folder, extension)
+    fmt = check_split_folder(folder, extension)
+    check_encoding(fmt.container, sample_rate=rendering.sample_rate, quality=quality)
     spans = chapter_spans(rendering.timeline)
     try:
         folder.mkdir(exist_ok=True)
@@ -282,6 +280,7 @@ def export_split(
             total_frames=span.end - span.start,
             progress=progress,
             tags=part_tags,
+            quality=quality,
         )
         paths.append(path)
     return paths

@@ -1,6 +1,6 @@
 """How fast `loosen export` is, against what it cannot beat and against doing it by hand.
 
-Run: PYTHONPATH=src python tests/benchmarks/bench_speed.py [--runs N] [--quick]
+Run: PYTHONPATH=src python tests/benchmarks/bench_speed.py [--runs N] [--quick] [--formats]
 
 Every figure is measured in this one run, so the ratios between them cancel the machine's speed
 and noise; each is the median of N runs (default 3) of a fresh subprocess, wall time around
@@ -14,11 +14,16 @@ session:
   `--loudness off`;
 - the hand-made pipeline: espeak-ng and sox commands doing the same job (see handmade.py);
 
-then the peak resident memory of a warm `loosen export` of a 10-minute and a 2-hour session
-(generated from pmr-16, see long_scripts.py), the time to first sound of `loosen play` (see
+then each format's warm export of a 29-minute session (pmr-16's groups twice, see
+long_scripts.py) against its WAV's, without and with an ambience, as whole processes taking
+turns (WAV, FLAC, OGG, MP3, ..., then again), each as a ratio to the WAV of its own round
+(median and range of the rounds), and its bitrate;
+the peak resident memory of a warm `loosen export` of a 10-minute and a 2-hour session
+(generated from pmr-16), the time to first sound of `loosen play` (see
 bench_first_sound.py; needs a PulseAudio server) and the wall time of `loosen --help`. A table
 goes to stdout, then the targets with PASS or MISS; progress goes to stderr. `--quick`: one run
-of each, back-loosening only (about 1 minute). The full run takes about 3 minutes on a 2-core
+of each, back-loosening only (about 1 minute); `--formats`: the formats' rows alone (about 3
+minutes with 3 runs). The full run takes about 3 minutes on a 2-core
 machine. The hand-made pipeline needs espeak-ng and sox (Debian: apt-get install espeak-ng sox);
 without them its row is skipped.
 """
@@ -50,6 +55,22 @@ SESSIONS = ("back-loosening", "pmr-16")
 RATE_HZ = 48_000
 LOOSEN = (sys.executable, "-m", "loosen")
 LENGTH_TOLERANCE_S = 1.0
+# the formats' rows: extension, options, and the row whose export of the same round it is
+# measured against (its WAV); lossy files of a session without ambience are mono by default,
+# and stereo with --channels 2 or with an ambience
+AMBIENCE = ("--ambience", "brown-noise")
+FORMAT_ROWS: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "export warm .wav": (".wav", (), "export warm .wav"),
+    "export warm .flac": (".flac", (), "export warm .wav"),
+    "export warm .ogg (mono)": (".ogg", (), "export warm .wav"),
+    "export warm .mp3 (mono)": (".mp3", (), "export warm .wav"),
+    "export warm .ogg --channels 2": (".ogg", ("--channels", "2"), "export warm .wav"),
+    "export warm .mp3 --channels 2": (".mp3", ("--channels", "2"), "export warm .wav"),
+    "export warm .mp3 --quality high": (".mp3", ("--quality", "high"), "export warm .wav"),
+    "export warm .wav, ambience": (".wav", AMBIENCE, "export warm .wav, ambience"),
+    "export warm .ogg, ambience": (".ogg", AMBIENCE, "export warm .wav, ambience"),
+    "export warm .mp3, ambience": (".mp3", AMBIENCE, "export warm .wav, ambience"),
+}
 REPO = Path(__file__).resolve().parents[2]
 
 WRITE_FLOOR_PY = """\
@@ -125,6 +146,7 @@ class Bench:
         self.figures: dict[tuple[str, str], Figure] = {}
         self.sessions: dict[str, str] = {}  # session: a line describing it
         self.memory_subjects: dict[str, str] = {}  # "10 min", "2 h": the subject of its row
+        self.format_ratios: dict[str, float] = {}  # a format's row: median ratio to the WAV
         self.env = self.prepare_environment()
         self.version = code_version()
         self.fingerprints = [source_fingerprint()]  # at the start, then at the end
@@ -225,6 +247,40 @@ class Bench:
         self.add_ratio(name, session, self.median("export cold", session), "export cold")
         self.add_ratio(name, session, self.median("export cold --loudness off", session),
                        "export cold --loudness off")  # fmt: skip
+
+    def measure_formats(self) -> None:
+        """Each format's warm export of a 29-minute session against the WAV's, in turns."""
+        env = self.env_with_cache(self.fresh_folder("cache"))
+        script = long_scripts.write_script(
+            self.folder / "thirty-minutes.toml", "Thirty minutes", groups=16, times=2
+        )
+        subject = f"29 min ({self.check_script(script, env)})"  # also fills the speech cache
+        rounds: dict[str, list[tuple[float, int]]] = {name: [] for name in FORMAT_ROWS}
+        for run in range(self.runs):
+            for name, (extension, options, _) in FORMAT_ROWS.items():
+                out = self.folder / f"formats{extension}"
+                argv = [*LOOSEN, "export", str(script), "-o", str(out), *options]
+                began_s = time.perf_counter()
+                run_checked(f"{subject} {name}", argv, env)
+                elapsed_s = time.perf_counter() - began_s
+                rounds[name].append((elapsed_s, out.stat().st_size))
+                out.unlink()
+                self.say(f"{subject} {name} ({run + 1}/{self.runs}): {elapsed_s:.2f} s")
+        length_s = seconds_of(subject.split("(")[1].rstrip(")"))
+        for name, runs in rounds.items():
+            reference = FORMAT_ROWS[name][2]
+            wav_s = [elapsed_s for elapsed_s, _ in rounds[reference]]
+            self.add(name, subject, [elapsed_s for elapsed_s, _ in runs])
+            ratios = [elapsed_s / wav for (elapsed_s, _), wav in zip(runs, wav_s, strict=True)]
+            kbps = runs[0][1] * 8 / length_s / 1000
+            span = f"{min(ratios):.2f}-{max(ratios):.2f}"
+            note = f"{statistics.median(ratios):.2f} x {reference[12:]} ({span}); {kbps:.0f} kbps"
+            self.figures[(name, subject)] = dataclasses.replace(
+                self.figures[(name, subject)], note=note
+            )
+            if name != reference:
+                self.format_ratios[name] = statistics.median(ratios)
+            self.say(f"{subject} {name}: {note}")
 
     def measure_memory(self) -> None:
         """Peak RSS of a warm export of a 10-minute and a 2-hour session."""
@@ -473,6 +529,9 @@ def targets_of(bench: Bench, sessions: Sequence[str]) -> list[Target]:
                              bench.median(f"export cold{variant}", session)),
                        2.0, "x", at_least=True),
             ]  # fmt: skip
+    for name, measured in bench.format_ratios.items():
+        reference = FORMAT_ROWS[name][2][12:]  # ".wav", ".wav, ambience"
+        found.append(Target(f"{name[12:]} <= 2 x {reference}", "29 min", measured, 2.0, "x"))
     rss = "peak RSS, export warm"
     ten, two = (bench.memory_subjects.get(label, "") for label in ("10 min", "2 h"))
     found += [
@@ -537,6 +596,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--quick", action="store_true", help="one run per figure, back-loosening only"
     )
+    parser.add_argument("--formats", action="store_true", help="the formats' rows alone")
     arguments = parser.parse_args(argv)
     if arguments.runs < 1:
         parser.error("--runs must be at least 1")
@@ -549,12 +609,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     sessions = SESSIONS[:1] if arguments.quick else SESSIONS
     with tempfile.TemporaryDirectory(prefix="loosen-bench-") as folder:
         bench = Bench(runs, Path(folder))
-        for session in sessions:
-            bench.measure_session(session)
-        bench.measure_memory()
-        for session in sessions:
-            bench.measure_first_sound(session)
-        bench.measure_help()
+        if arguments.formats:
+            bench.measure_formats()
+            sessions = ()
+        else:
+            for session in sessions:
+                bench.measure_session(session)
+            bench.measure_formats()
+            bench.measure_memory()
+            for session in sessions:
+                bench.measure_first_sound(session)
+            bench.measure_help()
         took_s = time.perf_counter() - bench.began_s
         bench.fingerprints.append(source_fingerprint())
     print_table(bench, runs, took_s)

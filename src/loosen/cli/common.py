@@ -207,6 +207,7 @@ def rendered(
     ahead: bool = False,
     voice_model: Path | None = None,
     speakers: int = 1,
+    mono_if_same: bool = False,
 ) -> Iterator[Any]:
     """Load, expand and measure ``script``; the speech engine stays open inside the block.
 
@@ -215,6 +216,8 @@ def rendered(
     are first played; ``ahead`` too, while every line is synthesized in the background (an
     export: speech overlaps mixing), by up to ``speakers`` instances of an engine that speaks on
     one core. With ``verbose``, says at the end how many lines were synthesized.
+    ``mono_if_same``: when neither ``channels`` nor the config file asks for a channel count,
+    a session whose channels would all be the same (no ambience) renders as one channel.
     """
     from loosen.cli.settings import choose_speech, open_chosen
     from loosen.config import load_defaults
@@ -227,7 +230,8 @@ def rendered(
 
     defaults = load_defaults()
     sample_rate = first_set(sample_rate, defaults.sample_rate, 48_000)
-    channels = first_set(channels, defaults.channels, 2)
+    asked_channels = first_set(channels, defaults.channels, 0)  # 0: not asked for
+    channels = asked_channels or 2
     check_audio_options(sample_rate, channels)
     if voice_model is not None:
         if voice is not None:
@@ -253,6 +257,8 @@ def rendered(
         from dataclasses import replace
 
         session = replace(session, mix=replace(session.mix, ambience=None))
+    if mono_if_same and not asked_channels and session.mix.ambience is None:
+        channels = 1  # what `Rendering.dual_mono` says of it
     source = session.path or Path(script)
     cue_set = load_cue_set(session.cues, script_path=session.path)
     chosen_pace = preset or configured_preset

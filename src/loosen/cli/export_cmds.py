@@ -29,6 +29,7 @@ from loosen.cli.common import (
     VoiceOpt,
     app,
     clock,
+    first_set,
     progress_bar,
     rendered,
     reported,
@@ -54,6 +55,7 @@ class ExportJob:
     extension: str  # ".wav": of the file in a batch, of the parts with --split
     loudness: str | None
     options: dict[str, Any]  # keyword arguments of `rendered`
+    quality: str | None = None  # of a lossy format's encoder: low, standard, high
 
 
 @app.command()
@@ -100,6 +102,14 @@ def export(
             "-1 dBTP), or 'off' for the renderer's own levels.",
         ),
     ] = None,
+    quality: Annotated[
+        str | None,
+        typer.Option(
+            "--quality",
+            help="Of .ogg and .mp3: low, standard (default) or high (a bigger file, a truer "
+            "sound).",
+        ),
+    ] = None,
     engine: EngineOpt = None,
     voice: VoiceOpt = None,
     voice_model: VoiceModelOpt = None,
@@ -120,6 +130,7 @@ def export(
     """Render sessions to audio files (with chapters and tags), or one file per chapter."""
     with reported():
         from loosen.config import load_defaults
+        from loosen.encoders import check_encoding
         from loosen.export import format_for
 
         if loudness is None:  # the user's config file's, if it has one
@@ -129,6 +140,10 @@ def export(
             raise BadInputError(f"--jobs must be at least 1, got {jobs}")
         extension = "." + file_format.lower().lstrip(".")
         format_for(Path(f"session{extension}"))  # a format we write, whatever the output
+        if quality is not None:  # refused once, not once per session of a batch
+            single = len(scripts) == 1 and not split
+            written = (output.suffix if output else ".wav") if single else extension
+            check_encoding(format_for(Path(f"session{written}")).container, quality=quality)
         job = ExportJob(
             script=scripts[0],
             output=output,
@@ -137,6 +152,7 @@ def export(
             split=split,
             extension=extension,
             loudness=loudness,
+            quality=quality,
             options={
                 "engine": engine, "voice": voice, "voice_model": voice_model, "rate": rate,
                 "no_cache": no_cache,
@@ -170,6 +186,8 @@ def export_one(
     the mixing needs a core too).
     """
     from loosen.chapters import chapters_from, tags_for
+    from loosen.config import load_defaults
+    from loosen.encoders import check_encoding
     from loosen.export import check_output_path, check_split_folder, export_blocks, export_split
     from loosen.script import resolve_script
     from loosen.sidecars import check_sidecars, write_sidecars
@@ -186,12 +204,20 @@ def export_one(
         fmt = check_output_path(out)
         check_sidecars(out, kinds)
     _check_timeline_path(job.timeline)
+    defaults = load_defaults()
+    sample_rate = first_set(job.options["sample_rate"], defaults.sample_rate, 48_000)
+    check_encoding(fmt.container, sample_rate=sample_rate, quality=job.quality)
     if speakers is None:
         speakers = min(2, _cores())
-    with rendered(job.script, **job.options, ahead=True, speakers=speakers) as rendering:
+    # a lossy file of a session whose channels are all the same is mono unless asked otherwise:
+    # half the size and the encoding time, and it plays alike in both ears
+    mono_if_same = fmt.lossy and first_set(job.options["channels"], defaults.channels, 0) == 0
+    with rendered(
+        job.script, **job.options, ahead=True, speakers=speakers, mono_if_same=mono_if_same
+    ) as rendering:
         # Speech is synthesized ahead while the loudness pass lays the session out; without
         # that pass, while the file is written (when nothing needs the whole layout first).
-        levelled = _levelled(rendering, fmt, job.loudness, job.options["verbose"])
+        levelled = _levelled(rendering, fmt, job, job.options["verbose"])
         if job.split or "cue" in kinds or _may_need_rf64(rendering, fmt.container):
             # parts, a CUE sheet's track limit and a WAV's size field need the whole layout
             rendering.place_until(None)
@@ -201,7 +227,7 @@ def export_one(
             if job.split:
                 parts = export_split(
                     _InOrder(rendering, levelled), out, extension=job.extension, tags=tags,
-                    progress=update,
+                    progress=update, quality=job.quality,
                 )  # fmt: skip
             else:
                 if rendering.finished:
@@ -215,6 +241,7 @@ def export_one(
                     progress=update,
                     chapters=lambda: chapters_from(rendering.timeline),
                     tags=tags,
+                    quality=job.quality,
                 )
                 parts = [out]
         session_timeline = rendering.timeline
@@ -226,9 +253,12 @@ def export_one(
             write_json(job.timeline, session_timeline.to_json(rendering.session.title))
         what = f"{len(parts)} files in {out}" if job.split else str(out)
         say = say or _to_stderr
+        channels = f"{rendering.channels} ch"
+        if mono_if_same and rendering.channels == 1:
+            channels = "mono: both channels are the same"
         say(
             f"Wrote {what} ({fmt.name}, {clock(session_timeline.duration_s)}, "
-            f"{rendering.sample_rate} Hz, {rendering.channels} ch, {len(marks)} chapters)"
+            f"{rendering.sample_rate} Hz, {channels}, {len(marks)} chapters)"
         )
         for extra in extras:
             say(f"Wrote {extra}")
@@ -253,10 +283,11 @@ def _may_need_rf64(rendering: Any, container: str) -> bool:
     return bool(rendering.frames_at_most() > wav_limit_frames(rendering.channels))
 
 
-def _levelled(rendering: Any, fmt: Any, loudness: str | None, verbose: bool) -> Any:
+def _levelled(rendering: Any, fmt: Any, job: ExportJob, verbose: bool) -> Any:
     """The session's blocks, loudness-normalised unless ``--loudness off``. Without an ambience
     they are mono, shape (frames, 1): the file repeats them on every channel. Says so on stderr
     when the target is out of reach under the true-peak ceiling."""
+    from loosen.encoders import quality_of
     from loosen.loudness import (
         MAKE_UP_MOST_DB,
         Normalizer,
@@ -265,6 +296,9 @@ def _levelled(rendering: Any, fmt: Any, loudness: str | None, verbose: bool) -> 
     )
 
     mono = rendering.dual_mono
+    loudness = job.loudness
+    settings = quality_of(fmt.container, job.quality)
+    encoder_loss_db = settings.loss_db if settings is not None else 0.0
 
     def blocks() -> Any:
         return rendering.blocks(block_frames=rendering.sample_rate, mono=mono)
@@ -279,7 +313,7 @@ def _levelled(rendering: Any, fmt: Any, loudness: str | None, verbose: bool) -> 
         blocks,
         sample_rate=rendering.sample_rate,
         channels=1 if mono else rendering.channels,
-        target_lufs=target + fmt.encoder_loss_db,
+        target_lufs=target + encoder_loss_db,
         true_peak_dbtp=ceiling_dbtp,
         full_report=False,
     )
@@ -294,7 +328,7 @@ def _levelled(rendering: Any, fmt: Any, loudness: str | None, verbose: bool) -> 
             normalizer.measure(progress=update)
     # where the limiter acts, the gain makes up for what it takes (a pass without output)
     forecast = normalizer.make_up(plays_on=rendering.channels if mono else 1)
-    reached = forecast.lufs - fmt.encoder_loss_db
+    reached = forecast.lufs - encoder_loss_db
     if reached < target - 0.1:
         if forecast.max_reduction_db > MAKE_UP_MOST_DB:
             why = f"the limiter already takes up to {forecast.max_reduction_db:.0f} dB off them"
