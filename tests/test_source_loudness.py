@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loosen.loudness import LoudnessMeter, Normalizer
+from loosen.loudness import LoudnessMeter, Normalizer, TruePeakMeter
 from loosen.render import LIMIT_KNEE_DBFS, Rendering, _limit, render_session
 from loosen.script import load_session
 from loosen.sounds import load_cue_set
@@ -100,7 +100,9 @@ def test_any_placement_puts_the_energy_of_the_mixed_session_in_the_same_gating_b
     assert np.abs(placed_blocks - mixed_blocks).max(initial=0.0) <= 5e-3 * mixed_blocks.max(
         initial=0.0
     )
-    assert measured.sample_peak_bound >= float(np.abs(mono).max(initial=0.0)) - 1e-7
+    true_peak = TruePeakMeter(RATE, 1)
+    true_peak.add(np.concatenate([mono, np.zeros(64, np.float32)])[:, None])
+    assert measured.true_peak_bound >= 10 ** (true_peak.true_peak_dbtp() / 20) - 1e-6
 
 
 def gating_blocks(hop_powers: np.ndarray) -> np.ndarray:
@@ -176,7 +178,7 @@ def test_the_mono_export_path_gives_the_samples_of_the_stereo_stream_normalised(
         target_lufs=-16.0,
     )
     measured = rendering.measure_loudness()
-    mono.use_measurement(measured.lufs, 20 * np.log10(measured.sample_peak_bound * 2.4))
+    mono.use_measurement(measured.lufs, 20 * np.log10(measured.true_peak_bound))
     assert mono.gain_db == pytest.approx(stereo.gain_db, abs=TOLERANCE_LU)
     a = np.concatenate(list(stereo.blocks()))
     b = np.concatenate(list(mono.blocks()))
@@ -217,7 +219,7 @@ def test_a_stored_profile_meters_a_sound_without_its_samples_and_measures_the_sa
             linear_span=lambda: (0, total), knee=KNEE, render=lambda s, e: np.zeros(e - s),
             store=store,
         )  # fmt: skip
-        return found.lufs, found.sample_peak_bound
+        return found.lufs, found.true_peak_bound
 
     def refuse() -> np.ndarray:
         raise AssertionError("the samples were asked for")
@@ -247,4 +249,4 @@ def test_a_warm_cache_meters_the_speech_without_processing_it_and_measures_the_s
 
     monkeypatch.setattr(SpeechClips, "_processed", refuse)
     warm = rendering_of(script, SpeechCache(tmp_path)).measure_loudness()
-    assert (warm.lufs, warm.sample_peak_bound) == (cold.lufs, cold.sample_peak_bound)
+    assert (warm.lufs, warm.true_peak_bound) == (cold.lufs, cold.true_peak_bound)

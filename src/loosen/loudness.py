@@ -59,6 +59,7 @@ _AT_REST = 1e-15
 # of BS.1770-4 Annex 2 reads up to 0.24 dB low between samples: with it, ffmpeg's meter, which
 # resamples to 192 kHz with a 32-tap filter, found hard-limited noise 0.4 dB over the ceiling.)
 _TAPS, _CENTER = 32, 15  # taps per point; the window's index of x[n]
+TRUE_PEAK_TAPS = _TAPS  # the true peak at a frame depends on this many frames around it
 _SINC_AT = np.arange(1, 4)[None, :] / 4 - np.arange(-_CENTER, _TAPS - _CENTER)[:, None]
 _INTERPOLATE = np.sinc(_SINC_AT) * np.i0(8.0 * np.sqrt(1 - (_SINC_AT / 16) ** 2)) / np.i0(8.0)
 _INTERPOLATE = (_INTERPOLATE / _INTERPOLATE.sum(axis=0)).astype(np.float32)  # (taps, 3 points)

@@ -23,6 +23,7 @@ the profiles leave out.
 from __future__ import annotations
 
 import contextlib
+import math
 import struct
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
@@ -32,7 +33,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from loosen.loudness import KFilter, gated_lufs
+from loosen.loudness import TRUE_PEAK_TAPS, KFilter, TruePeakMeter, gated_lufs
 
 __all__ = ["Placed", "Profile", "ProfileStore", "SourceLoudness", "measure_placed"]
 
@@ -41,8 +42,8 @@ Audio = npt.NDArray[np.float32]
 TAIL_HOPS = 2  # 200 ms: a full-scale sound's K-filter state is under 1e-20 this long after it
 BIN_FRAMES = 16  # a profile's resolution: a third of a millisecond at 48 kHz
 PROFILE_KIND = "kprofile"  # what profiles are called in a `ProfileStore`
-_PROFILE_VERSION = 1
-_PROFILE_HEADER = struct.Struct("<Hd")  # version, sample peak
+_PROFILE_VERSION = 2  # 2: the true peak, not the sample peak
+_PROFILE_HEADER = struct.Struct("<Hd")  # version, true peak
 _PROFILES_KEPT_BYTES = 8 * 2**20  # profiles kept in memory for reuse (cues repeat): 2 h of sound
 
 
@@ -85,7 +86,9 @@ class Placed:
 class Profile:
     """What the meter needs of a sound on its own: the energy of its K-weighted signal (from
     rest, rung out for `TAIL_HOPS` hops) summed over each `BIN_FRAMES` frames (float32, shape
-    (bins,)), and its sample peak (full scale 1.0). A sixty-fourth of the sound's size."""
+    (bins,)), and its true peak (full scale 1.0: the peak of the sound 4x oversampled, from
+    and to silence, as `loosen.loudness.TruePeakMeter` measures it). A sixty-fourth of the
+    sound's size."""
 
     energy: npt.NDArray[np.float32]
     peak: float
@@ -117,11 +120,12 @@ class ProfileStore(Protocol):
 @dataclass(frozen=True)
 class SourceLoudness:
     """What `measure_placed` found: integrated loudness in LUFS (``-inf`` for silence), an
-    upper bound of the mix's sample peak (full scale 1.0), and the channel-summed mean square of
+    upper bound of the mix's true peak (full scale 1.0: oversampling is linear, so a sum of
+    sounds peaks at most at the sum of their true peaks), and the channel-summed mean square of
     the K-weighted mix per 100 ms (float64, shape (hops,)) that the loudness is gated from."""
 
     lufs: float
-    sample_peak_bound: float
+    true_peak_bound: float
     hop_powers: npt.NDArray[np.float64]
 
 
@@ -186,7 +190,7 @@ def _add_cluster(
     knee: float,
     render: Callable[[int, int], Audio],
 ) -> float:
-    """Meter ``cluster`` (sounds overlapping one another); return a bound of its sample peak."""
+    """Meter ``cluster`` (sounds overlapping one another); return a bound of its true peak."""
     first, end = cluster[0], max(s.end for s in cluster)
     if len(cluster) == 1:
         profile = hops.profile(first)
@@ -197,7 +201,17 @@ def _add_cluster(
             return level
     mono = render(first.start, end)
     hops.add(first.start, hops.k_weighted(mono), 1.0)
-    return float(np.abs(mono).max(initial=0.0))
+    return _true_peak(mono, hops.sample_rate)
+
+
+def _true_peak(samples: Audio, sample_rate: int) -> float:
+    """The true peak (full scale 1.0) of ``samples`` (float32, (n,)) between silences: the
+    interpolation reaches past both ends."""
+    meter = TruePeakMeter(sample_rate, 1)
+    meter.add(samples[:, None])
+    meter.add(np.zeros((TRUE_PEAK_TAPS, 1), np.float32))
+    peak_dbtp = meter.true_peak_dbtp()
+    return 10.0 ** (peak_dbtp / 20.0) if math.isfinite(peak_dbtp) else 0.0
 
 
 class _HopPowers:
@@ -205,6 +219,7 @@ class _HopPowers:
     from K-weighted sounds added in order of their start."""
 
     def __init__(self, sample_rate: int, channels: int, store: ProfileStore | None = None):
+        self.sample_rate = sample_rate
         self.hop = round(sample_rate / 10)
         self.powers = np.zeros(0)  # grows as sounds come; `end_at` cuts it to the session
         self._hops_at_most: int | None = None
@@ -325,7 +340,7 @@ class _HopPowers:
             padded[: len(weighted)] = weighted
             padded *= padded
             energy = padded.reshape(bins, BIN_FRAMES).sum(axis=1).astype(np.float32)
-            found = Profile(energy, float(np.abs(samples).max(initial=0.0)))
+            found = Profile(energy, _true_peak(samples, self.sample_rate))
             if sound.stored is not None and self._store is not None:
                 with contextlib.suppress(OSError):  # a profile is only a saving
                     self._store.put_extra(sound.stored, PROFILE_KIND, found.to_bytes())

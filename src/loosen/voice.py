@@ -23,6 +23,7 @@ import re
 import threading
 import zlib
 from collections import OrderedDict
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -33,8 +34,10 @@ __all__ = [
     "SPEECH_LIMIT_DB",
     "SPEECH_LOUDNESS_LUFS",
     "SPEECH_PEAK_DBFS",
+    "MixReady",
     "SpeechClips",
     "db_to_gain",
+    "finish_speech",
     "line_lufs",
     "prepare_speech",
     "speech_frames",
@@ -71,28 +74,56 @@ def split_sentences(text: str) -> list[str]:
 
 
 def prepare_speech(clip: Clip, sample_rate: int, level_db: float | None = None) -> Audio:
-    """Turn an engine clip into speech ready to mix.
-
-    Removes the clip's DC (its mean, then what drifts under `HIGHPASS_HZ`), trims the engine's
-    own leading and trailing silence (timing is the timeline's job), resamples to
-    ``sample_rate`` with soxr and fades the edges over a few milliseconds so nothing clicks. The
-    level: the line's loudness is `SPEECH_LOUDNESS_LUFS` with its true peaks limited under
-    `SPEECH_PEAK_DBFS` (see `_levelled`), or, given ``level_db``, the engine's own level
-    scaled by that many dB.
+    """Turn an engine clip into speech ready to mix: `MixReady`, then `finish_speech`.
 
     Returns float32 of shape (n,), mono, at ``sample_rate``; at least one frame.
     """
+    return finish_speech(MixReady(level_db)(clip), sample_rate, level_db)
+
+
+@dataclass(frozen=True)
+class MixReady:
+    """What is done once to a clip as the engine gives it (`loosen.tts.speech.Conditioner`):
+    its DC removed (its mean, then what drifts under `HIGHPASS_HZ`), the engine's own leading
+    and trailing silence trimmed (timing is the timeline's job) and, unless the engine has a
+    fixed level (``level_db``, Piper), levelled: its loudness `SPEECH_LOUDNESS_LUFS` with its
+    true peaks limited under `SPEECH_PEAK_DBFS` (see `_levelled`). At the engine's rate.
+
+    It is the costly part of a line's processing (the limiter looks at 4x the samples), so the
+    speech cache keeps clips as it leaves them and a warm export does none of it.
+    """
+
+    level_db: float | None = None
+
+    @property
+    def name(self) -> str:
+        """Names the conditioning in cache keys: change `PROCESSING_VERSION` with it."""
+        levels = f"{SPEECH_LOUDNESS_LUFS:g},{SPEECH_PEAK_DBFS:g},{SPEECH_LIMIT_DB:g}"
+        level = "fixed" if self.level_db is not None else f"levelled:{levels}"
+        return f"mix-ready {PROCESSING_VERSION}, high-pass {HIGHPASS_HZ:g} Hz, {level}"
+
+    def __call__(self, clip: Clip) -> Clip:
+        x = _high_passed(_trimmed(clip), clip.sample_rate)
+        if self.level_db is None:
+            x = _levelled(x, clip.sample_rate)
+        return Clip(x.astype(np.float32, copy=False), clip.sample_rate)
+
+
+def finish_speech(ready: Clip, sample_rate: int, level_db: float | None = None) -> Audio:
+    """A clip `MixReady` made: resampled to ``sample_rate`` with soxr, its edges faded over a
+    few milliseconds so nothing clicks, and scaled by ``level_db`` dB if given (an engine of a
+    fixed level). Float32, shape (n,), mono; at least one frame."""
     import soxr  # imported here: only rendering needs it, `loosen --help` should not pay for it
 
-    x = _high_passed(_trimmed(clip), clip.sample_rate)
-    if level_db is None:
-        x = _levelled(x, clip.sample_rate)
-    frames = _output_frames(x.size, clip.sample_rate, sample_rate)
-    if clip.sample_rate != sample_rate and x.size > 1:
-        x = np.asarray(soxr.resample(x, clip.sample_rate, sample_rate, quality="HQ"), np.float32)
+    x = np.asarray(ready.samples, np.float32)
+    frames = _output_frames(x.size, ready.sample_rate, sample_rate)
+    if ready.sample_rate != sample_rate and x.size > 1:
+        x = np.asarray(soxr.resample(x, ready.sample_rate, sample_rate, quality="HQ"), np.float32)
         # soxr gives round(n * ratio) frames; pin it, since the timeline was laid out with it
         if x.size != frames:
             x = np.pad(x, (0, max(0, frames - x.size)))[:frames]
+    else:
+        x = x.copy()
     if x.size == 0:
         x = np.zeros(1, np.float32)
     fade = min(round(EDGE_FADE_S * sample_rate), x.size // 2)
@@ -207,6 +238,10 @@ class SpeechClips:
         pause_s = getattr(speech.engine, "sentence_pause_s", None)
         self._pause_frames = None if pause_s is None else round(pause_s * sample_rate)
         self._level_db: float | None = getattr(speech.engine, "level_db", None)
+        # clips kept ready to mix by `speech` (a warm export does no conditioning), or each
+        # conditioned here when it is used
+        self._ready = MixReady(self._level_db)
+        self._kept_ready = speech.condition == self._ready
         self._sentences: OrderedDict[str, Audio] = OrderedDict()  # for `prefix`: a few
         self._digests: dict[str, int] = {}  # per unit spoken: the CRC-32 of its clip's samples
         self._derived: dict[str, str] = {}  # per line: its `derived_key`
@@ -234,7 +269,12 @@ class SpeechClips:
                 # mixer must keep taking the clips it has while the layout waits for the next
                 clip = self.speech.clip(units[0])
                 self._digests[units[0]] = _digest(clip)
-                self._frames[text] = speech_frames(clip, self.sample_rate)
+                if self._kept_ready:
+                    self._frames[text] = _output_frames(
+                        clip.n_frames, clip.sample_rate, self.sample_rate
+                    )
+                else:
+                    self._frames[text] = speech_frames(clip, self.sample_rate)
         return self._frames[text]
 
     def derived_key(self, text: str) -> str | None:
@@ -352,7 +392,9 @@ class SpeechClips:
                 return
 
     def _processed(self, unit: str) -> Audio:
-        return prepare_speech(self.speech.clip(unit), self.sample_rate, self._level_db)
+        clip = self.speech.clip(unit)
+        ready = clip if self._kept_ready else self._ready(clip)
+        return finish_speech(ready, self.sample_rate, self._level_db)
 
     def _sentence(self, unit: str) -> Audio:
         """``_processed(unit)``, remembered for the few calls of `prefix` on one line."""

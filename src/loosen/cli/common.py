@@ -227,6 +227,7 @@ def rendered(
     from loosen.script import load_session
     from loosen.sounds import load_cue_set
     from loosen.tts import Speech, SpeechCache, open_engine
+    from loosen.voice import MixReady
 
     defaults = load_defaults()
     sample_rate = first_set(sample_rate, defaults.sample_rate, 48_000)
@@ -277,7 +278,10 @@ def rendered(
             for _ in range(speakers - 1):  # each starts its worker when it is first given a line
                 spare = open_engine(choice.engine, voice=choice.voice, rate_wpm=choice.rate_wpm)
                 spare_engines.append(spares.enter_context(spare))
-        speech = Speech(speech_engine, None if no_cache else SpeechCache(), spare_engines)
+        speech = Speech(
+            speech_engine, None if no_cache else SpeechCache(), spare_engines,
+            condition=MixReady(getattr(speech_engine, "level_db", None)),
+        )  # fmt: skip
         bars = ExitStack()
         shown = 0
         update: Callable[[int], None] | None = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -288,12 +289,7 @@ def _levelled(rendering: Any, fmt: Any, job: ExportJob, verbose: bool) -> Any:
     they are mono, shape (frames, 1): the file repeats them on every channel. Says so on stderr
     when the target is out of reach under the true-peak ceiling."""
     from loosen.encoders import quality_of
-    from loosen.loudness import (
-        MAKE_UP_MOST_DB,
-        Normalizer,
-        default_target_lufs,
-        true_peak_bound_dbtp,
-    )
+    from loosen.loudness import MAKE_UP_MOST_DB, Normalizer, default_target_lufs
 
     mono = rendering.dual_mono
     loudness = job.loudness
@@ -322,7 +318,8 @@ def _levelled(rendering: Any, fmt: Any, job: ExportJob, verbose: bool) -> Any:
     with progress_bar(total, "Measuring loudness") as update:
         if mono:  # from the sounds, without mixing the session (loosen.source_loudness)
             measured = rendering.measure_loudness(progress=update)
-            peak_dbtp = true_peak_bound_dbtp(measured.sample_peak_bound)
+            bound = measured.true_peak_bound
+            peak_dbtp = 20.0 * math.log10(bound) if bound > 0 else -math.inf
             normalizer.use_measurement(measured.lufs, peak_dbtp)
         else:
             normalizer.measure(progress=update)

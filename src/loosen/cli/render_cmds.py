@@ -144,6 +144,7 @@ def _title_and_length(script: str, engine: str | None) -> tuple[str, Length]:
     from loosen.script import load_session
     from loosen.sounds import load_cue_set
     from loosen.tts import Speech, SpeechCache
+    from loosen.voice import MixReady
 
     defaults = load_defaults()
     session = load_session(script)
@@ -154,7 +155,8 @@ def _title_and_length(script: str, engine: str | None) -> tuple[str, Length]:
     )
     cue_set = load_cue_set(session.cues, script_path=session.path)
     with open_chosen(choice, session, defaults) as speech_engine:
-        speech = Speech(speech_engine, SpeechCache())
+        ready = MixReady(getattr(speech_engine, "level_db", None))
+        speech = Speech(speech_engine, SpeechCache(), condition=ready)
         return session.title, session_length(session, speech=speech, cue_set=cue_set, pace=pace)
 
 

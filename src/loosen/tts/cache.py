@@ -55,16 +55,20 @@ MIN_CLIP_RATE_HZ, MAX_CLIP_RATE_HZ = 8_000, 96_000
 STALE_TEMP_S = 600.0
 
 
-def cache_key(engine: str, voice: str, rate_wpm: int, text: str) -> str:
-    """Hex SHA-256 naming the clip of ``text`` spoken by ``engine``/``voice`` at ``rate_wpm``."""
+def cache_key(engine: str, voice: str, rate_wpm: int, text: str, conditioning: str = "") -> str:
+    """Hex SHA-256 naming the clip of ``text`` spoken by ``engine``/``voice`` at ``rate_wpm``,
+    as ``conditioning`` (a `loosen.tts.speech.Conditioner`'s name) made it ready to mix."""
+    settings: dict[str, object] = {
+        "format": CACHE_FORMAT_VERSION,
+        "engine": engine,
+        "voice": voice,
+        "rate_wpm": int(rate_wpm),
+        "text": text,
+    }
+    if conditioning:
+        settings["conditioning"] = conditioning
     canonical = json.dumps(
-        {
-            "format": CACHE_FORMAT_VERSION,
-            "engine": engine,
-            "voice": voice,
-            "rate_wpm": int(rate_wpm),
-            "text": text,
-        },
+        settings,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),

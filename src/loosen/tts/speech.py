@@ -5,13 +5,25 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 from loosen.tts.base import Clip, SpeechEngine
 from loosen.tts.cache import MAX_CLIP_RATE_HZ, SpeechCache, cache_key, quantize
 
-__all__ = ["Speech"]
+__all__ = ["Conditioner", "Speech"]
 
 Progress = Callable[[int, int], None]
+
+
+class Conditioner(Protocol):
+    """What is done to each clip once, as it comes from the engine, before it is kept (trimmed,
+    levelled: `loosen.voice.MixReady`), so that what is kept is ready to mix. ``name`` is part
+    of every cache key: another conditioning never takes a clip conditioned otherwise."""
+
+    @property
+    def name(self) -> str: ...
+
+    def __call__(self, clip: Clip) -> Clip: ...
 
 
 class Speech:
@@ -26,6 +38,9 @@ class Speech:
     spares
         More engines of the same name, voice and rate: `prepare_ahead` has them speak too, each
         on its own texts, so an engine that uses one core (espeak-ng) speaks on several.
+    condition
+        Done to each clip once, as the engine gives it, before it is kept and handed out (in
+        the thread that had it spoken); ``None``: clips as the engine speaks them.
 
     Attributes
     ----------
@@ -37,10 +52,15 @@ class Speech:
     """
 
     def __init__(
-        self, engine: SpeechEngine, cache: SpeechCache | None, spares: Sequence[SpeechEngine] = ()
+        self,
+        engine: SpeechEngine,
+        cache: SpeechCache | None,
+        spares: Sequence[SpeechEngine] = (),
+        condition: Conditioner | None = None,
     ) -> None:
         self.engine = engine
         self.cache = cache
+        self.condition = condition
         self.spares = list(spares)
         self.synthesized_count = 0
         self._memory: dict[str, Clip] = {}
@@ -55,7 +75,10 @@ class Speech:
 
     def key(self, text: str) -> str:
         """Cache key of ``text`` for this engine's name, voice and rate."""
-        return cache_key(self.engine.name, self.engine.voice, self.engine.rate_wpm, text)
+        conditioning = self.condition.name if self.condition is not None else ""
+        return cache_key(
+            self.engine.name, self.engine.voice, self.engine.rate_wpm, text, conditioning
+        )
 
     def prepare(self, texts: Iterable[str], progress: Progress | None = None) -> int:
         """Synthesize every distinct text not stored yet, in first-seen order.
@@ -221,6 +244,8 @@ class Speech:
     def _store(self, text: str, clip: Clip) -> Clip:
         with self._ready:
             self.synthesized_count += 1
+        if self.condition is not None:
+            clip = self.condition(clip)
         stored = quantize(clip)
         if self.cache is not None:
             self.cache.put(self.key(text), stored)
