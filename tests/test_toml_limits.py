@@ -48,6 +48,17 @@ def test_a_dotted_key_of_thirty_thousand_parts_is_refused_at_once_naming_its_lin
     )
 
 
+def test_the_config_file_is_read_with_the_same_protections(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(dotted(30_000) + " = 1\n")
+    done = run_bounded(["config"], memory_mb=250, cpu_s=5, env={"LOOSEN_CONFIG_DIR": str(tmp_path)})
+    assert done.returncode == 2, done.explained()
+    assert done.stderr == (
+        f"Error: {config}: line 1, column 1: a dotted key has more than 24 parts; tables nest "
+        "at most 24 deep\n"
+    )
+
+
 def test_a_dotted_key_of_the_limits_parts_gets_past_the_scan_and_one_more_does_not() -> None:
     assert MAX_TOML_DEPTH == 24
     # 24 parts: parsed, then refused by the script's own check of its keys

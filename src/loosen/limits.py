@@ -32,6 +32,7 @@ __all__ = [
     "FASTEST_SPEECH_CHARS_PER_S",
     "MAX_COUNT",
     "MAX_EXPANDED_STEPS",
+    "MAX_RECIPE_BYTES",
     "MAX_REPEAT_DEPTH",
     "MAX_REPEAT_TIMES",
     "MAX_SCRIPT_BYTES",
@@ -46,7 +47,9 @@ __all__ = [
 ]
 
 MAX_SCRIPT_BYTES = 1_000_000  # a long session script is a few kB
-MAX_TOML_DEPTH = 24  # arrays and tables inside each other; a valid script needs about 12
+MAX_TOML_DEPTH = 24  # arrays and tables inside each other (and a dotted key's parts); a valid
+# script needs about 12
+MAX_RECIPE_BYTES = 64 * 1024  # a sound recipe is about 1 kB
 MAX_REPEAT_DEPTH = 4  # a repeat inside a repeat inside ... : four deep at most
 MAX_REPEAT_TIMES = 1_000  # rounds of one repeat step
 MAX_COUNT = 1_000  # repetitions of a reps step, cycles of a breathe step

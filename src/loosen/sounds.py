@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
-from loosen.errors import ScriptError
+from loosen.errors import ScriptError, shown
 from loosen.recipes import (
     AmbienceRecipe,
     AnyRecipe,
@@ -53,6 +53,7 @@ __all__ = [
     "TickRecipe",
     "ToneRecipe",
     "breath_tone",
+    "default_cue_recipes",
     "list_recipes",
     "load_cue_set",
     "load_recipe",
@@ -163,18 +164,27 @@ def _cue_recipe(path: Path, script_path: Path | None, where: str) -> Recipe:
     return recipe
 
 
-def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
+def default_cue_recipes(recipes: Mapping[str, Path] | None = None) -> dict[str, str]:
+    """The recipe's name that sounds each cue kind by default (``audio_templates/cues.toml``),
+    in the order of `CUE_KINDS`; each is one of ``recipes`` (default: `list_recipes`)."""
+    recipes = list_recipes() if recipes is None else recipes
     path = bundled_dir("audio_templates") / "cues.toml"
     table = read_toml(path)
     for kind, name in table.items():
         if kind not in CUE_KINDS or not isinstance(name, str) or name not in recipes:
             raise ScriptError(
-                f"unknown cue kind or recipe {name!r}", path=path, where=f"key {kind!r}"
+                f"unknown cue kind or recipe {shown(name)}", path=path, where=f"key {shown(kind)}"
             )
     missing = [kind for kind in CUE_KINDS if kind not in table]
     if missing:
         raise ScriptError(f"no recipe for cue kinds {', '.join(missing)}", path=path)
-    return {kind: _cue_recipe(recipes[table[kind]], path, f"key {kind!r}") for kind in CUE_KINDS}
+    return {kind: table[kind] for kind in CUE_KINDS}
+
+
+def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
+    path = bundled_dir("audio_templates") / "cues.toml"
+    names = default_cue_recipes(recipes)
+    return {kind: _cue_recipe(recipes[names[kind]], path, f"key {kind!r}") for kind in CUE_KINDS}
 
 
 def _sound_file(path: Path, gain_db: float, script_path: Path | None, where: str) -> SoundFile:
