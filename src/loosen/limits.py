@@ -38,8 +38,12 @@ __all__ = [
     "MAX_SCRIPT_BYTES",
     "MAX_SESSION_H_CEILING",
     "MAX_SESSION_H_ENV",
+    "MAX_SOUND_FILE_BYTES",
+    "MAX_SOUND_FILE_CHANNELS",
+    "MAX_SOUND_FILE_S",
     "MAX_TEXT_CHARS",
     "MAX_TOML_DEPTH",
+    "SOUND_FILE_RATES_HZ",
     "check_session_size",
     "count_expanded",
     "max_session_s",
@@ -50,6 +54,12 @@ MAX_SCRIPT_BYTES = 1_000_000  # a long session script is a few kB
 MAX_TOML_DEPTH = 24  # arrays and tables inside each other (and a dotted key's parts); a valid
 # script needs about 12
 MAX_RECIPE_BYTES = 64 * 1024  # a sound recipe is about 1 kB
+# A cue's own sound file, as its header describes it before anything is decoded: at most 8 x
+# 192 kHz x 60 s is 92 M samples to decode (about a second), read block by block.
+MAX_SOUND_FILE_BYTES = 10 * 1024 * 1024
+MAX_SOUND_FILE_S = 60.0
+MAX_SOUND_FILE_CHANNELS = 8  # 7.1 surround
+SOUND_FILE_RATES_HZ = (8_000, 192_000)  # the output rates; a cue is resampled to the session's
 MAX_REPEAT_DEPTH = 4  # a repeat inside a repeat inside ... : four deep at most
 MAX_REPEAT_TIMES = 1_000  # rounds of one repeat step
 MAX_COUNT = 1_000  # repetitions of a reps step, cycles of a breathe step
