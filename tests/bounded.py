@@ -47,10 +47,13 @@ def run_bounded(
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
     module: str = "loosen",
+    hang_s: float = 600,
 ) -> Outcome:
     """Run ``python -m loosen ARGS`` (or ``python -c CODE`` with ``module=""`` and ``args =
     [CODE]``) with at most ``memory_mb`` MB of address space and ``cpu_s`` seconds of processor
-    time; stdin is empty."""
+    time; stdin is empty. The tests' package is importable (``from tests.x import y``).
+    ``hang_s`` is not a bound of speed: it ends a child blocked without using the processor
+    (reading a FIFO, say), which the processor-time limit never would."""
 
     def limited() -> None:  # in the child, before Python starts
         resource.setrlimit(resource.RLIMIT_AS, (memory_mb * 2**20, memory_mb * 2**20))
@@ -61,7 +64,9 @@ def run_bounded(
     environment = {
         **os.environ,
         **(env or {}),
-        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join(
+            [str(SRC), str(HERE.parent), os.environ.get("PYTHONPATH", "")]
+        ),
         # one BLAS thread and two malloc arenas: each more reserves address space it never uses
         "OPENBLAS_NUM_THREADS": "1",
         "MALLOC_ARENA_MAX": "2",
@@ -75,7 +80,7 @@ def run_bounded(
         capture_output=True,
         text=True,
         preexec_fn=limited,
-        timeout=600,  # never reached unless the child hangs: the limits end a busy one
+        timeout=hang_s,  # never reached unless the child hangs: the limits end a busy one
         check=False,
     )
     return Outcome(done.returncode, done.stdout, done.stderr, memory_mb, cpu_s)
