@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,9 @@ __all__ = [
     "count_expanded",
     "max_session_s",
     "session_floor_s",
+    "session_limit_once_spoken_s",
+    "speech_floor_s",
+    "too_long_once_spoken",
 ]
 
 MAX_SCRIPT_BYTES = 1_000_000  # a long session script is a few kB
@@ -89,6 +93,32 @@ def max_session_s() -> float:
             f"to {MAX_SESSION_H_CEILING:g}"
         )
     return hours * 3600
+
+
+_SOUNDED = re.compile(r"[^\W_]")  # letters and digits: what every voice takes time to say
+
+
+def speech_floor_s(text: str) -> float:
+    """A lower bound of the seconds any voice takes to say ``text``: its letters and digits at
+    `FASTEST_SPEECH_CHARS_PER_S` (spaces and punctuation may take no time at all)."""
+    return len(_SOUNDED.findall(text)) / FASTEST_SPEECH_CHARS_PER_S
+
+
+def session_limit_once_spoken_s(silence_factor: float = 1.0) -> float:
+    """The longest a session may last once its speech is measured, in seconds: `max_session_s`,
+    or more by a pace that lengthens the silences (``silence_factor`` above 1)."""
+    return max_session_s() * max(1.0, silence_factor)
+
+
+def too_long_once_spoken(length_s: float, limit_s: float, where: str) -> ScriptError:
+    """The error for a session found to last ``length_s`` once spoken, past ``limit_s``;
+    ``where`` names the step that crosses the limit."""
+    return ScriptError(
+        f"the session lasts more than {_hours(limit_s)} once its speech is measured (this step "
+        f"ends at {_hours(length_s)}); the limit is {_hours(max_session_s())} "
+        f"({MAX_SESSION_H_ENV} sets it, up to {MAX_SESSION_H_CEILING:g} h)",
+        where=where,
+    )
 
 
 def count_expanded(steps: Sequence[ScriptStep], stop_above: int = MAX_EXPANDED_STEPS) -> int:
