@@ -206,12 +206,13 @@ class Rendering:
                 if upcoming < len(self.steps):
                     # synthesize the step's speech outside the lock (a renderer thread that only
                     # needs what is already placed keeps going meanwhile), in order, laying the
-                    # step out alone as it goes: the first line that does not fit its slot ends
-                    # it, before the step's other lines are spoken
-                    build_timeline(
-                        [self.steps[upcoming]], sample_rate=self.sample_rate, gap_s=0.0,
-                        speech_frames=self.clips.frames, cue_frames=lambda cue: 1,
-                    )  # fmt: skip
+                    # step out alone as it goes, as it will be placed: the first line that does
+                    # not fit its slot ends it, before the step's other lines are spoken
+                    TimelineBuilder(
+                        sample_rate=self.sample_rate, gap_s=self._gap_s,
+                        speech_frames=self.clips.frames,
+                        cue_frames=lambda cue: int(self.cue_samples(cue).size),
+                    ).add(self.steps[upcoming])  # fmt: skip
                 with self._lock:
                     if self._next_step != upcoming or self._timeline is not None:
                         continue  # another thread placed it first
