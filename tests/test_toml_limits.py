@@ -84,6 +84,11 @@ def test_every_way_of_writing_a_long_dotted_key_is_refused_where_it_starts(
     assert f"line 2, column {column}: a dotted key has more than 24 parts" in refusal(line + "\n")
 
 
+@pytest.mark.parametrize("line", ["a.b. = 1", "a.b..c = 1", "x = 1.5.2", "x = a..b"])
+def test_a_stray_dot_is_the_parsers_to_refuse(line: str) -> None:
+    assert "TOML syntax: " in refusal(line + "\n")
+
+
 def test_dots_and_brackets_in_strings_and_comments_mean_nothing() -> None:
     chain = dotted(40)
     brackets = "[" * 40 + "{{" * 40  # {{ is a brace in a text
@@ -156,6 +161,27 @@ def test_a_script_of_the_size_limit_in_the_costliest_shapes_is_read_in_bounded_t
     code = f"from loosen.script import load_session\nload_session({str(script)!r})"
     done = run_bounded([code], memory_mb=500, cpu_s=20, module="")
     assert "ScriptError" in done.stderr, done.explained()  # every one is refused, in one line
+
+
+def test_the_scan_stays_linear_on_text_made_to_trip_it() -> None:
+    # a megabyte each of what makes a scanner backtrack or loop: runs of dots and quotes, keys
+    # one part short of the limit, unclosed strings, brackets that open and close
+    shapes = [
+        "'.' * 1_000_000",
+        "'. ' * 500_000",
+        "'\"\\n' * 500_000",
+        "'\"\"' * 500_000",
+        "('a' + '.a' * 22 + '..') * 20_000",
+        "('\"a\".' * 22 + '\"a\" = ') * 6_000",
+        '\'"""\\\\\' * 250_000',
+        "'[[[[[[[[[[]]]]]]]]]]' * 50_000",
+        "'[' + '[1],' * 250_000",
+    ]
+    code = "from loosen.toml_input import scan_toml\n" + "".join(
+        f"scan_toml({shape}, 'x.toml')\n" for shape in shapes
+    )
+    done = run_bounded([code], memory_mb=300, cpu_s=10, module="")
+    assert done.returncode == 0, done.explained()
 
 
 # ---------------------------------------------------------------- any valid document

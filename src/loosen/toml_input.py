@@ -35,6 +35,7 @@ _STRINGS = (
     r'|(?!""")"(?:[^"\\\n]++|\\.)*+"'  # basic: three quotes always open a multi-line one
     r"|(?!''')'[^'\n]*+'"  # literal
 )
+_LINK = rf"\.[ \t]*+{_PART}[ \t]*+"  # a dot and the key part after it
 # Everything that changes nothing, walked over by the regular expression rather than a Python
 # loop (possessive, so it never backtracks): runs without brackets, quotes, comments or dots;
 # whole strings and comments; a quote that opens no string (the parser refuses it); the dots
@@ -42,14 +43,16 @@ _STRINGS = (
 # no key part; an array or inline table with no brackets, strings or dots inside (``[1, 2]``).
 _QUIET = (
     rf"(?:[^\"'#\[\]{{}}.]++|{_STRINGS}|\#[^\n]*+|(?!\"\"\"|\'\'\')[\"']"
-    rf"|(?:\.[ \t]*+{_PART}[ \t]*+){{1,{MAX_TOML_DEPTH - 1}}}+(?!\.)|\.(?![ \t]*+{_PART})"
+    rf"|(?:{_LINK}){{1,{MAX_TOML_DEPTH - 1}}}+(?!{_LINK})|\.(?![ \t]*+{_PART})"
     rf"|[\[{{][^\[\]{{}}\"'#.]*+[\]}}])*+"
 )
 # What the scan acts on, after the quiet: brackets, the first dot of a key of more parts, a
-# multi-line string that is never closed (the rest of the text is in it), or the end.
+# multi-line string that is never closed (the rest of the text is in it), another dot (of
+# something that is not TOML: the parser says what), or the end.
 _NEXT = re.compile(
     _QUIET
-    + r"(?:(?P<open>[\[{]++)|(?P<close>[\]}]++)|(?P<dotted>\.)"
+    + r"(?:(?P<open>[\[{]++)|(?P<close>[\]}]++)"
+    + rf"|(?P<dotted>(?=(?:{_LINK}){{{MAX_TOML_DEPTH}}})\.)|(?P<dot>\.)"
     + r"|(?P<unclosed>\"\"\"|\'\'\')|\Z)"
 )
 _BARE_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -88,6 +91,8 @@ def scan_toml(text: str, where_file: Path | str) -> None:
             )
         elif kind == "unclosed":
             return  # the rest is inside a string that never ends: the parser stops there
+        elif kind == "dot":
+            continue
         elif kind is None:
             return  # the end of the text
 
