@@ -31,8 +31,10 @@ EXPECTED = {
     "syntax-bare-word-value.toml": "line 4, column 8: TOML syntax: Invalid value",
     "syntax-table-defined-twice.toml": "line 4, column 8: TOML syntax: Cannot declare ('pacing',)",
     "syntax-bad-escape.toml": "line 5, column 13: TOML syntax: Unescaped '\\' in a string",
-    "syntax-number-too-long.toml": "line 5: TOML syntax: a number has too many digits",
-    "syntax-arrays-nested-too-deep.toml": "line 2: TOML syntax: arrays or tables nest more than 24",
+    "syntax-dotted-key-too-long.toml": "line 2, column 1: a dotted key has more than 24 parts",
+    "syntax-number-too-long.toml": "line 5, column 11: TOML syntax: a number has too many digits",
+    "syntax-arrays-nested-too-deep.toml": "line 2, column 29: TOML syntax: arrays or tables nest "
+    "more than 24 deep",
     # wrong types
     "seconds-is-a-word.toml": "step 1 'reach', key 'seconds': expected a duration such as 30, "
     "'30s' or '1m30s', got 'long'",

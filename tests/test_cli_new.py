@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from loosen.cli import app
+from tests.bounded import run_bounded
 
 runner = CliRunner()
 
@@ -49,3 +50,50 @@ def test_the_hint_can_be_pasted_into_a_shell_as_it_is(my_scripts: Path) -> None:
     assert shlex.split(wrote) == ["Wrote", str(path)]
     assert shlex.split(hint) == ["loosen", "play", "my evening"]
     assert path.is_file()
+
+
+BAD = Path(__file__).parent / "data" / "bad"
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("syntax-unclosed-string.toml", "line 1, column 13: TOML syntax: Illegal character"),
+        ("variable-without-value.toml", "step 1 'intro', key 'text': {side} has no value here"),
+        ("session-too-long.toml", "step 2 'long': the session would last at least 2778 h"),
+    ],
+)
+def test_a_script_to_copy_that_is_not_valid_is_refused_and_nothing_is_written(
+    my_scripts: Path, name: str, message: str
+) -> None:
+    code, out, err = run("new", "mine", "--from", str(BAD / name))
+    assert code == 2
+    assert err.startswith(f"Error: {BAD / name}: {message}"), err
+    assert err.count("\n") == 1
+    assert out == ""
+    assert not my_scripts.exists()
+
+
+def test_a_script_that_would_cost_the_parser_a_minute_is_refused_at_once(tmp_path: Path) -> None:
+    source = tmp_path / "dotted.toml"
+    source.write_text('title = "T"\n' + ".".join(["a"] * 30_000) + " = 1\n")
+    mine = tmp_path / "mine"
+    done = run_bounded(["new", "mine", "--from", str(source)], memory_mb=250, cpu_s=5,
+                       env={"LOOSEN_SCRIPTS_DIR": str(mine)})  # fmt: skip
+    assert done.returncode == 2, done.explained()
+    assert done.stderr == (
+        f"Error: {source}: line 2, column 1: a dotted key has more than 24 parts; tables nest "
+        "at most 24 deep\n"
+    )
+    assert not mine.exists()
+
+
+def test_a_valid_script_is_copied_as_it_is(my_scripts: Path, tmp_path: Path) -> None:
+    source = tmp_path / "mine.toml"
+    source.write_bytes(
+        b'\xef\xbb\xbftitle = "Mine"\r\n[[steps]]\r\nkind = "say"\r\ntext = "Hi."\r\n'
+    )
+    code, _, err = run("new", "my copy", "--from", str(source))
+    assert code == 0, err
+    assert (my_scripts / "my copy.toml").read_bytes() == source.read_bytes()
+    assert [p.name for p in my_scripts.iterdir()] == ["my copy.toml"]

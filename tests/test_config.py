@@ -115,7 +115,7 @@ def test_a_pace_from_the_config_lengthens_the_session_unless_an_option_says_othe
         ('pace = "zippy"\n', "key 'pace': 'zippy' is not a pace"),
         ('ambience = "rain"\n', "key 'ambience': unknown ambience 'rain'"),
         ('voice = "klingon"\n', "key 'voice': unknown voice 'klingon' for engine pyttsx3"),
-        ("voice = \n", "is not valid TOML"),
+        ("voice = \n", "line 1, column 9: TOML syntax: Invalid value"),
     ],
 )
 def test_a_bad_config_is_one_line_naming_the_file_and_the_key_with_exit_2(

@@ -1,7 +1,6 @@
 """The limits of loosen.limits: each is checked before any synthesis, at its value exactly, and
 named in the message."""
 
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,13 +60,12 @@ def test_a_session_one_second_over_six_hours_is_refused_naming_the_limit() -> No
     )
 
 
-def test_a_script_asking_for_a_hundred_thousand_hours_is_refused_in_a_moment() -> None:
-    start = time.perf_counter()
+def test_a_script_asking_for_a_hundred_thousand_hours_is_refused_naming_the_limit() -> None:
+    # how cheaply: tests/test_limits_costs.py
     message = refusal(
         '[[steps]]\nkind = "repeat"\ntimes = 1000\n[[steps.steps]]\nkind = "repeat"\n'
         'times = 5\n[[steps.steps.steps]]\nkind = "hold"\ntext = "Hold."\nseconds = "5h"\n'
     )
-    assert time.perf_counter() - start < 1.0
     assert "the session would last at least 25001 h; the limit is 6 h" in message
 
 

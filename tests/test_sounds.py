@@ -305,7 +305,7 @@ decay_s = 1.0
             "kind = 'tick'\ncentre_hz = 900\nq = 4\nduration_s = 0.1\ngain_db = -12\nseed = 1.5\n",
             "key 'seed': must be an integer, not a float",
         ),
-        ("kind = 'bell' = 3\n", "is not valid TOML"),
+        ("kind = 'bell' = 3\n", "line 1, column 15: TOML syntax: Expected newline"),
     ],
 )
 def test_bad_recipe_files_name_the_file_and_the_key(text: str, where: str, tmp_path: Path) -> None:

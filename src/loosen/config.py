@@ -73,11 +73,9 @@ def load_defaults(path: Path | None = None) -> Defaults:
         if path.exists():
             raise ScriptError("is not a regular file", path=path)
         return Defaults(path)
-    from loosen.recipes import read_toml
+    from loosen.toml_input import read_toml_file  # a script's protections (size, scan, depth)
 
-    if path.stat().st_size > _MAX_CONFIG_BYTES:
-        raise ScriptError(f"is larger than {_MAX_CONFIG_BYTES // 1024} KB", path=path)
-    table = read_toml(path)
+    table = read_toml_file(path, _MAX_CONFIG_BYTES, "a config file")
     values: dict[str, object] = {}
     for key, value in table.items():
         check = _CHECKS.get(key)

@@ -6,9 +6,10 @@ scripts come first, so an edited copy made with `loosen new` is found under the 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,8 @@ def new_script(name: str, source: str, *, hide_bundled: bool = False) -> Path:
     """Copy the session ``source`` (a name or a path) to the user's folder as ``name``.toml.
 
     Refuses names that are not plain file names, the name of a bundled session (which the copy
-    would hide) unless ``hide_bundled``, and never overwrites an existing script.
+    would hide) unless ``hide_bundled``, and a ``source`` that is not a valid script (its
+    `ScriptError`: nothing is written); never overwrites an existing script.
     """
     if not _NAME.fullmatch(name) or name.endswith(".toml"):
         raise BadInputError(
@@ -115,11 +117,43 @@ def new_script(name: str, source: str, *, hide_bundled: bool = False) -> Path:
     target = folder / f"{name}.toml"
     if target.exists():
         raise BadInputError(f"{target} already exists; edit it, or choose another name")
+    data = _valid_script(origin)
+    temp: Path | None = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temp = folder / f".{name}.toml.part"
-        shutil.copyfile(origin, temp)
+        descriptor, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
+        temp = Path(temp_name)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)  # the bytes that were checked, not the file as it is now
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.chmod(0o666 & ~_umask())  # mkstemp makes the file private; a plain new file is not
         temp.replace(target)
+        temp = None
     except OSError as error:
         raise BadInputError(f"cannot write {target}: {error.strerror or error}") from None
+    finally:
+        if temp is not None:
+            with contextlib.suppress(OSError):
+                temp.unlink()
     return target
+
+
+def _valid_script(path: Path) -> bytes:
+    """The bytes of the script ``path``, once they load and expand as a session: a copy to edit
+    starts from a script that works."""
+    # imported here: the script's loader finds scripts through this module
+    from loosen.expand import expand_session
+    from loosen.files import read_regular
+    from loosen.limits import MAX_SCRIPT_BYTES
+    from loosen.script import parse_session
+
+    data = read_regular(path, MAX_SCRIPT_BYTES, "a script")
+    expand_session(parse_session(data, path=path))
+    return data
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,21 +33,37 @@ __all__ = [
     "FASTEST_SPEECH_CHARS_PER_S",
     "MAX_COUNT",
     "MAX_EXPANDED_STEPS",
+    "MAX_RECIPE_BYTES",
     "MAX_REPEAT_DEPTH",
     "MAX_REPEAT_TIMES",
     "MAX_SCRIPT_BYTES",
     "MAX_SESSION_H_CEILING",
     "MAX_SESSION_H_ENV",
+    "MAX_SOUND_FILE_BYTES",
+    "MAX_SOUND_FILE_CHANNELS",
+    "MAX_SOUND_FILE_S",
     "MAX_TEXT_CHARS",
     "MAX_TOML_DEPTH",
+    "SOUND_FILE_RATES_HZ",
     "check_session_size",
     "count_expanded",
     "max_session_s",
     "session_floor_s",
+    "session_limit_once_spoken_s",
+    "speech_floor_s",
+    "too_long_once_spoken",
 ]
 
 MAX_SCRIPT_BYTES = 1_000_000  # a long session script is a few kB
-MAX_TOML_DEPTH = 24  # arrays and tables inside each other; a valid script needs about 12
+MAX_TOML_DEPTH = 24  # arrays and tables inside each other (and a dotted key's parts); a valid
+# script needs about 12
+MAX_RECIPE_BYTES = 64 * 1024  # a sound recipe is about 1 kB
+# A cue's own sound file, as its header describes it before anything is decoded: at most 8 x
+# 192 kHz x 60 s is 92 M samples to decode (about a second), read block by block.
+MAX_SOUND_FILE_BYTES = 10 * 1024 * 1024
+MAX_SOUND_FILE_S = 60.0
+MAX_SOUND_FILE_CHANNELS = 8  # 7.1 surround
+SOUND_FILE_RATES_HZ = (8_000, 192_000)  # the output rates; a cue is resampled to the session's
 MAX_REPEAT_DEPTH = 4  # a repeat inside a repeat inside ... : four deep at most
 MAX_REPEAT_TIMES = 1_000  # rounds of one repeat step
 MAX_COUNT = 1_000  # repetitions of a reps step, cycles of a breathe step
@@ -76,6 +93,32 @@ def max_session_s() -> float:
             f"to {MAX_SESSION_H_CEILING:g}"
         )
     return hours * 3600
+
+
+_SOUNDED = re.compile(r"[^\W_]")  # letters and digits: what every voice takes time to say
+
+
+def speech_floor_s(text: str) -> float:
+    """A lower bound of the seconds any voice takes to say ``text``: its letters and digits at
+    `FASTEST_SPEECH_CHARS_PER_S` (spaces and punctuation may take no time at all)."""
+    return len(_SOUNDED.findall(text)) / FASTEST_SPEECH_CHARS_PER_S
+
+
+def session_limit_once_spoken_s(silence_factor: float = 1.0) -> float:
+    """The longest a session may last once its speech is measured, in seconds: `max_session_s`,
+    or more by a pace that lengthens the silences (``silence_factor`` above 1)."""
+    return max_session_s() * max(1.0, silence_factor)
+
+
+def too_long_once_spoken(length_s: float, limit_s: float, where: str) -> ScriptError:
+    """The error for a session found to last ``length_s`` once spoken, past ``limit_s``;
+    ``where`` names the step that crosses the limit."""
+    return ScriptError(
+        f"the session lasts more than {_hours(limit_s)} once its speech is measured (this step "
+        f"ends at {_hours(length_s)}); the limit is {_hours(max_session_s())} "
+        f"({MAX_SESSION_H_ENV} sets it, up to {MAX_SESSION_H_CEILING:g} h)",
+        where=where,
+    )
 
 
 def count_expanded(steps: Sequence[ScriptStep], stop_above: int = MAX_EXPANDED_STEPS) -> int:

@@ -11,13 +11,14 @@ ScriptErrors naming the file and the key.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeAlias
 
-from loosen.errors import ScriptError
+from loosen.errors import ScriptError, shown
+from loosen.limits import MAX_RECIPE_BYTES
+from loosen.toml_input import read_toml_file
 
 __all__ = [
     "NOISE_COLOURS",
@@ -146,7 +147,10 @@ def toml_type(value: object) -> str:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    if isinstance(value, bool):
+        return False
+    # an integer of 400 digits is a number (that no range holds); math.isfinite cannot take it
+    return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
 
 
 _TYPE_CHECKS: dict[str, tuple[str, Callable[[Any], bool]]] = {
@@ -170,7 +174,7 @@ def _check(table: Mapping[str, Any], cls: type, path: Path | None, where: str) -
     specs = {f.name: f.metadata["spec"] for f in fields(cls) if "spec" in f.metadata}
 
     def fail(key: str, message: str) -> ScriptError:
-        return ScriptError(message, path=path, where=f"{where}key '{key}'")
+        return ScriptError(message, path=path, where=f"{where}key {shown(key)}")
 
     for key in table:
         if key not in specs:
@@ -188,7 +192,7 @@ def _check(table: Mapping[str, Any], cls: type, path: Path | None, where: str) -
         elif type_ == "floats" and (len(value) > 8 or not all(low <= x <= high for x in value)):
             raise fail(key, f"must have at most 8 entries, each between {low:g} and {high:g}")
         elif type_ in ("int", "float") and not low <= value <= high:
-            raise fail(key, f"must be between {low:g} and {high:g}, not {value}")
+            raise fail(key, f"must be between {low:g} and {high:g}, not {shown(value)}")
         if type_ == "tables":
             value = tuple(
                 Partial(**_check(t, Partial, path, f"partial {i}, "))
@@ -209,7 +213,9 @@ def _parse_ambience(table: Mapping[str, Any], name: str, path: Path | None) -> A
         return ScriptError(message, path=path, where=f"key '{key}'")
 
     if values["noise"] not in NOISE_COLOURS:
-        message = f"must be one of {', '.join(map(repr, NOISE_COLOURS))}, not {values['noise']!r}"
+        message = (
+            f"must be one of {', '.join(map(repr, NOISE_COLOURS))}, not {shown(values['noise'])}"
+        )
         raise fail("noise", message)
     if values["highpass_hz"] * 2 > values["lowpass_hz"]:
         raise fail("lowpass_hz", "must be at least an octave above highpass_hz")
@@ -238,7 +244,7 @@ def parse_recipe(table: Mapping[str, Any], *, name: str, path: Path | None = Non
     """
     kind = table.get("kind")
     if kind not in _KIND_NAMES:
-        message = f"must be one of {', '.join(map(repr, _KIND_NAMES))}, not {kind!r}"
+        message = f"must be one of {', '.join(map(repr, _KIND_NAMES))}, not {shown(kind)}"
         raise ScriptError(message, path=path, where="key 'kind'")
     if kind == "ambience":
         return _parse_ambience({k: v for k, v in table.items() if k != "kind"}, name, path)
@@ -262,21 +268,16 @@ def parse_recipe(table: Mapping[str, Any], *, name: str, path: Path | None = Non
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Read the TOML file ``path``.
+    """Read the recipe file ``path`` (TOML, at most `MAX_RECIPE_BYTES`) with the protections
+    a script has (`loosen.toml_input`: a regular file, a scan before parsing, a depth check).
 
     Raises
     ------
     ScriptError
-        Naming ``path`` if it cannot be read, is not UTF-8 text or is not valid TOML.
+        Naming ``path`` (and the place in it) if it cannot be read, is too large, is not UTF-8
+        text or is not valid TOML.
     """
-    try:
-        return tomllib.loads(path.read_bytes().decode("utf-8"))
-    except OSError as exc:
-        raise ScriptError(f"cannot read: {exc.strerror}", path=path) from exc
-    except UnicodeDecodeError as exc:
-        raise ScriptError("is not UTF-8 text", path=path) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ScriptError(f"is not valid TOML: {exc}", path=path) from exc
+    return read_toml_file(path, MAX_RECIPE_BYTES, "a sound recipe")
 
 
 def load_recipe(path: Path) -> AnyRecipe:

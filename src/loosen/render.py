@@ -26,6 +26,7 @@ import numpy.typing as npt
 from loosen.ambience import AmbienceTrack, load_ambience
 from loosen.errors import ScriptError
 from loosen.expand import Step, expand_session
+from loosen.limits import session_limit_once_spoken_s, speech_floor_s, too_long_once_spoken
 from loosen.pace import Pace
 from loosen.script import Mix, Pacing, Session
 from loosen.sounds import CueSet, breath_tone, render_cue
@@ -89,6 +90,7 @@ class Rendering:
         gap_s: float,
         channels: int = 2,
         mix: Mix | None = None,
+        max_length_s: float | None = None,
     ):
         self.session = session
         self.steps = steps
@@ -116,6 +118,10 @@ class Rendering:
         )
         self._next_step = 0
         self._timeline: Timeline | None = None
+        # the session's length limit, checked on the real layout as each step is placed; the
+        # steps are what it bounds, from the end of the lead-in
+        self._limit_s = session_limit_once_spoken_s() if max_length_s is None else max_length_s
+        self._steps_start = self._builder.frontier
 
     @property
     def timeline(self) -> Timeline:
@@ -198,15 +204,24 @@ class Rendering:
                         return
                     upcoming = self._next_step
                 if upcoming < len(self.steps):
-                    # synthesize the step's speech outside the lock: a renderer thread that
-                    # only needs what is already placed keeps going meanwhile
-                    for text in _spoken_texts([self.steps[upcoming]], self, gap_s=0.0):
-                        self.clips.frames(text)
+                    # synthesize the step's speech outside the lock (a renderer thread that only
+                    # needs what is already placed keeps going meanwhile), in order, laying the
+                    # step out alone as it goes, as it will be placed: the first line that does
+                    # not fit its slot ends it, before the step's other lines are spoken
+                    TimelineBuilder(
+                        sample_rate=self.sample_rate, gap_s=self._gap_s,
+                        speech_frames=self.clips.frames,
+                        cue_frames=lambda cue: int(self.cue_samples(cue).size),
+                    ).add(self.steps[upcoming])  # fmt: skip
                 with self._lock:
                     if self._next_step != upcoming or self._timeline is not None:
                         continue  # another thread placed it first
                     if upcoming < len(self.steps):
-                        self._builder.add(self.steps[upcoming])
+                        step = self.steps[upcoming]
+                        self._builder.add(step)
+                        length_s = (self._builder.frontier - self._steps_start) / self.sample_rate
+                        if length_s > self._limit_s:
+                            raise too_long_once_spoken(length_s, self._limit_s, step.where)
                         self._next_step += 1
                     else:
                         self._timeline = self._builder.finish()
@@ -557,23 +572,37 @@ def render_session(
         gap_s=gap_s,
         channels=channels,
         mix=mix,
+        max_length_s=session_limit_once_spoken_s(max(pace.factor, pace.announced_factor or 1)),
     )
     if not progressive:
-        speech.prepare(_spoken_texts(steps, rendering, gap_s), progress)
-        rendering.place_until(None)
+        # spoken in the background while the steps are laid out in order, so that the first
+        # line that does not fit, or the step that passes the length limit, stops the speaking
+        speech.prepare_ahead(_spoken_texts(steps, rendering, gap_s), progress)
+        try:
+            rendering.place_until(None)
+        except BaseException:
+            speech.stop()
+            raise
     elif synthesize_ahead:
         speech.prepare_ahead(_spoken_texts(steps, rendering, gap_s), progress)
     return rendering
 
 
 def _spoken_texts(steps: list[Step], rendering: Rendering, gap_s: float) -> list[str]:
-    """Every line the session speaks, in order of first appearance."""
+    """Every line the session speaks, in order of first appearance.
+
+    Laid out with each line as short as the fastest voice could say it (`speech_floor_s`): a
+    line that cannot fit its slot even so is refused here, before anything is spoken.
+    """
     texts: dict[str, None] = {}
+    floors: dict[str, int] = {}
 
     def collect(text: str) -> int:
         for unit in rendering.clips.units(text):  # what the engine is given: maybe sentences
             texts[unit] = None
-        return 1  # one frame fits every slot, so this layout never refuses a step
+        if text not in floors:
+            floors[text] = int(speech_floor_s(text) * rendering.sample_rate)
+        return floors[text]
 
     with _located(rendering.session):
         build_timeline(
@@ -584,6 +613,7 @@ def _spoken_texts(steps: list[Step], rendering: Rendering, gap_s: float) -> list
             # only the texts matter here: rendering a chime (tens of ms for a bell) just to
             # measure it would delay the first block of `loosen play`
             cue_frames=lambda cue: 1,
+            speech_at_least=True,
         )
     return list(texts)
 

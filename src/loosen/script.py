@@ -7,7 +7,6 @@ seconds; it evaluates nothing. Errors are `ScriptError` naming the file and the 
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,14 +15,9 @@ from typing import Any
 from loosen import fields
 from loosen.errors import ScriptError, shown
 from loosen.fields import Checker
+from loosen.files import read_regular
 from loosen.library import bundled_scripts, resolve_script
-from loosen.limits import (
-    MAX_REPEAT_DEPTH,
-    MAX_SCRIPT_BYTES,
-    MAX_TOML_DEPTH,
-    check_session_size,
-    count_expanded,
-)
+from loosen.limits import MAX_REPEAT_DEPTH, MAX_SCRIPT_BYTES, check_session_size, count_expanded
 from loosen.overrides import NumberedSteps, apply_overrides
 from loosen.schema import (
     HEADER_KEYS,
@@ -34,6 +28,7 @@ from loosen.schema import (
     STEP_KINDS,
     TEMPLATE_KEYS,
 )
+from loosen.toml_input import decoded_text, parse_toml
 
 __all__ = [
     "MAX_REPEAT_DEPTH",
@@ -153,19 +148,7 @@ def load_session(
     user's own), with ``overrides`` (settings, `loosen.overrides`) applied before validation;
     ``numbered`` places the expanded steps for settings that address a step by number."""
     path = resolve_script(name_or_path)
-    try:
-        with path.open("rb") as handle:
-            # one byte past the limit tells a file that is too big, even one that is still growing
-            data = handle.read(MAX_SCRIPT_BYTES + 1)
-            if len(data) > MAX_SCRIPT_BYTES:
-                size = max(path.stat().st_size, len(data))
-                raise ScriptError(
-                    f"the file is {size:,} bytes; the limit for a script is "
-                    f"{MAX_SCRIPT_BYTES:,} bytes",
-                    path=path,
-                )
-    except OSError as error:
-        raise ScriptError(f"cannot read: {error.strerror or error}", path=path) from None
+    data = read_regular(path, MAX_SCRIPT_BYTES, "a script")
     return parse_session(data, path=path, overrides=overrides, numbered=numbered)
 
 
@@ -176,12 +159,11 @@ def parse_session(
     overrides: Sequence[str] = (),
     numbered: NumberedSteps | None = None,
 ) -> Session:
-    """Parse and validate a script from its bytes (UTF-8) or text (see `load_session`)."""
+    """Parse and validate a script from its bytes (UTF-8) or text (see `load_session`); the
+    TOML is read with the protections of `loosen.toml_input`."""
     where_file = path if path is not None else "<script>"
-    text = _decoded(data, where_file) if isinstance(data, bytes) else data
-    text = text.removeprefix("\ufeff")  # a BOM from a Windows editor is harmless
-    document = _parsed_toml(text, where_file)
-    _check_toml_depth(document, where_file)
+    text = decoded_text(data, where_file) if isinstance(data, bytes) else data
+    document = parse_toml(text, where_file)
     if overrides:
         document = apply_overrides(document, overrides, numbered)
     try:
@@ -189,81 +171,6 @@ def parse_session(
     except ScriptError as error:
         raise error.located(where_file) from None
     return replace(session, path=path)
-
-
-def _decoded(data: bytes, where_file: Path | str) -> str:
-    """The text of a script's bytes, which must be UTF-8 (a BOM is allowed)."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ScriptError(
-            "the file is UTF-16 text; save it as UTF-8", path=where_file, where="line 1"
-        )
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ScriptError(
-            f"not UTF-8 text (byte {error.start}); save the file as UTF-8",
-            path=where_file,
-            where=f"line {line}",
-        ) from None
-
-
-def _parsed_toml(text: str, where_file: Path | str) -> dict[str, Any]:
-    """The TOML document in ``text``; a syntax error names its line and column."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        match = re.search(r"\(at line (\d+), column (\d+)\)", message)
-        where = f"line {match[1]}, column {match[2]}" if match else None
-        if match is None and "(at end of document)" in message:
-            match = re.search(r"\(at end of document\)", message)
-            where = f"line {text.count(chr(10)) + 1}, end of file"
-        reason = message[: match.start()].strip() if match else message
-        raise ScriptError(f"TOML syntax: {reason}", path=where_file, where=where) from None
-    except ValueError:
-        # tomllib lets Python's own refusal through: an integer of more than 4300 digits
-        where = _line_of(text, r"\d{4000}")
-        raise ScriptError(
-            "TOML syntax: a number has too many digits", path=where_file, where=where
-        ) from None
-    except RecursionError:
-        # tomllib reads [[[...]]] and {a={a=...}} recursively
-        where = _line_of(text, _DEEP_OPENERS)
-        raise ScriptError(
-            f"TOML syntax: arrays or tables nest more than {MAX_TOML_DEPTH} deep",
-            path=where_file,
-            where=where,
-        ) from None
-
-
-# MAX_TOML_DEPTH arrays or inline tables opened one inside the other: [[[ or {a={b=[
-_DEEP_OPENERS = rf"(?:[\[{{]\s*(?:[\w\"'.-]+\s*=\s*)?){{{MAX_TOML_DEPTH}}}"
-
-
-def _line_of(text: str, pattern: str) -> str | None:
-    """``"line N"`` of the first match of ``pattern`` in ``text``, for errors that tomllib
-    does not locate; None if it does not match."""
-    match = re.search(pattern, text)
-    return f"line {text.count(chr(10), 0, match.start()) + 1}" if match else None
-
-
-def _check_toml_depth(document: dict[str, Any], where_file: Path | str) -> None:
-    """Refuse arrays and tables nested deeper than `MAX_TOML_DEPTH`, before anything (the
-    ``--set`` overrides, validation) walks the document recursively."""
-    pending: list[tuple[object, int, str]] = [(value, 2, key) for key, value in document.items()]
-    while pending:
-        value, depth, top_key = pending.pop()
-        if not isinstance(value, dict | list):
-            continue
-        if depth > MAX_TOML_DEPTH:
-            raise ScriptError(
-                f"arrays and tables nest more than {MAX_TOML_DEPTH} deep",
-                path=where_file,
-                where=f"key {shown(top_key)}",
-            )
-        children = value.values() if isinstance(value, dict) else value
-        pending.extend((child, depth + 1, top_key) for child in children)
 
 
 def session_from_dict(doc: dict[str, Any]) -> Session:

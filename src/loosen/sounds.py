@@ -21,7 +21,8 @@ import numpy as np
 import numpy.typing as npt
 import platformdirs
 
-from loosen.errors import ScriptError
+from loosen.cue_files import SoundFile, render_sound_file, sound_file
+from loosen.errors import ScriptError, shown
 from loosen.recipes import (
     AmbienceRecipe,
     AnyRecipe,
@@ -53,6 +54,7 @@ __all__ = [
     "TickRecipe",
     "ToneRecipe",
     "breath_tone",
+    "default_cue_recipes",
     "list_recipes",
     "load_cue_set",
     "load_recipe",
@@ -78,8 +80,6 @@ CUE_KINDS: tuple[str, ...] = (
     "exhale",
 )
 DEFAULT_SAMPLE_RATE = 48000
-MAX_SOUND_FILE_BYTES = 10 * 1024 * 1024
-MAX_SOUND_FILE_S = 60.0
 SOUNDS_DIR_ENV = "LOOSEN_SOUNDS_DIR"
 _RATE_RANGE = (8000, 384000)
 # A partial this close to Nyquist would alias into a harsh low tone, so it is left out.
@@ -112,14 +112,6 @@ _BREATH_TONES = {  # durations, attack and fade are the breath's: see breath_ton
 }
 _BREATH_ATTACK_FRACTION, _BREATH_FADE_FRACTION = 0.3, 0.4
 _BREATH_ATTACK_MAX_S, _BREATH_FADE_MAX_S = 1.2, 2.0
-
-
-@dataclass(frozen=True)
-class SoundFile:
-    """A user's sound file (any format soundfile reads), played at peak level ``gain_db`` dBFS."""
-
-    path: Path
-    gain_db: float
 
 
 CueSource: TypeAlias = Recipe | SoundFile
@@ -163,41 +155,27 @@ def _cue_recipe(path: Path, script_path: Path | None, where: str) -> Recipe:
     return recipe
 
 
-def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
+def default_cue_recipes(recipes: Mapping[str, Path] | None = None) -> dict[str, str]:
+    """The recipe's name that sounds each cue kind by default (``audio_templates/cues.toml``),
+    in the order of `CUE_KINDS`; each is one of ``recipes`` (default: `list_recipes`)."""
+    recipes = list_recipes() if recipes is None else recipes
     path = bundled_dir("audio_templates") / "cues.toml"
     table = read_toml(path)
     for kind, name in table.items():
         if kind not in CUE_KINDS or not isinstance(name, str) or name not in recipes:
             raise ScriptError(
-                f"unknown cue kind or recipe {name!r}", path=path, where=f"key {kind!r}"
+                f"unknown cue kind or recipe {shown(name)}", path=path, where=f"key {shown(kind)}"
             )
     missing = [kind for kind in CUE_KINDS if kind not in table]
     if missing:
         raise ScriptError(f"no recipe for cue kinds {', '.join(missing)}", path=path)
-    return {kind: _cue_recipe(recipes[table[kind]], path, f"key {kind!r}") for kind in CUE_KINDS}
+    return {kind: table[kind] for kind in CUE_KINDS}
 
 
-def _sound_file(path: Path, gain_db: float, script_path: Path | None, where: str) -> SoundFile:
-    import soundfile  # loads libsndfile: needed only for a user's sound file
-
-    def fail(problem: str) -> ScriptError:
-        return ScriptError(f"sound file {str(path)!r} {problem}", path=script_path, where=where)
-
-    if not path.is_file():
-        raise fail("does not exist or is not a regular file")
-    if path.stat().st_size > MAX_SOUND_FILE_BYTES:
-        raise fail(f"is larger than {MAX_SOUND_FILE_BYTES // 2**20} MB")
-    try:
-        info = soundfile.info(str(path))
-    except (RuntimeError, OSError) as exc:  # soundfile.LibsndfileError is a RuntimeError
-        raise fail(f"cannot be read: {exc}") from exc
-    if info.frames <= 0:
-        raise fail("is empty")
-    if info.frames > MAX_SOUND_FILE_S * info.samplerate:
-        # a small compressed file can still decode to hours of audio, all held in memory
-        raise fail(f"lasts {info.frames / info.samplerate:.0f} s; a cue lasts at most "
-                   f"{MAX_SOUND_FILE_S:.0f} s")  # fmt: skip
-    return SoundFile(path=path.resolve(), gain_db=gain_db)
+def _default_sources(recipes: Mapping[str, Path]) -> dict[str, CueSource]:
+    path = bundled_dir("audio_templates") / "cues.toml"
+    names = default_cue_recipes(recipes)
+    return {kind: _cue_recipe(recipes[names[kind]], path, f"key {kind!r}") for kind in CUE_KINDS}
 
 
 def load_cue_set(
@@ -239,7 +217,7 @@ def load_cue_set(
             message = f"must be a recipe name or a sound file path, not {toml_type(value)}"
             raise ScriptError(message, path=script_path, where=where)
         if "/" in value or "\\" in value or value.lower().endswith(_AUDIO_SUFFIXES):
-            sources[kind] = _sound_file(base_dir / value, sources[kind].gain_db, script_path, where)
+            sources[kind] = sound_file(base_dir / value, sources[kind].gain_db, script_path, where)
         elif value in recipes:
             sources[kind] = _cue_recipe(recipes[value], script_path, where)
         else:
@@ -345,30 +323,6 @@ def synthesize(recipe: Recipe, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Audio:
     return _normalise(samples, recipe.gain_db)
 
 
-def _render_sound_file(source: SoundFile, sample_rate: int) -> Audio:
-    # Imported here: they load native libraries, needed only for a user's sound file.
-    import soundfile
-    import soxr
-
-    try:
-        data, file_rate = soundfile.read(str(source.path), dtype="float32", always_2d=True)
-    except (RuntimeError, OSError) as exc:
-        raise ScriptError(f"cannot read sound file: {exc}", path=source.path) from exc
-    mono = np.asarray(data, dtype=np.float64).mean(axis=1)
-    if file_rate != sample_rate:
-        mono = np.asarray(soxr.resample(mono, file_rate, sample_rate), dtype=np.float64)
-    peak = float(np.max(np.abs(mono), initial=0.0))
-    if not math.isfinite(peak) or peak == 0.0:
-        raise ScriptError("sound file is silent or not finite", path=source.path)
-    # Leading silence would delay the onset, which the timeline takes as the cue's start.
-    loud = np.flatnonzero(np.abs(mono) >= 1e-3 * peak)
-    mono = mono[loud[0] : loud[-1] + 1]
-    if len(mono) < sample_rate // 100:
-        raise ScriptError("sound file is shorter than 10 ms", path=source.path)
-    fade_n = min(round(0.05 * sample_rate), len(mono) // 4)
-    return _normalise(mono * _envelope(len(mono), sample_rate // 1000, fade_n), source.gain_db)
-
-
 def render_cue(cue: str, cue_set: CueSet, sample_rate: int = DEFAULT_SAMPLE_RATE) -> Audio:
     """Return the sound of cue kind ``cue`` at ``sample_rate`` Hz.
 
@@ -396,7 +350,7 @@ def render_cue(cue: str, cue_set: CueSet, sample_rate: int = DEFAULT_SAMPLE_RATE
     if audio is None:
         source = cue_set.sources[cue]
         if isinstance(source, SoundFile):
-            audio = _render_sound_file(source, sample_rate)
+            audio = render_sound_file(source, sample_rate)
         else:
             audio = synthesize(source, sample_rate)
         audio.setflags(write=False)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from loosen.errors import ScriptError
+from loosen.errors import ScriptError, shown
 from loosen.expand import Breathe, Hold, Pause, Reps, Say, Step, TenseRelease
 
 __all__ = [
@@ -130,6 +130,7 @@ def build_timeline(
     cue_frames: FrameMeasure,
     lead_in_s: float = LEAD_IN_S,
     lead_out_s: float = LEAD_OUT_S,
+    speech_at_least: bool = False,
 ) -> Timeline:
     """Place every step on the timeline.
 
@@ -145,6 +146,9 @@ def build_timeline(
         The length in frames at ``sample_rate`` of a spoken text / of a cue kind's sound.
     lead_in_s, lead_out_s
         Silence before the first step and after the session-end chime (the fades live there).
+    speech_at_least
+        ``speech_frames`` gives a lower bound of each line's length (the fastest voice), which
+        a line that does not fit its slot is said to take at least.
     """
     builder = TimelineBuilder(
         sample_rate=sample_rate,
@@ -153,6 +157,7 @@ def build_timeline(
         cue_frames=cue_frames,
         lead_in_s=lead_in_s,
         lead_out_s=lead_out_s,
+        speech_at_least=speech_at_least,
     )
     for step in steps:
         builder.add(step)
@@ -180,9 +185,11 @@ class TimelineBuilder:
         cue_frames: FrameMeasure,
         lead_in_s: float = LEAD_IN_S,
         lead_out_s: float = LEAD_OUT_S,
+        speech_at_least: bool = False,
     ):
         self.sample_rate = sample_rate
         self._placer = _Placer(sample_rate, gap_s, speech_frames, cue_frames)
+        self._placer.at_least = speech_at_least
         self._placer.t = self._placer.frames(lead_in_s)
         self._lead_in_s = lead_in_s
         self._lead_out_s = lead_out_s
@@ -242,6 +249,7 @@ class _Placer:
         self.cue_frames = cue_frames
         self.events: list[Event] = []
         self.t = 0
+        self.at_least = False  # speech_frames are lower bounds (the fastest voice)
 
     def frames(self, seconds: float) -> int:
         return round(seconds * self.rate)
@@ -276,9 +284,10 @@ class _Placer:
         if event.end > end:
             need_s = event.frames / self.rate
             have_s = (end - start) / self.rate
+            takes = "takes at least" if self.at_least else "takes"
             raise ScriptError(
-                f"the spoken {what} {text!r} takes {need_s:.2f} s but its slot is {have_s:.2f} s; "
-                "lengthen the slot or speak faster",
+                f"the spoken {what} {shown(text)} {takes} {need_s:.2f} s but its slot is "
+                f"{have_s:.2f} s; lengthen the slot or speak faster",
                 where=step.where,
             )
 

@@ -7,12 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from loosen.cli.common import (
-    EngineOpt,
-    app,
-    reported,
-)
-from loosen.errors import BadInputError
+from loosen.cli.common import EngineOpt, app, report_error, reported, worst_exit_code
+from loosen.errors import BadInputError, LoosenError
 
 if TYPE_CHECKING:
     from loosen.config import Defaults
@@ -62,6 +58,7 @@ def sounds(
     ] = None,
 ) -> None:
     """List the cue sounds and recipes; or play one, or write it to a file."""
+    codes: list[int] = []
     with reported():
         if play is not None or export is not None:
             _audition(play, export, output, device)
@@ -70,22 +67,28 @@ def sounds(
             raise BadInputError("-o goes with --export, --device with --play")
         from loosen.sounds import (
             CUE_KINDS,
-            Recipe,
+            default_cue_recipes,
             list_recipes,
-            load_cue_set,
             load_recipe,
             user_sounds_dir,
         )
 
-        cue_set = load_cue_set()
+        recipes = list_recipes()
+        defaults = default_cue_recipes(recipes)
         typer.echo("# cue kind -> recipe (a script's [cues] table can change any of them)")
         for cue in CUE_KINDS:
-            source = cue_set.sources[cue]
-            name = source.name if isinstance(source, Recipe) else str(source.path)
-            typer.echo(f"{cue:<14} {name}")
+            typer.echo(f"{cue:<14} {defaults[cue]}")
         typer.echo(f"# recipes (add your own .toml recipes in {user_sounds_dir()})")
-        for name, path in list_recipes().items():
-            typer.echo(f"{name:<14} {load_recipe(path).description}")
+        for name, path in recipes.items():
+            try:
+                description = load_recipe(path).description
+            except LoosenError as error:  # said, and on to the next recipe
+                typer.echo(f"{name:<14} (cannot be read)")
+                codes.append(report_error(error, str(path)))
+                continue
+            typer.echo(f"{name:<14} {description}")
+    if worst_exit_code(codes):
+        raise typer.Exit(worst_exit_code(codes))
 
 
 def _audition(

@@ -197,7 +197,7 @@ def _start_frame(
 ) -> tuple[int, str | None]:
     """Where playback starts, and what to tell the listener about it (or None)."""
     from loosen.addresses import find_step
-    from loosen.resume import load_position
+    from loosen.resume import SavedPlacesError, load_position
 
     if from_step is not None:
         return rendering.step_start(find_step(rendering.steps, from_step)), None
@@ -210,7 +210,10 @@ def _start_frame(
         return start_frame, None
     if not resume:
         return 0, None
-    saved = load_position(key)
+    try:
+        saved = load_position(key)
+    except SavedPlacesError as error:
+        return 0, f"The saved places could not be read ({error}); starting from the beginning."
     if saved is None:
         return 0, "Nothing saved to resume for this session; starting from the beginning."
     steps = rendering.steps
