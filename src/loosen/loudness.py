@@ -60,6 +60,7 @@ _AT_REST = 1e-15
 # resamples to 192 kHz with a 32-tap filter, found hard-limited noise 0.4 dB over the ceiling.)
 _TAPS, _CENTER = 32, 15  # taps per point; the window's index of x[n]
 TRUE_PEAK_TAPS = _TAPS  # the true peak at a frame depends on this many frames around it
+_TRUE_PEAK_PIECE = 1 << 16  # frames the true-peak meter takes at a time
 _SINC_AT = np.arange(1, 4)[None, :] / 4 - np.arange(-_CENTER, _TAPS - _CENTER)[:, None]
 _INTERPOLATE = np.sinc(_SINC_AT) * np.i0(8.0 * np.sqrt(1 - (_SINC_AT / 16) ** 2)) / np.i0(8.0)
 _INTERPOLATE = (_INTERPOLATE / _INTERPOLATE.sum(axis=0)).astype(np.float32)  # (taps, 3 points)
@@ -332,13 +333,15 @@ class TruePeakMeter:
         self._peak = 0.0
 
     def add(self, block: npt.ArrayLike) -> None:
-        """Meter the next ``block``: float32, shape (frames, channels), full scale 1.0."""
+        """Meter the next ``block``: float32, shape (frames, channels), full scale 1.0. A long
+        block is metered in pieces, so memory stays bounded (a line of minutes at once)."""
         x = _frames(block, self.channels)
-        if x.size:
-            ext = np.concatenate([self._history, x])
+        for start in range(0, len(x), _TRUE_PEAK_PIECE):
+            piece = x[start : start + _TRUE_PEAK_PIECE]
+            ext = np.concatenate([self._history, piece])
             self._history = ext[-(_TAPS - 1) :].copy()
             peaks = _interpolated_peaks(ext, self._peak)
-            self._peak = max(self._peak, float(np.abs(x).max()), float(peaks.max()))
+            self._peak = max(self._peak, float(np.abs(piece).max()), float(peaks.max()))
 
     def true_peak_dbtp(self) -> float:
         """The true peak so far in dBTP (dB relative to full scale); ``-inf`` for silence."""
