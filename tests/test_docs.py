@@ -30,8 +30,8 @@ def test_the_quick_start_is_two_commands_and_ci_runs_the_test_one() -> None:
 
 
 def test_the_readme_example_script_is_valid() -> None:
-    from loosen.expand import expand_session
-    from loosen.script import parse_session
+    from loosen.plan.expand import expand_session
+    from loosen.script.loading import parse_session
 
     example = README.split("## Script format", 1)[1]
     toml = re.search(r"```toml\n(.*?)\n```", example, re.S)

@@ -17,18 +17,18 @@ _EXPORTS = {
     "LoosenError": "loosen.errors",
     "ScriptError": "loosen.errors",
     "SpeechError": "loosen.errors",
-    "Pacing": "loosen.script",
-    "Session": "loosen.script",
-    "load_session": "loosen.script",
-    "parse_session": "loosen.script",
-    "expand_session": "loosen.expand",
-    "Timeline": "loosen.timeline",
-    "build_timeline": "loosen.timeline",
-    "Rendering": "loosen.render",
-    "render_session": "loosen.render",
-    "export_blocks": "loosen.export",
-    "load_cue_set": "loosen.sounds",
-    "render_cue": "loosen.sounds",
+    "Pacing": "loosen.script.loading",
+    "Session": "loosen.script.loading",
+    "load_session": "loosen.script.loading",
+    "parse_session": "loosen.script.loading",
+    "expand_session": "loosen.plan.expand",
+    "Timeline": "loosen.plan.timeline",
+    "build_timeline": "loosen.plan.timeline",
+    "Rendering": "loosen.render.rendering",
+    "render_session": "loosen.render.rendering",
+    "export_blocks": "loosen.output.export",
+    "load_cue_set": "loosen.sound.cues",
+    "render_cue": "loosen.sound.cues",
     "Speech": "loosen.tts",
     "SpeechCache": "loosen.tts",
     "open_engine": "loosen.tts",
@@ -52,26 +52,26 @@ if TYPE_CHECKING:
     from loosen.errors import (
         SpeechError as SpeechError,
     )
-    from loosen.expand import expand_session as expand_session
-    from loosen.export import export_blocks as export_blocks
-    from loosen.render import Rendering as Rendering
-    from loosen.render import render_session as render_session
-    from loosen.script import (
+    from loosen.output.export import export_blocks as export_blocks
+    from loosen.plan.expand import expand_session as expand_session
+    from loosen.plan.timeline import Timeline as Timeline
+    from loosen.plan.timeline import build_timeline as build_timeline
+    from loosen.render.rendering import Rendering as Rendering
+    from loosen.render.rendering import render_session as render_session
+    from loosen.script.loading import (
         Pacing as Pacing,
     )
-    from loosen.script import (
+    from loosen.script.loading import (
         Session as Session,
     )
-    from loosen.script import (
+    from loosen.script.loading import (
         load_session as load_session,
     )
-    from loosen.script import (
+    from loosen.script.loading import (
         parse_session as parse_session,
     )
-    from loosen.sounds import load_cue_set as load_cue_set
-    from loosen.sounds import render_cue as render_cue
-    from loosen.timeline import Timeline as Timeline
-    from loosen.timeline import build_timeline as build_timeline
+    from loosen.sound.cues import load_cue_set as load_cue_set
+    from loosen.sound.cues import render_cue as render_cue
     from loosen.tts import Speech as Speech
     from loosen.tts import SpeechCache as SpeechCache
     from loosen.tts import open_engine as open_engine

@@ -73,7 +73,9 @@ def load_defaults(path: Path | None = None) -> Defaults:
         if path.exists():
             raise ScriptError("is not a regular file", path=path)
         return Defaults(path)
-    from loosen.toml_input import read_toml_file  # a script's protections (size, scan, depth)
+    from loosen.script.toml_input import (
+        read_toml_file,  # a script's protections (size, scan, depth)
+    )
 
     table = read_toml_file(path, _MAX_CONFIG_BYTES, "a config file")
     values: dict[str, object] = {}
@@ -121,7 +123,7 @@ def _engine(value: object) -> str:
 
 def _pace(value: object) -> str:
     from loosen.errors import BadInputError
-    from loosen.pace import load_presets, resolve_pace
+    from loosen.plan.pace import load_presets, resolve_pace
 
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ValueError(f"expected a factor or a preset's name, got {type_name(value)}")
@@ -140,7 +142,7 @@ def _ambience(value: object) -> str:
     name = _text(value)
     if name.lower() == "none":
         return "none"
-    from loosen.ambience import list_ambiences
+    from loosen.sound.ambience import list_ambiences
 
     ambiences = list_ambiences()
     if name not in ambiences:

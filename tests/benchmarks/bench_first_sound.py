@@ -29,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from loosen.timeline import LEAD_IN_S
+from loosen.plan.timeline import LEAD_IN_S
 
 LATENCY_S = 0.1  # loosen play's default output latency
 SETTLE_S = 2.5  # the null sink renders what it buffered before a low latency takes effect

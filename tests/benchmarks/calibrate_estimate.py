@@ -2,9 +2,9 @@
 
     PYTHONPATH=src python tests/benchmarks/calibrate_estimate.py [--rate WPM] [--fit]
 
-For each bundled session: the estimate (`loosen.estimate.session_length` with nothing cached)
+For each bundled session: the estimate (`loosen.plan.estimate.session_length` with nothing cached)
 against the length with the speech really synthesized by espeak-ng (into the speech cache, so a
-second run is quick). ``--fit`` also fits the line model of `loosen.estimate.estimate_speech_s`
+second run is quick). ``--fit`` also fits the line model of `loosen.plan.estimate.estimate_speech_s`
 to every distinct line of the bundled sessions (least squares) and prints its coefficients, for
 when espeak-ng or the sessions' words change. Not part of the test run.
 """
@@ -17,13 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from loosen.durations import format_length
-from loosen.estimate import _CLAUSE, _CLOSING, _SENTENCE, session_length
-from loosen.library import bundled_scripts
-from loosen.script import load_session
-from loosen.sounds import load_cue_set
+from loosen.plan.estimate import _CLAUSE, _CLOSING, _SENTENCE, session_length
+from loosen.script.durations import format_length
+from loosen.script.library import bundled_scripts
+from loosen.script.loading import load_session
+from loosen.sound.cues import load_cue_set
 from loosen.tts import Speech, SpeechCache, open_engine
-from loosen.voice import speech_frames
+from loosen.tts.clips import speech_frames
 
 
 def _features(text: str) -> list[float]:
@@ -75,7 +75,7 @@ def main() -> None:
 
 def _texts(session: object, speech: Speech, cue_set: object) -> list[str]:
     """Every line the session speaks (what the engine is given)."""
-    from loosen.render import _spoken_texts, render_session
+    from loosen.render.rendering import _spoken_texts, render_session
 
     rendering = render_session(session, speech=speech, cue_set=cue_set, progressive=True)  # type: ignore[arg-type]
     return _spoken_texts(rendering.steps, rendering, 0.0)

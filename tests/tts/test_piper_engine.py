@@ -71,7 +71,7 @@ def test_sentences_are_parted_by_a_pause_of_our_own(joe: PiperEngine) -> None:
 @needs_piper
 def test_a_line_is_spoken_sentence_by_sentence_at_the_voices_fixed_level(joe: PiperEngine) -> None:
     from loosen.tts import Speech
-    from loosen.voice import SpeechClips, db_to_gain
+    from loosen.tts.clips import SpeechClips, db_to_gain
 
     speech = Speech(joe, None)
     clips = SpeechClips(speech, 48_000)

@@ -156,7 +156,7 @@ def report_error(error: LoosenError, script: str) -> int:
 def naming(script: str, message: str) -> str:
     """``message`` about ``script`` (a path or a session's name), naming it once: most errors
     name their file already."""
-    from loosen.library import find_scripts
+    from loosen.script.library import find_scripts
 
     entry = find_scripts().get(script)
     names = [script, str(entry.path)] if entry is not None else [script]
@@ -221,13 +221,13 @@ def rendered(
     """
     from loosen.cli.settings import choose_speech, open_chosen
     from loosen.config import load_defaults
-    from loosen.expand import numbered_places
-    from loosen.pace import Pace, resolve_pace
-    from loosen.render import render_session
-    from loosen.script import load_session
-    from loosen.sounds import load_cue_set
+    from loosen.plan.expand import numbered_places
+    from loosen.plan.pace import Pace, resolve_pace
+    from loosen.render.rendering import render_session
+    from loosen.script.loading import load_session
+    from loosen.sound.cues import load_cue_set
     from loosen.tts import Speech, SpeechCache, open_engine
-    from loosen.voice import MixReady
+    from loosen.tts.clips import MixReady
 
     defaults = load_defaults()
     sample_rate = first_set(sample_rate, defaults.sample_rate, 48_000)
@@ -339,7 +339,7 @@ def first_set(*values: T | None) -> T:
 def mix_overrides(options: dict[str, Any]) -> list[str]:
     """Command-line level options as ``mix.KEY=VALUE`` settings, each checked here first (so
     a bad one is blamed on its option, not on the script)."""
-    from loosen.overrides import check_table_value
+    from loosen.script.overrides import check_table_value
 
     settings = []
     for key, value in options.items():
@@ -358,8 +358,8 @@ def mix_overrides(options: dict[str, Any]) -> list[str]:
 
 def _check_ambience(name: str, option: str) -> None:
     """Refuse an ambience that does not exist, blaming the option that named it."""
-    from loosen.ambience import load_ambience
     from loosen.errors import ScriptError
+    from loosen.sound.ambience import load_ambience
 
     try:
         load_ambience(name)
@@ -372,7 +372,7 @@ def _check_ambience(name: str, option: str) -> None:
 def fit_target(fit: str | None) -> float | None:
     if fit is None:
         return None
-    from loosen.durations import parse_clock_s
+    from loosen.script.durations import parse_clock_s
 
     try:  # a length as every command shows it (15:00, 1:02:30), or written as in a script
         target_s = parse_clock_s(fit)
@@ -386,7 +386,7 @@ def fit_target(fit: str | None) -> float | None:
 def fitted(session: Any, measured: Any, target_s: float, fit: str) -> Any:
     """The pace at which ``session`` lasts ``target_s`` (``--fit``), from the speech that
     ``measured`` (a rendering of it as written) has measured."""
-    from loosen.fitting import Measures, fit_pace
+    from loosen.plan.fitting import Measures, fit_pace
 
     measures = Measures(
         sample_rate=measured.sample_rate,
@@ -408,8 +408,8 @@ def describe_pace(pace: Any) -> str:
 
 
 def clock(seconds: float) -> str:
-    """A length as every command shows it (`loosen.durations.format_length`)."""
-    from loosen.durations import format_length
+    """A length as every command shows it (`loosen.script.durations.format_length`)."""
+    from loosen.script.durations import format_length
 
     return format_length(seconds)
 

@@ -14,8 +14,8 @@ from loosen.cli.common import bars_off, naming, worst_exit_code
 from loosen.errors import BadInputError, ExportError
 
 if TYPE_CHECKING:
-    from loosen.batch import Outcome
     from loosen.cli.export_cmds import ExportJob
+    from loosen.output.batch import Outcome
 
 __all__ = ["batch_jobs", "export_in_worker", "run_batch"]
 
@@ -25,13 +25,13 @@ def batch_jobs(
 ) -> tuple[list[ExportJob], list[Outcome[ExportJob]]]:
     """One job per script, writing ``folder/STEM.EXT`` (or ``folder/STEM/`` with --split); and
     the scripts that cannot even be found, each as a failed outcome (the others go on)."""
-    from loosen.batch import Outcome
     from loosen.errors import LoosenError
-    from loosen.script import resolve_script
+    from loosen.output.batch import Outcome
+    from loosen.script.loading import resolve_script
 
     if job.timeline is not None:
         raise BadInputError("--timeline names one file: export one script at a time")
-    from loosen.writable import check_writable
+    from loosen.output.writable import check_writable
 
     if folder.exists() and not folder.is_dir():
         raise BadInputError(f"{folder}: is a file; name a folder for several sessions")
@@ -65,7 +65,7 @@ def batch_jobs(
 def run_batch(batch: list[ExportJob], refused: list[Outcome[ExportJob]], workers: int) -> int:
     """Export every job, ``workers`` at once, reporting each session as it ends (and the
     ``refused`` ones first); the exit code of the worst failure (0: none)."""
-    from loosen.batch import run_jobs
+    from loosen.output.batch import run_jobs
 
     total = len(batch) + len(refused)
     status = _BatchStatus(total, live=sys.stderr.isatty())

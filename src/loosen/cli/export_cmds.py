@@ -131,8 +131,8 @@ def export(
     """Render sessions to audio files (with chapters and tags), or one file per chapter."""
     with reported():
         from loosen.config import load_defaults
-        from loosen.encoders import check_encoding
-        from loosen.export import format_for
+        from loosen.output.encoders import check_encoding
+        from loosen.output.export import format_for
 
         if loudness is None:  # the user's config file's, if it has one
             loudness = load_defaults().loudness
@@ -186,12 +186,17 @@ def export_one(
     session's lines at once; default two on a machine with two cores or more (more do not pay:
     the mixing needs a core too).
     """
-    from loosen.chapters import chapters_from, tags_for
     from loosen.config import load_defaults
-    from loosen.encoders import check_encoding
-    from loosen.export import check_output_path, check_split_folder, export_blocks, export_split
-    from loosen.script import resolve_script
-    from loosen.sidecars import check_sidecars, write_sidecars
+    from loosen.output.encoders import check_encoding
+    from loosen.output.export import (
+        check_output_path,
+        check_split_folder,
+        export_blocks,
+        export_split,
+    )
+    from loosen.output.sidecars import check_sidecars, write_sidecars
+    from loosen.plan.chapters import chapters_from, tags_for
+    from loosen.script.loading import resolve_script
 
     stem = resolve_script(job.script).stem
     kinds = list(job.chapters)
@@ -279,7 +284,7 @@ def _may_need_rf64(rendering: Any, container: str) -> bool:
     """Whether a WAV of ``rendering`` might pass 4 GB (about 6 h 12 min of 48 kHz stereo)."""
     if container != "WAV" or rendering.finished:
         return False
-    from loosen.export import wav_limit_frames
+    from loosen.output.export import wav_limit_frames
 
     return bool(rendering.frames_at_most() > wav_limit_frames(rendering.channels))
 
@@ -288,8 +293,8 @@ def _levelled(rendering: Any, fmt: Any, job: ExportJob, verbose: bool) -> Any:
     """The session's blocks, loudness-normalised unless ``--loudness off``. Without an ambience
     they are mono, shape (frames, 1): the file repeats them on every channel. Says so on stderr
     when the target is out of reach under the true-peak ceiling."""
-    from loosen.encoders import quality_of
-    from loosen.loudness import MAKE_UP_MOST_DB, Normalizer, default_target_lufs
+    from loosen.loudness.meter import MAKE_UP_MOST_DB, Normalizer, default_target_lufs
+    from loosen.output.encoders import quality_of
 
     mono = rendering.dual_mono
     loudness = job.loudness
@@ -316,7 +321,7 @@ def _levelled(rendering: Any, fmt: Any, job: ExportJob, verbose: bool) -> Any:
     # before the layout is done (speech still being synthesized) the length is unknown
     total = rendering.timeline.total_frames if rendering.finished else 0
     with progress_bar(total, "Measuring loudness") as update:
-        if mono:  # from the sounds, without mixing the session (loosen.source_loudness)
+        if mono:  # from the sounds, without mixing the session (loosen.loudness.sources)
             measured = rendering.measure_loudness(progress=update)
             bound = measured.true_peak_bound
             peak_dbtp = 20.0 * math.log10(bound) if bound > 0 else -math.inf
@@ -391,7 +396,7 @@ def _loudness_target(loudness: str | None) -> float | None:
 def _check_timeline_path(timeline: Path | None) -> None:
     if timeline is None:
         return
-    from loosen.writable import check_writable
+    from loosen.output.writable import check_writable
 
     if timeline.suffix.lower() != ".json":
         raise BadInputError(f"{timeline}: the timeline is JSON; name it .json")

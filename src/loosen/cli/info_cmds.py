@@ -65,7 +65,7 @@ def sounds(
             return
         if output is not None or device is not None:
             raise BadInputError("-o goes with --export, --device with --play")
-        from loosen.sounds import (
+        from loosen.sound.cues import (
             CUE_KINDS,
             default_cue_recipes,
             list_recipes,
@@ -94,7 +94,7 @@ def sounds(
 def _audition(
     play: str | None, export: str | None, output: Path | None, device: str | None
 ) -> None:
-    from loosen.audition import export_sound, play_sound, sound_named
+    from loosen.sound.audition import export_sound, play_sound, sound_named
 
     if play is not None and export is not None:
         raise BadInputError("choose one of --play and --export")

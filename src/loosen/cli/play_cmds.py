@@ -79,11 +79,11 @@ def play(
 ) -> None:
     """Play a session now, with single-key controls (space, arrows, r, +/-, t, q)."""
     with reported():
-        from loosen.durations import parse_clock_s
-        from loosen.keys import single_keys
-        from loosen.player import native_stderr_silenced
-        from loosen.player import play as play_session
-        from loosen.resume import SavedPosition, clear_position, save_position
+        from loosen.playback.keys import single_keys
+        from loosen.playback.player import native_stderr_silenced
+        from loosen.playback.player import play as play_session
+        from loosen.playback.resume import SavedPosition, clear_position, save_position
+        from loosen.script.durations import parse_clock_s
 
         if sum(x is not None for x in (from_step, start)) + resume > 1:
             raise BadInputError("choose one of --resume, --from and --start")
@@ -196,8 +196,8 @@ def _start_frame(
     resume: bool,
 ) -> tuple[int, str | None]:
     """Where playback starts, and what to tell the listener about it (or None)."""
-    from loosen.addresses import find_step
-    from loosen.resume import SavedPlacesError, load_position
+    from loosen.plan.addresses import find_step
+    from loosen.playback.resume import SavedPlacesError, load_position
 
     if from_step is not None:
         return rendering.step_start(find_step(rendering.steps, from_step)), None
@@ -280,7 +280,7 @@ class _TerminalConsole:
 def devices() -> None:
     """List the audio output devices (for `loosen play --device`)."""
     with reported():
-        from loosen.player import list_devices
+        from loosen.playback.player import list_devices
 
         for index, name, channels, default in list_devices():
             mark = "*" if default else " "

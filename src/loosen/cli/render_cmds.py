@@ -28,7 +28,7 @@ from loosen.cli.common import (
 from loosen.errors import LoosenError
 
 if TYPE_CHECKING:
-    from loosen.estimate import Length
+    from loosen.plan.estimate import Length
 
 
 @app.command()
@@ -112,7 +112,7 @@ def list_sessions(engine: EngineOpt = None) -> None:
     """List the sessions, bundled and your own, with their title and length."""
     codes = []
     with reported():
-        from loosen.library import find_scripts, user_scripts_dir
+        from loosen.script.library import find_scripts, user_scripts_dir
 
         entries = list(find_scripts().values())
         width = max([len(entry.name) for entry in entries] + [16])
@@ -139,12 +139,12 @@ def _title_and_length(script: str, engine: str | None) -> tuple[str, Length]:
     is synthesized."""
     from loosen.cli.settings import choose_speech, open_chosen
     from loosen.config import load_defaults
-    from loosen.estimate import session_length
-    from loosen.pace import Pace, resolve_pace
-    from loosen.script import load_session
-    from loosen.sounds import load_cue_set
+    from loosen.plan.estimate import session_length
+    from loosen.plan.pace import Pace, resolve_pace
+    from loosen.script.loading import load_session
+    from loosen.sound.cues import load_cue_set
     from loosen.tts import Speech, SpeechCache
-    from loosen.voice import MixReady
+    from loosen.tts.clips import MixReady
 
     defaults = load_defaults()
     session = load_session(script)
@@ -178,7 +178,7 @@ def new(
     with reported():
         from shlex import quote
 
-        from loosen.library import new_script
+        from loosen.script.library import new_script
 
         path = new_script(name, source, hide_bundled=hide_bundled)
         typer.echo(f"Wrote {quote(str(path))}; edit it, then: loosen play {quote(name)}")

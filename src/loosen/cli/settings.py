@@ -17,8 +17,8 @@ from loosen.errors import BadInputError, ScriptError
 
 if TYPE_CHECKING:
     from loosen.config import Defaults
-    from loosen.pace import Preset
-    from loosen.script import Session
+    from loosen.plan.pace import Preset
+    from loosen.script.loading import Session
     from loosen.tts import SpeechEngine
 
 __all__ = ["DEFAULT_ENGINE", "SpeechChoice", "check_rate_option", "choose_speech", "open_chosen"]

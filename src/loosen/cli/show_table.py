@@ -13,13 +13,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loosen.durations import format_clock
-from loosen.expand import Breathe, Reps, Step
+from loosen.plan.expand import Breathe, Reps, Step
+from loosen.script.durations import format_clock
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from loosen.timeline import Event, Timeline
+    from loosen.plan.timeline import Event, Timeline
 
 __all__ = ["Row", "timeline_rows", "timeline_table"]
 

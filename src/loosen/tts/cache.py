@@ -17,7 +17,7 @@ one state, `loosen.tts._worker`), so processes that write one entry at once writ
 bytes.
 
 Beside the clips, the cache keeps what is worked out from them and is worth keeping (an "extra":
-the loudness profile of a processed line, see `loosen.source_loudness`), named by a key of its
+the loudness profile of a processed line, see `loosen.loudness.sources`), named by a key of its
 own and a kind, in the same sharded folders::
 
     magic b"LSPX" | version u16 | reserved u16 | n_bytes u64 | crc32 u32 | key (32 bytes)
@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from loosen.pcm import FULL_SCALE, to_pcm16
+from loosen.dsp import FULL_SCALE, to_pcm16
 from loosen.tts.base import Clip
 
 __all__ = ["CACHE_FORMAT_VERSION", "SpeechCache", "cache_key", "quantize"]

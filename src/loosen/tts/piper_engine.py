@@ -99,9 +99,9 @@ class PiperEngine(WorkerEngine):
     """
 
     name = "piper"
-    #: lines are spoken sentence by sentence, joined by this pause (s): see `loosen.voice`
+    #: lines are spoken sentence by sentence, joined by this pause (s): see `loosen.tts.clips`
     sentence_pause_s = SENTENCE_PAUSE_S
-    #: the voice's level: a fixed gain in dB, not each line's peak (see `loosen.voice`)
+    #: the voice's level: a fixed gain in dB, not each line's peak (see `loosen.tts.clips`)
     level_db = PIPER_LEVEL_DB
 
     def __init__(

@@ -17,7 +17,7 @@ Progress = Callable[[int, int], None]
 
 class Conditioner(Protocol):
     """What is done to each clip once, as it comes from the engine, before it is kept (trimmed,
-    levelled: `loosen.voice.MixReady`), so that what is kept is ready to mix. ``name`` is part
+    levelled: `loosen.tts.clips.MixReady`), so that what is kept is ready to mix. ``name`` is part
     of every cache key: another conditioning never takes a clip conditioned otherwise."""
 
     @property

@@ -1,0 +1,416 @@
+"""Blocks -> an audio file, written atomically: a temporary file beside the target, then a rename.
+
+A failure or an interruption removes the temporary file, so the target is either absent, the
+previous complete file, or the new complete file; never a truncated one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import glob
+import os
+import queue
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from loosen.dsp import to_pcm16
+from loosen.errors import BadInputError, ExportError
+from loosen.output.encoders import check_encoding, open_writer
+from loosen.output.writable import check_writable
+from loosen.plan.chapters import Chapter, Tags, chapter_spans, embed, soundfile_tags
+
+if TYPE_CHECKING:
+    from loosen.plan.timeline import Timeline
+    from loosen.render.rendering import Rendering
+
+
+class SpanSource(Protocol):
+    """What `export_split` reads: a timeline and the blocks of any span, asked for in order."""
+
+    timeline: Timeline
+    sample_rate: int
+    channels: int
+
+    def blocks(
+        self, start_frame: int = ..., end_frame: int | None = ..., block_frames: int = ...
+    ) -> Iterator[npt.NDArray[np.float32]]: ...
+
+
+__all__ = [
+    "FORMATS",
+    "AudioFormat",
+    "check_output_path",
+    "check_split_folder",
+    "export_blocks",
+    "export_split",
+    "format_for",
+    "remove_stale_parts",
+    "split_names",
+    "wav_limit_frames",
+]
+
+
+@dataclass(frozen=True)
+class AudioFormat:
+    """A container and codec as libsndfile names them. ``lossy``: its encoder changes the
+    samples (they get room under the true-peak ceiling; see `loosen.output.encoders` for their
+    ``--quality`` and what each encoder takes off the loudness)."""
+
+    name: str
+    container: str
+    subtype: str
+    lossy: bool = False
+
+
+FORMATS = {
+    ".wav": AudioFormat("WAV (PCM 16-bit)", "WAV", "PCM_16"),
+    ".flac": AudioFormat("FLAC (16-bit)", "FLAC", "PCM_16"),
+    ".ogg": AudioFormat("Ogg Vorbis", "OGG", "VORBIS", lossy=True),
+    ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III", lossy=True),  # LAME, not libsndfile
+}
+_WAV_LIMIT_BYTES = 2**32 - 2**20  # past this a RIFF size field overflows: write RF64 instead
+
+
+def wav_limit_frames(channels: int) -> int:
+    """The most 16-bit frames of ``channels`` a WAV holds; past it, an export is RF64."""
+    return _WAV_LIMIT_BYTES // (2 * channels)
+
+
+def format_for(path: Path) -> AudioFormat:
+    """Return the format of ``path`` from its extension; `BadInputError` if it has none we write."""
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(FORMATS)
+        shown = path.suffix or "no extension"
+        raise BadInputError(f"{path}: cannot export to {shown}; use one of {known}")
+    return fmt
+
+
+def check_output_path(path: Path) -> AudioFormat:
+    """Check before any work that ``path`` can be written; return its format."""
+    if path.is_dir():
+        raise BadInputError(
+            f"{path}: is a folder; name an output file such as {path / 'session.wav'}"
+        )
+    fmt = format_for(path)
+    check_writable(path)
+    return fmt
+
+
+def export_blocks(
+    blocks: Iterable[npt.NDArray[np.float32]],
+    path: Path,
+    *,
+    sample_rate: int,
+    channels: int,
+    total_frames: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    chapters: Sequence[Chapter] | Callable[[], Sequence[Chapter]] | None = None,
+    tags: Tags | None = None,
+    quality: str | None = None,
+) -> None:
+    """Write ``blocks`` (float32, shape (frames, channels), in [-1, 1]) to ``path``. A block of
+    shape (frames, 1) plays on every channel.
+
+    The format follows the extension (see `FORMATS`). ``progress(frames)`` is called after each
+    block with the number of frames it held. ``chapters`` (or a function giving them once the
+    last block is written, for a session laid out as it is rendered) and ``tags``, when given,
+    are written into the file (see `loosen.plan.chapters`) before it is renamed into place.
+    ``total_frames``, when known, lets a WAV past 4 GB be written as RF64. ``quality`` (low,
+    standard, high; None: standard) sets a lossy format's encoder (`loosen.output.encoders`); a
+    lossless format takes none, and an MP3 only its sample rates (`BadInputError`, before
+    anything is written). Raises `ExportError`
+    on a write failure; on any failure or interruption the temporary file is removed and an
+    existing ``path`` is untouched.
+    """
+    import soundfile as sf
+    from mutagen import MutagenError
+
+    fmt = check_output_path(path)
+    container = fmt.container
+    check_encoding(container, sample_rate=sample_rate, quality=quality)
+    if container == "WAV" and total_frames and total_frames > wav_limit_frames(channels):
+        container = "RF64"
+    folder = path.parent if str(path.parent) else Path()
+    remove_stale_parts(folder, path.name)
+    # the process id in the name tells a later run whether the writer is still alive
+    descriptor, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=folder
+    )
+    temp = Path(temp_name)
+    try:
+        os.close(descriptor)
+        with open_writer(
+            temp, container=container, subtype=fmt.subtype, sample_rate=sample_rate,
+            channels=channels, quality=quality, strings=soundfile_tags(container, tags),
+        ) as out:  # fmt: skip
+            # numpy's conversion is quicker than libsndfile's, most of what a 16-bit write
+            # takes; LAME takes 16-bit samples too
+            pcm16 = fmt.subtype == "PCM_16" or container == "MP3"
+            convert = to_pcm16 if pcm16 else _as_float32
+
+            def encode(block: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+                samples: npt.NDArray[Any] = convert(block)
+                if samples.ndim == 2 and samples.shape[1] == 1 and channels > 1:
+                    # a mono rendering of a stereo file: repeated here, after the conversion,
+                    # on the writer's thread
+                    samples = np.repeat(samples, channels, axis=1)
+                return samples
+
+            # the disk takes the file as it is written, so closing it waits for little
+            with _flushing(temp) as flush:
+                _write_behind(out, blocks, progress, encode, flush)
+        if callable(chapters):
+            chapters = chapters()
+        try:
+            embed(temp, container, sample_rate=sample_rate, chapters=chapters, tags=tags)
+            if container == "OGG":  # libsndfile's serial is random: the same file every time
+                from loosen.output.ogg_pages import stabilize_serial
+
+                stabilize_serial(temp)
+        except (ValueError, MutagenError) as error:
+            raise ExportError(f"{path}: could not write chapters or tags: {error}") from None
+        _fsync(temp)
+        # mkstemp makes the file private; give it the permissions a plain new file would get
+        umask = os.umask(0)
+        os.umask(umask)
+        temp.chmod(0o666 & ~umask)
+        temp.replace(path)
+    except (OSError, RuntimeError, sf.LibsndfileError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        if isinstance(error, sf.LibsndfileError) and _nearly_full(folder):
+            reason = os.strerror(errno.ENOSPC)  # libsndfile says only "System error."
+        _remove(temp)  # after the look at the free space, which it gives back
+        raise ExportError(f"{path}: could not write the file: {reason}") from None
+    except BaseException:
+        _remove(temp)
+        raise
+
+
+def check_split_folder(folder: Path, extension: str = ".wav") -> AudioFormat:
+    """Check before any work that split files can be written into ``folder``; return the format.
+
+    The folder may exist (same-named files in it are replaced) or be missing with its parent
+    present (it is created).
+    """
+    fmt = format_for(Path(f"part{extension}"))
+    if folder.exists() and not folder.is_dir():
+        raise BadInputError(f"{folder}: is a file; name a folder for the split parts")
+    # the parts go into the folder; a missing folder is made in its parent
+    check_writable(folder / f"part{extension}" if folder.is_dir() else folder, what="folder")
+    return fmt
+
+
+def split_names(titles: Sequence[str], extension: str = ".wav") -> list[str]:
+    """Return file names for parts titled ``titles``: ``01 welcome.wav``, ``02 reach (right).wav``.
+
+    Numbers are zero-padded to the count's width (at least two digits). Titles are made safe
+    for any file system: no control characters, none of ``<>:"/\\|?*``, spaces collapsed,
+    trimmed, at most `_MAX_NAME_BYTES` bytes of UTF-8.
+    """
+    width = max(2, len(str(len(titles))))
+    names = []
+    for number, title in enumerate(titles, start=1):
+        safe = _safe_name(title) or "part"
+        names.append(f"{number:0{width}d} {safe}{extension}")
+    return names
+
+
+_MAX_NAME_BYTES = 120  # well inside the 255 bytes of common file systems, with room for a number
+_UNSAFE = str.maketrans(
+    {"/": "-", "\\": "-"} | {c: " " for c in '<>"|?*\x7f'} | {chr(c): " " for c in range(32)}
+)
+
+
+def _safe_name(title: str) -> str:
+    text = " - ".join(part.strip() for part in title.split(":"))  # "relaxation - hands"
+    text = " ".join(text.translate(_UNSAFE).split()).strip(" .")
+    while len(text.encode("utf-8")) > _MAX_NAME_BYTES:
+        text = text[:-1].rstrip(" .")
+    return text
+
+
+def export_split(
+    rendering: Rendering | SpanSource,
+    folder: Path,
+    *,
+    extension: str = ".wav",
+    tags: Tags | None = None,
+    progress: Callable[[int], None] | None = None,
+    quality: str | None = None,
+) -> list[Path]:
+    """Export one file per chapter of ``rendering`` into ``folder``; return their paths in order.
+
+    The parts follow `loosen.plan.chapters.chapter_spans`: a part per named (or sided) step, unnamed
+    steps with the part before, the lead-in in the first part and the closing chime and lead-out
+    in the last, so the parts played one after another are the whole export, sample for sample.
+    Each is written atomically by `export_blocks`; the folder is created if missing; same-named
+    files are replaced, other files are left alone. Each part is tagged with its own title,
+    ``tags.title`` as the album, and its number as the track. ``progress(frames)`` counts frames
+    across all parts. ``quality``: as `export_blocks` takes it.
+    """
+    fmt = check_split_folder(folder, extension)
+    check_encoding(fmt.container, sample_rate=rendering.sample_rate, quality=quality)
+    spans = chapter_spans(rendering.timeline)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"{folder}: could not create the folder: {error.strerror}") from None
+    paths = []
+    names = split_names([span.title for span in spans], extension.lower())
+    for number, (span, name) in enumerate(zip(spans, names, strict=True), start=1):
+        part_tags = None
+        if tags is not None:
+            part_tags = replace(tags, title=span.title, album=tags.title, track=number)
+        path = folder / name
+        export_blocks(
+            rendering.blocks(span.start, span.end, block_frames=rendering.sample_rate),
+            path,
+            sample_rate=rendering.sample_rate,
+            channels=rendering.channels,
+            total_frames=span.end - span.start,
+            progress=progress,
+            tags=part_tags,
+            quality=quality,
+        )
+        paths.append(path)
+    return paths
+
+
+def _as_float32(block: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    return np.asarray(block, dtype=np.float32)
+
+
+_DONE = None
+_QUEUED_BLOCKS = 4  # written behind the renderer; a few seconds of audio at most
+_FLUSH_BYTES = 8 * 2**20  # the writer flushes the file to the disk after each this many bytes
+
+
+@contextlib.contextmanager
+def _flushing(path: Path) -> Iterator[Callable[[], None]]:
+    """A function that asks for what has been written to ``path`` so far to go to the disk: a
+    thread of its own flushes it, so neither the writer nor the renderer waits for the disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    asked, done = threading.Event(), threading.Event()
+
+    def flush() -> None:
+        while True:
+            asked.wait()
+            asked.clear()
+            if done.is_set():
+                return
+            with contextlib.suppress(OSError):  # the final flush, after closing, reports errors
+                os.fdatasync(descriptor)
+
+    flusher = threading.Thread(target=flush, name="loosen-flusher", daemon=True)
+    flusher.start()
+    try:
+        yield asked.set
+    finally:
+        done.set()
+        asked.set()
+        flusher.join()
+        os.close(descriptor)
+
+
+def _write_behind(
+    out: Any,
+    blocks: Iterable[npt.NDArray[Any]],
+    progress: Callable[[int], None] | None,
+    encode: Callable[[npt.NDArray[Any]], npt.NDArray[Any]] = np.asarray,
+    flush: Callable[[], None] | None = None,
+) -> None:
+    """Write ``encode(block)`` for each of ``blocks`` to the open SoundFile ``out`` from a thread
+    of its own, so the caller's thread renders the next block while this one is converted (numpy
+    releases the GIL) and written (so does libsndfile). The thread calls ``flush()`` after each
+    `_FLUSH_BYTES` or so: a flush to the disk then waits on the writer's thread, in parallel
+    with the rendering, instead of all at once when the file is closed.
+
+    The rendering stays on the caller's thread, where Ctrl+C arrives; any failure or interruption
+    stops the writer before this returns or raises, so ``out`` can be closed and removed.
+    """
+    pending: queue.Queue[npt.NDArray[Any] | None] = queue.Queue(maxsize=_QUEUED_BLOCKS)
+    failed: list[BaseException] = []
+
+    def write() -> None:
+        unflushed = 0
+        while (block := pending.get()) is not _DONE:
+            if failed:
+                continue  # drain, so the producer never blocks on a full queue
+            try:
+                samples = encode(block)
+                out.write(samples)
+                unflushed += samples.nbytes
+                if flush is not None and unflushed >= _FLUSH_BYTES:
+                    flush()
+                    unflushed = 0
+            except BaseException as error:  # handed to the caller's thread below
+                failed.append(error)
+
+    writer = threading.Thread(target=write, name="loosen-writer", daemon=True)
+    writer.start()
+    try:
+        for block in blocks:
+            if failed:
+                break
+            pending.put(block)
+            if progress is not None:
+                progress(len(block))
+    finally:
+        pending.put(_DONE)
+        writer.join()
+    if failed:
+        raise failed[0]
+
+
+def remove_stale_parts(folder: Path, name: str) -> list[Path]:
+    """Remove the temporary files that exports to ``folder / name`` killed outright (SIGKILL, a
+    power cut) left behind: those whose writer process no longer runs. Returns them."""
+    removed = []
+    for part in folder.glob(f".{glob.escape(name)}.*.part"):
+        pid = part.name[len(name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            _remove(part)
+            removed.append(part)
+    return removed
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether ``folder``'s file system has less than a megabyte free."""
+    try:
+        return shutil.disk_usage(folder).free < 2**20
+    except OSError:
+        return False
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
+def _fsync(path: Path) -> None:
+    """Flush ``path`` to the disk, so the rename never publishes a file the disk lacks."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()

@@ -1,0 +1,34 @@
+from pathlib import Path
+
+import pytest
+
+from loosen.errors import BadInputError
+from loosen.script.library import find_scripts, new_script, resolve_script, user_scripts_dir
+
+
+def test_a_new_script_is_a_copy_found_by_its_name_and_listed_as_yours() -> None:
+    path = new_script("evening", "pmr-16")
+    assert path == user_scripts_dir() / "evening.toml"
+    assert resolve_script("evening") == path
+    entries = find_scripts()
+    assert entries["evening"].origin == "yours"
+    assert entries["pmr-16"].origin == "bundled"
+    path.unlink()
+
+
+def test_a_new_script_never_overwrites_and_needs_a_plain_name() -> None:
+    path = new_script("twice", "pmr-4")
+    with pytest.raises(BadInputError, match="already exists"):
+        new_script("twice", "pmr-4")
+    for bad in ("../escape", "a/b", "x.toml", ""):
+        with pytest.raises(BadInputError, match="not a usable script name"):
+            new_script(bad, "pmr-4")
+    path.unlink()
+
+
+def test_the_users_folder_can_be_moved_by_an_environment_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LOOSEN_SCRIPTS_DIR", str(tmp_path / "mine"))
+    new_script("calm", "stretch-quick")
+    assert (tmp_path / "mine" / "calm.toml").is_file()
