@@ -101,7 +101,28 @@ def fail(message: str, code: int) -> typer.Exit:
 
 
 # what a library error says a value is -> the option that carries it
-_OPTION_FOR = {"setting": "--set", "step": "--from", "pace": "--pace"}
+_OPTION_FOR = {
+    "setting": "--set",
+    "step": "--from",
+    "pace": "--pace",
+    "fit": "--fit",
+    "rate": "--rate",
+    "loudness": "--loudness",
+    "timeline": "--timeline",
+    "sample rate": "--sample-rate",
+    "channels": "--channels",
+    "start": "--start",
+    "voice": "--voice",
+    "engine": "--engine",
+    "voice_db": "--voice-db",
+    "chime_db": "--chime-db",
+    "ambience": "--ambience",
+    "ambience_db": "--ambience-db",
+    "breath_tone": "--breath-tone",
+    "sidecars": "--chapters",
+    "jobs": "--jobs",
+    "latency": "--latency",
+}
 
 
 def said_stopped(stop: KeyboardInterrupt) -> int:
@@ -212,19 +233,19 @@ def rendered(
     """Load, expand and measure ``script``; the speech engine stays open inside the block.
 
     What the options leave unset comes from the user's config file (`loosen.config`), then the
-    script (`loosen.cli.settings` says in which order). ``progressive`` lays steps out as they
+    script (`loosen.session.choices` says in which order). ``progressive`` lays steps out as they
     are first played; ``ahead`` too, while every line is synthesized in the background (an
     export: speech overlaps mixing), by up to ``speakers`` instances of an engine that speaks on
     one core. With ``verbose``, says at the end how many lines were synthesized.
     ``mono_if_same``: when neither ``channels`` nor the config file asks for a channel count,
     a session whose channels would all be the same (no ambience) renders as one channel.
     """
-    from loosen.cli.settings import choose_speech, open_chosen
     from loosen.config import load_defaults
     from loosen.plan.expand import numbered_places
     from loosen.plan.pace import Pace, resolve_pace
     from loosen.render.rendering import render_session
     from loosen.script.loading import load_session
+    from loosen.session.choices import choose_speech, open_chosen
     from loosen.sound.cues import load_cue_set
     from loosen.tts import Speech, SpeechCache, open_engine
     from loosen.tts.clips import MixReady

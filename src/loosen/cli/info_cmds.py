@@ -23,8 +23,8 @@ def voices(
 ) -> None:
     """List the voices of a speech engine."""
     with reported():
-        from loosen.cli.settings import DEFAULT_ENGINE
         from loosen.config import load_defaults
+        from loosen.session.choices import DEFAULT_ENGINE
         from loosen.tts import open_engine
 
         with open_engine(engine or load_defaults().engine or DEFAULT_ENGINE) as speech_engine:
@@ -133,7 +133,7 @@ def config() -> None:
 
 def _effective(defaults: Defaults) -> list[tuple[str, str, str]]:
     """Each key, its effective value and where it comes from."""
-    from loosen.cli.settings import DEFAULT_ENGINE
+    from loosen.session.choices import DEFAULT_ENGINE
 
     built_in = {
         "engine": (DEFAULT_ENGINE, "default"),

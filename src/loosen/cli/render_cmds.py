@@ -137,11 +137,11 @@ def list_sessions(engine: EngineOpt = None) -> None:
 def _title_and_length(script: str, engine: str | None) -> tuple[str, Length]:
     """A session's title and length, exact if all its speech is cached, else estimated: nothing
     is synthesized."""
-    from loosen.cli.settings import choose_speech, open_chosen
     from loosen.config import load_defaults
     from loosen.plan.estimate import session_length
     from loosen.plan.pace import Pace, resolve_pace
     from loosen.script.loading import load_session
+    from loosen.session.choices import choose_speech, open_chosen
     from loosen.sound.cues import load_cue_set
     from loosen.tts import Speech, SpeechCache
     from loosen.tts.clips import MixReady
@@ -155,7 +155,7 @@ def _title_and_length(script: str, engine: str | None) -> tuple[str, Length]:
     )
     cue_set = load_cue_set(session.cues, script_path=session.path)
     with open_chosen(choice, session, defaults) as speech_engine:
-        ready = MixReady(getattr(speech_engine, "level_db", None))
+        ready = MixReady(speech_engine.level_db)
         speech = Speech(speech_engine, SpeechCache(), condition=ready)
         return session.title, session_length(session, speech=speech, cue_set=cue_set, pace=pace)
 

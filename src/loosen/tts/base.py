@@ -113,12 +113,37 @@ class SpeechEngine(Protocol):
     clip_rate_hz
         The sample rate (Hz) of its clips, when it is known before it speaks (espeak-ng's
         22050); ``None`` if not. A clip read back from the cache must have it.
+
+    The optional capabilities below have defaults in :class:`ClosingEngine`, which every
+    engine here derives from.
     """
 
     name: str
     voice: str
     rate_wpm: int
     clip_rate_hz: int | None
+
+    @property
+    def level_db(self) -> float | None:
+        """The level of its speech (dB, RMS), when it is known ahead (a Piper voice's):
+        clips are then levelled by this instead of each one measured. ``None``: measure."""
+        ...
+
+    @property
+    def sentence_pause_s(self) -> float | None:
+        """The pause (seconds) it leaves between the sentences of one text, when it speaks
+        sentences apart (Piper); ``None``: it speaks a text whole."""
+        ...
+
+    @property
+    def speaks_on_one_core(self) -> bool:
+        """Whether one instance uses one core only, so that more instances speak faster."""
+        ...
+
+    def rest(self) -> None:
+        """Free what it holds while it is idle (a worker process), to be started again when
+        it is next given a line."""
+        ...
 
     def describe(self) -> str:
         """One line naming the engine, its backend, voice and rate."""
@@ -274,7 +299,15 @@ def speaks(voice: VoiceInfo | str, language: str) -> bool:
 
 
 class ClosingEngine:
-    """Context-manager support for engines: ``with engine:`` closes it at the end."""
+    """Context-manager support for engines (``with engine:`` closes it at the end), and the
+    defaults of the optional capabilities of :class:`SpeechEngine`."""
+
+    level_db: float | None = None
+    sentence_pause_s: float | None = None
+    speaks_on_one_core = False
+
+    def rest(self) -> None:
+        """Nothing to free while idle."""
 
     def close(self) -> None:
         """Release what the engine holds."""

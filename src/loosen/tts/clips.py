@@ -235,9 +235,9 @@ class SpeechClips:
         self._frames: dict[str, int] = {}
         self._cache: OrderedDict[str, Audio] = OrderedDict()
         self._bytes = 0
-        pause_s = getattr(speech.engine, "sentence_pause_s", None)
+        pause_s = speech.engine.sentence_pause_s
         self._pause_frames = None if pause_s is None else round(pause_s * sample_rate)
-        self._level_db: float | None = getattr(speech.engine, "level_db", None)
+        self._level_db = speech.engine.level_db
         # clips kept ready to mix by `speech` (a warm export does no conditioning), or each
         # conditioned here when it is used
         self._ready = MixReady(self._level_db)

@@ -181,10 +181,9 @@ class Speech:
             with self._ready:
                 self._given_up.update(texts[done:])
                 self._ready.notify_all()
-        rest = getattr(engine, "rest", None)
-        if rest is not None and texts and done == len(texts):
+        if texts and done == len(texts):
             with lock:  # its worker process exits now, not when the caller is done
-                rest()
+                engine.rest()
 
     def clip(self, text: str) -> Clip:
         """The clip of ``text`` (float32 mono); synthesized now if not prepared.

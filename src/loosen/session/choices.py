@@ -13,15 +13,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from loosen.errors import BadInputError, ScriptError
+from loosen.errors import BadInputError, BadValueError, ScriptError
 
 if TYPE_CHECKING:
     from loosen.config import Defaults
-    from loosen.plan.pace import Preset
+    from loosen.plan.pace import Pace, Preset
     from loosen.script.loading import Session
+    from loosen.session.options import MixOptions, SessionOptions
     from loosen.tts import SpeechEngine
 
-__all__ = ["DEFAULT_ENGINE", "SpeechChoice", "check_rate_option", "choose_speech", "open_chosen"]
+__all__ = [
+    "DEFAULT_ENGINE",
+    "PaceChoice",
+    "SpeechChoice",
+    "check_audio_settings",
+    "check_rate_option",
+    "choose_speech",
+    "chosen_pace",
+    "fit_target_s",
+    "load_for",
+    "open_chosen",
+]
 
 DEFAULT_ENGINE = "pyttsx3"
 #: languages the engines' default voices speak: no voice list needs reading for them
@@ -39,15 +51,121 @@ class SpeechChoice:
     voice_from: str
 
 
+@dataclass(frozen=True)
+class PaceChoice:
+    """The pace a session runs at: ``asked`` (the options' preset or factor), else
+    ``configured`` (the config file's); ``pace``, the silences' scaling that comes to (before
+    any fit)."""
+
+    asked: Preset | None
+    configured: Preset | None
+
+    @property
+    def pace(self) -> Pace:
+        from loosen.plan.pace import Pace
+
+        chosen = self.asked or self.configured
+        return Pace(chosen.pace) if chosen is not None else Pace()
+
+
+def chosen_pace(asked: str | float | None, configured: str | None) -> PaceChoice:
+    """The pace of ``asked`` (a preset's name or a factor), else of ``configured`` (the config
+    file's; pass None when a length to fit is asked for instead). `BadValueError` ("pace")."""
+    from loosen.plan.pace import resolve_pace
+
+    if asked is not None:
+        return PaceChoice(resolve_pace(str(asked)), None)
+    return PaceChoice(None, resolve_pace(configured) if configured is not None else None)
+
+
+def fit_target_s(fit: str | float | None) -> float | None:
+    """The length to fit a session to, in seconds: ``fit`` in seconds, or as every command
+    shows a length (15:00, 1:02:30) or as a script writes it (15m). `BadValueError` ("fit")."""
+    if fit is None:
+        return None
+    from loosen.script.durations import parse_clock_s
+
+    if isinstance(fit, str):
+        try:
+            target_s = parse_clock_s(fit)
+        except ValueError as error:
+            raise BadValueError("fit", fit, str(error)) from None
+    else:
+        target_s = float(fit)
+    if not target_s > 0:
+        raise BadValueError("fit", str(fit), "give a length such as 15m or 15:00")
+    return target_s
+
+
+def check_audio_settings(sample_rate: int, channels: int) -> None:
+    """Refuse a sample rate (Hz) or channel count that no export or device takes."""
+    if not 8_000 <= sample_rate <= 192_000:
+        raise BadValueError("sample rate", str(sample_rate), "must be from 8000 to 192000 Hz")
+    if channels not in (1, 2):
+        raise BadValueError("channels", str(channels), "must be 1 or 2")
+
+
+def load_for(script: str, options: SessionOptions, defaults: Defaults) -> Session:
+    """``script`` loaded with the options' settings and mix changes (the config file's
+    ambience where the options name none; ``"none"`` turns the script's off)."""
+    from dataclasses import replace
+
+    from loosen.plan.expand import numbered_places
+    from loosen.script.loading import load_session
+
+    mix = options.mix
+    if mix.ambience is None and defaults.ambience is not None:
+        mix = replace(mix, ambience=defaults.ambience)
+
+    def numbered() -> list[tuple[tuple[int, ...], str | None]]:
+        return numbered_places(load_session(script))
+
+    session = load_session(script, [*options.settings, *mix_settings(mix)], numbered)
+    if mix.ambience is not None and mix.ambience.lower() == "none":
+        session = replace(session, mix=replace(session.mix, ambience=None))
+    return session
+
+
+def mix_settings(mix: MixOptions) -> list[str]:
+    """``mix`` as ``mix.KEY=VALUE`` settings, each checked here first (so a bad one is blamed
+    on its value, not on the script): `BadValueError` naming the key (``voice_db``)."""
+    from dataclasses import asdict
+
+    from loosen.script.overrides import check_table_value
+
+    settings = []
+    for key, value in asdict(mix).items():
+        if value is None:
+            continue
+        if key == "ambience" and str(value).lower() == "none":
+            continue
+        check_table_value("mix", key, value, what=key, given=str(value))
+        if key == "ambience":
+            _check_ambience(str(value))
+        shown = str(value).lower() if isinstance(value, bool) else value
+        settings.append(f"mix.{key}={shown}")
+    return settings
+
+
+def _check_ambience(name: str) -> None:
+    """Refuse an ambience that does not exist, blaming the value that named it."""
+    from loosen.sound.ambience import load_ambience
+
+    try:
+        load_ambience(name)
+    except ScriptError as error:
+        if error.path is not None:  # the recipe file itself is broken: it is named
+            raise
+        raise BadValueError("ambience", name, error.message) from None
+
+
 def check_rate_option(rate: int | None) -> None:
-    """Refuse a ``--rate`` out of range (0 included: it is not "unset")."""
+    """Refuse a speaking rate out of range (0 included: it is not "unset")."""
     from loosen.tts.base import MAX_RATE_WPM, MIN_RATE_WPM
 
     if rate is not None and not MIN_RATE_WPM <= rate <= MAX_RATE_WPM:
-        raise BadInputError(
-            f"--rate {rate}: the speaking rate must be from {MIN_RATE_WPM} to {MAX_RATE_WPM} "
-            "words per minute"
-        )
+        reason = f"the speaking rate must be from {MIN_RATE_WPM} to {MAX_RATE_WPM} words per minute"
+        raise BadValueError("rate", str(rate), reason)
 
 
 def choose_speech(
