@@ -1,6 +1,7 @@
 """loosen: guided audio for progressive muscle relaxation and stretch routines.
 
-The public API is re-exported here lazily, so ``import loosen`` (and ``loosen --help``) stays
+The front door (`loosen.pipeline`: options, open a rendering, export, play) and the parts
+beneath it are re-exported here lazily, so ``import loosen`` (and ``loosen --help``) stays
 cheap: numpy, soundfile and the speech engine load only when a renderer is used.
 """
 
@@ -12,6 +13,16 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "ExportOptions": "loosen.pipeline",
+    "ExportResult": "loosen.pipeline",
+    "Listener": "loosen.pipeline",
+    "MixOptions": "loosen.pipeline",
+    "PlayOptions": "loosen.pipeline",
+    "PlayOutcome": "loosen.pipeline",
+    "SessionOptions": "loosen.pipeline",
+    "export_session": "loosen.pipeline",
+    "open_rendering": "loosen.pipeline",
+    "play_session": "loosen.pipeline",
     "BadInputError": "loosen.errors",
     "ExportError": "loosen.errors",
     "LoosenError": "loosen.errors",
@@ -53,6 +64,16 @@ if TYPE_CHECKING:
         SpeechError as SpeechError,
     )
     from loosen.output.export import export_blocks as export_blocks
+    from loosen.pipeline import ExportOptions as ExportOptions
+    from loosen.pipeline import ExportResult as ExportResult
+    from loosen.pipeline import Listener as Listener
+    from loosen.pipeline import MixOptions as MixOptions
+    from loosen.pipeline import PlayOptions as PlayOptions
+    from loosen.pipeline import PlayOutcome as PlayOutcome
+    from loosen.pipeline import SessionOptions as SessionOptions
+    from loosen.pipeline import export_session as export_session
+    from loosen.pipeline import open_rendering as open_rendering
+    from loosen.pipeline import play_session as play_session
     from loosen.plan.expand import expand_session as expand_session
     from loosen.plan.timeline import Timeline as Timeline
     from loosen.plan.timeline import build_timeline as build_timeline

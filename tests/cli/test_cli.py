@@ -167,8 +167,8 @@ def test_a_bad_script_gets_one_line_exit_2_and_no_file(tmp_path: Path, case: str
         (["export", TINY, "--rate", "20"], "rate"),
         (["export", TINY, "--voice", "klingon"], "unknown voice 'klingon'"),
         (["export", TINY, "--engine", "nope"], "unknown speech engine 'nope'"),
-        (["export", TINY, "--channels", "3"], "--channels must be 1 or 2"),
-        (["export", TINY, "--sample-rate", "100"], "--sample-rate must be"),
+        (["export", TINY, "--channels", "3"], "--channels 3: must be 1 or 2"),
+        (["export", TINY, "--sample-rate", "100"], "--sample-rate 100: must be"),
         (["check", "missing.toml"], "no such file"),
         (["show", "missing.toml"], "no such file"),
         (["voices", "--engine", "nope"], "available"),
@@ -288,7 +288,7 @@ def test_show_reflects_pace_and_set_before_anything_is_rendered() -> None:
         (["--pace", "0"], "--pace 0: the factor must be from 0.25 to 4"),
         (["--pace", "zippy"], "preset: gentle, standard, brisk"),
         (["--fit", "10s"], "--fit 10s: the session cannot be shorter than"),
-        (["--fit", "soon"], "--fit: expected a duration"),
+        (["--fit", "soon"], "--fit soon: expected a duration"),
         (["--fit", "5m", "--pace", "2"], "choose one of --pace and --fit"),
         (["--set", "dance.hold=3"], "--set dance.hold=3: no step of that name"),
         (["--set", "reach.colour=3"], "a hold step has no 'colour'"),
@@ -394,7 +394,7 @@ def test_exports_are_loudness_normalised_as_an_independent_meter_measures(
 def test_a_bad_loudness_is_refused(tmp_path: Path) -> None:
     code, _, err = run("export", TINY, "-o", tmp_path / "x.wav", "--loudness", "loud")
     assert code == 2
-    assert "--loudness 'loud'" in err
+    assert "--loudness loud: give LUFS" in err
 
 
 def test_split_parts_put_together_equal_the_normalised_single_export(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import loosen.playback.resume
-from loosen.cli.play_cmds import _start_frame
+from loosen.session.playing import where_to_start
 from loosen.playback.resume import (
     SavedPosition,
     clear_position,
@@ -43,7 +43,7 @@ class _Step:
 
 
 class _Rendering:
-    """What `_start_frame` asks of a rendering: its steps, and the frame each starts at."""
+    """What `where_to_start` asks of a rendering: its steps, and the frame each starts at."""
 
     steps = (_Step(1, "welcome", "welcome"), _Step(2, "reach", "reach (left)"))
 
@@ -53,7 +53,7 @@ class _Rendering:
 
 def resumed(key: str = KEY) -> tuple[int, str | None]:
     """Where `loosen play --resume` starts for ``key``, and what it says."""
-    return _start_frame(_Rendering(), key, None, None, None, True)
+    return where_to_start(_Rendering(), key, resume=True)  # type: ignore[arg-type]
 
 
 def could_not_read(reason: str) -> tuple[int, str]:

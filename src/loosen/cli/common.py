@@ -3,13 +3,12 @@ loading a session."""
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,7 +22,8 @@ from loosen.errors import (
     printable,
 )
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from loosen.pipeline import Listener, SessionOptions
 
 ScriptArg = Annotated[str, typer.Argument(help="A script file, or a bundled session's name.")]
 EngineOpt = Annotated[
@@ -184,13 +184,6 @@ def naming(script: str, message: str) -> str:
     return message if any(name in message for name in names) else f"{script}: {message}"
 
 
-def check_audio_options(sample_rate: int, channels: int) -> None:
-    if not 8_000 <= sample_rate <= 192_000:
-        raise BadInputError(f"--sample-rate must be from 8000 to 192000 Hz, got {sample_rate}")
-    if channels not in (1, 2):
-        raise BadInputError(f"--channels must be 1 or 2, got {channels}")
-
-
 _bars = {"on": True}
 
 
@@ -209,223 +202,97 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[int], None] | Non
         yield bar.update
 
 
-@contextmanager
-def rendered(
-    script: str,
+def session_options(
     *,
-    engine: str | None,
-    voice: str | None,
-    rate: int | None,
-    no_cache: bool,
-    sample_rate: int | None = None,
-    channels: int | None = None,
-    verbose: bool = False,
-    progressive: bool = False,
+    engine: str | None = None,
+    voice: str | None = None,
+    voice_model: Path | None = None,
+    rate: int | None = None,
+    no_cache: bool = False,
     pace: str | None = None,
     fit: str | None = None,
     overrides: list[str] | None = None,
-    mix: dict[str, Any] | None = None,
-    ahead: bool = False,
-    voice_model: Path | None = None,
-    speakers: int = 1,
-    mono_if_same: bool = False,
-) -> Iterator[Any]:
-    """Load, expand and measure ``script``; the speech engine stays open inside the block.
+    sample_rate: int | None = None,
+    channels: int | None = None,
+    voice_db: float | None = None,
+    chime_db: float | None = None,
+    ambience: str | None = None,
+    ambience_db: float | None = None,
+    breath_tone: bool | None = None,
+) -> SessionOptions:
+    """The library's options from a command's; the pairs that exclude each other refused in
+    the command's words."""
+    from loosen.pipeline import MixOptions, SessionOptions
 
-    What the options leave unset comes from the user's config file (`loosen.config`), then the
-    script (`loosen.session.choices` says in which order). ``progressive`` lays steps out as they
-    are first played; ``ahead`` too, while every line is synthesized in the background (an
-    export: speech overlaps mixing), by up to ``speakers`` instances of an engine that speaks on
-    one core. With ``verbose``, says at the end how many lines were synthesized.
-    ``mono_if_same``: when neither ``channels`` nor the config file asks for a channel count,
-    a session whose channels would all be the same (no ambience) renders as one channel.
-    """
-    from loosen.config import load_defaults
-    from loosen.plan.expand import numbered_places
-    from loosen.plan.pace import Pace, resolve_pace
-    from loosen.render.rendering import render_session
-    from loosen.script.loading import load_session
-    from loosen.session.choices import choose_speech, open_chosen
-    from loosen.sound.cues import load_cue_set
-    from loosen.tts import Speech, SpeechCache, open_engine
-    from loosen.tts.clips import MixReady
-
-    defaults = load_defaults()
-    sample_rate = first_set(sample_rate, defaults.sample_rate, 48_000)
-    asked_channels = first_set(channels, defaults.channels, 0)  # 0: not asked for
-    channels = asked_channels or 2
-    check_audio_options(sample_rate, channels)
+    if pace is not None and fit is not None:
+        raise BadInputError("choose one of --pace and --fit")
     if voice_model is not None:
         if voice is not None:
             raise BadInputError("choose one of --voice and --voice-model")
         if engine not in (None, "pyttsx3", "piper"):  # pyttsx3: the default, not asked for
             raise BadInputError("--voice-model is a Piper voice; it goes with --engine piper")
-        engine, voice = "piper", str(voice_model)
-    if pace is not None and fit is not None:
-        raise BadInputError("choose one of --pace and --fit")
-    target_s = fit_target(fit)
-    preset = resolve_pace(pace) if pace is not None else None
-    configured = defaults.pace if pace is None and fit is None else None
-    configured_preset = resolve_pace(configured) if configured is not None else None
-    if mix is not None and mix.get("ambience") is None and defaults.ambience is not None:
-        mix = {**mix, "ambience": defaults.ambience}
-
-    def numbered() -> list[tuple[tuple[int, ...], str | None]]:
-        return numbered_places(load_session(script))
-
-    session = load_session(script, [*(overrides or ()), *mix_overrides(mix or {})], numbered)
-    ambience = (mix or {}).get("ambience")  # None: as the script says
-    if ambience is not None and str(ambience).lower() == "none":
-        from dataclasses import replace
-
-        session = replace(session, mix=replace(session.mix, ambience=None))
-    if mono_if_same and not asked_channels and session.mix.ambience is None:
-        channels = 1  # what `Rendering.dual_mono` says of it
-    source = session.path or Path(script)
-    cue_set = load_cue_set(session.cues, script_path=session.path)
-    chosen_pace = preset or configured_preset
-    session_pace = Pace(chosen_pace.pace) if chosen_pace is not None else Pace()
-    choice = choose_speech(
-        session, defaults, engine=engine, voice=voice, rate=rate, preset=preset,
-        configured_preset=configured_preset,
+    mix = MixOptions(
+        voice_db=voice_db, chime_db=chime_db, ambience=ambience, ambience_db=ambience_db,
+        breath_tone=breath_tone,
     )  # fmt: skip
-    speech_engine = open_chosen(choice, session, defaults)
-    with speech_engine, ExitStack() as spares:
-        if verbose:
-            typer.echo(f"script: {source}", err=True)
-            typer.echo(f"speech: {speech_engine.describe()}", err=True)
-        spare_engines = []
-        if ahead and getattr(speech_engine, "speaks_on_one_core", False):
-            for _ in range(speakers - 1):  # each starts its worker when it is first given a line
-                spare = open_engine(choice.engine, voice=choice.voice, rate_wpm=choice.rate_wpm)
-                spare_engines.append(spares.enter_context(spare))
-        speech = Speech(
-            speech_engine, None if no_cache else SpeechCache(), spare_engines,
-            condition=MixReady(getattr(speech_engine, "level_db", None)),
-        )  # fmt: skip
-        bars = ExitStack()
-        shown = 0
-        update: Callable[[int], None] | None = None
-
-        def progress(done: int, total: int) -> None:
-            nonlocal shown, update
-            if progressive:  # playback: the player's status line is the display
-                return
-            if update is None and total:
-                update = bars.enter_context(progress_bar(total, "Speaking")) or (lambda _: None)
-            if update is not None:
-                update(done - shown)
-                shown = done
-                if done >= total:
-                    bars.close()  # the bar ends its line now, before any other bar starts
-                    update = lambda _: None  # noqa: E731
-
-        with bars:
-            ahead = ahead and target_s is None
-            if target_s is not None:
-                measured = render_session(
-                    session, speech=speech, cue_set=cue_set, sample_rate=sample_rate,
-                    progress=progress,
-                )  # fmt: skip
-                session_pace = fitted(session, measured, target_s, fit or "")
-                if verbose:
-                    typer.echo(f"fit: {describe_pace(session_pace)}", err=True)
-            rendering = render_session(
-                session,
-                speech=speech,
-                cue_set=cue_set,
-                sample_rate=sample_rate,
-                channels=channels,
-                pace=session_pace,
-                progress=progress,
-                progressive=(progressive or ahead) and target_s is None,
-                synthesize_ahead=ahead,
-            )
-            try:
-                yield rendering
-            finally:
-                speech.stop()
-            if verbose:
-                count = speech.synthesized_count
-                typer.echo(f"speech: {count} line{'' if count == 1 else 's'} synthesized", err=True)
+    return SessionOptions(
+        engine=engine, voice=voice, voice_model=voice_model, rate_wpm=rate, pace=pace, fit=fit,
+        settings=tuple(overrides or ()), mix=mix, sample_rate=sample_rate, channels=channels,
+        cache=not no_cache,
+    )  # fmt: skip
 
 
-def first_set(*values: T | None) -> T:
-    """The first of ``values`` that is not None (the last one must not be)."""
-    found = next((value for value in values if value is not None), None)
-    assert found is not None
-    return found
+class Bars:
+    """The library's progress as bars on a terminal, one stage at a time (nothing when stderr
+    is piped, or in a batch's worker); a context manager that ends the last bar."""
+
+    def __init__(self) -> None:
+        self._stage: str | None = None
+        self._bar: ExitStack | None = None
+        self._update: Callable[[int], None] | None = None
+        self._shown = 0
+
+    def progress(self, stage: str, done: int, total: int) -> None:
+        """Hear that ``done`` of ``total`` units of ``stage`` are done (0: total unknown)."""
+        if stage != self._stage:
+            self._end()
+            self._stage = stage
+            if total > 0:
+                self._bar = ExitStack()
+                self._update = self._bar.enter_context(progress_bar(total, stage))
+        if self._update is not None:
+            self._update(done - self._shown)
+            self._shown = done
+            if total and done >= total:
+                self._end()  # the bar ends its line now, before any other bar starts
+
+    def _end(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+        self._bar, self._update, self._shown = None, None, 0
+
+    def __enter__(self) -> Bars:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._end()
 
 
-def mix_overrides(options: dict[str, Any]) -> list[str]:
-    """Command-line level options as ``mix.KEY=VALUE`` settings, each checked here first (so
-    a bad one is blamed on its option, not on the script)."""
-    from loosen.script.overrides import check_table_value
+def listener_for(bars: Bars | None, *, verbose: bool, quiet: bool = False) -> Listener:
+    """What the command shows of the library's work: ``bars``, details with ``verbose``,
+    notices unless ``quiet``, and always the warnings, on stderr."""
+    from loosen.pipeline import Listener
 
-    settings = []
-    for key, value in options.items():
-        if value is None:
-            continue
-        if key == "ambience" and str(value).lower() == "none":
-            continue
-        option = "--" + key.replace("_", "-")
-        check_table_value("mix", key, value, what=option, given=str(value))
-        if key == "ambience":
-            _check_ambience(str(value), option)
-        shown = str(value).lower() if isinstance(value, bool) else value
-        settings.append(f"mix.{key}={shown}")
-    return settings
-
-
-def _check_ambience(name: str, option: str) -> None:
-    """Refuse an ambience that does not exist, blaming the option that named it."""
-    from loosen.errors import ScriptError
-    from loosen.sound.ambience import load_ambience
-
-    try:
-        load_ambience(name)
-    except ScriptError as error:
-        if error.path is not None:  # the recipe file itself is broken: it is named
-            raise
-        raise BadValueError(option, name, error.message) from None
-
-
-def fit_target(fit: str | None) -> float | None:
-    if fit is None:
-        return None
-    from loosen.script.durations import parse_clock_s
-
-    try:  # a length as every command shows it (15:00, 1:02:30), or written as in a script
-        target_s = parse_clock_s(fit)
-    except ValueError as error:
-        raise BadInputError(f"--fit: {error}") from None
-    if target_s <= 0:
-        raise BadInputError(f"--fit {fit}: give a length such as 15m or 15:00")
-    return target_s
-
-
-def fitted(session: Any, measured: Any, target_s: float, fit: str) -> Any:
-    """The pace at which ``session`` lasts ``target_s`` (``--fit``), from the speech that
-    ``measured`` (a rendering of it as written) has measured."""
-    from loosen.plan.fitting import Measures, fit_pace
-
-    measures = Measures(
-        sample_rate=measured.sample_rate,
-        speech_frames=measured.clips.frames,
-        cue_frames=lambda cue: int(measured.cue_samples(cue).size),
+    return Listener(
+        progress=bars.progress if bars is not None else None,
+        detail=_to_stderr if verbose else None,
+        notice=None if quiet else _to_stderr,
+        warning=lambda line: _to_stderr(f"warning: {line}"),
     )
-    try:
-        return fit_pace(session, session.pacing, target_s, measures)
-    except BadInputError as error:
-        raise BadInputError(f"--fit {fit}: {error}") from None
 
 
-def describe_pace(pace: Any) -> str:
-    """How ``pace`` scales the silences, in words for ``-v``."""
-    words = f"every silence scaled by {pace.factor:.3f}"
-    if pace.announced_factor is not None:
-        words += f", the holds a line announces by {pace.announced_factor:.3f}"
-    return words + " (announced holds in whole seconds)"
+def _to_stderr(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 def clock(seconds: float) -> str:
@@ -433,21 +300,3 @@ def clock(seconds: float) -> str:
     from loosen.script.durations import format_length
 
     return format_length(seconds)
-
-
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    import os
-    import tempfile
-
-    from loosen.errors import ExportError
-
-    folder = path.parent if str(path.parent) else Path()
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
-        Path(temp).replace(path)
-    except OSError as error:
-        Path(temp).unlink(missing_ok=True)
-        raise ExportError(f"{path}: could not write the timeline: {error.strerror}") from None

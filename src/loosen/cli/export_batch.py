@@ -29,7 +29,7 @@ def batch_jobs(
     from loosen.output.batch import Outcome
     from loosen.script.loading import resolve_script
 
-    if job.timeline is not None:
+    if job.export.timeline is not None:
         raise BadInputError("--timeline names one file: export one script at a time")
     from loosen.output.writable import check_writable
 
@@ -55,8 +55,9 @@ def batch_jobs(
             folder.mkdir(exist_ok=True)
         except OSError as error:
             raise ExportError(f"{folder}: cannot make the folder: {error.strerror}") from None
+    split = job.export.split
     batch = [
-        replace(job, script=script, output=folder / (stem if job.split else stem + job.extension))
+        replace(job, script=script, output=folder / (stem if split else stem + job.extension))
         for stem, script in stems.items()
     ]
     return batch, refused

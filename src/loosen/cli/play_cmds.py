@@ -9,7 +9,7 @@ import shutil
 import sys
 import textwrap
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,10 +31,15 @@ from loosen.cli.common import (
     VoiceOpt,
     app,
     clock,
-    rendered,
+    listener_for,
     reported,
+    session_options,
 )
 from loosen.errors import BadInputError, PlaybackError
+
+if TYPE_CHECKING:
+    from loosen.pipeline import PlayOutcome
+    from loosen.playback.player import PlayResult
 
 
 @app.command()
@@ -79,98 +84,58 @@ def play(
 ) -> None:
     """Play a session now, with single-key controls (space, arrows, r, +/-, t, q)."""
     with reported():
+        from loosen.pipeline import PlayOptions, play_session
         from loosen.playback.keys import single_keys
-        from loosen.playback.player import native_stderr_silenced
-        from loosen.playback.player import play as play_session
-        from loosen.playback.resume import SavedPosition, clear_position, save_position
-        from loosen.script.durations import parse_clock_s
 
         if sum(x is not None for x in (from_step, start)) + resume > 1:
             raise BadInputError("choose one of --resume, --from and --start")
         if latency is not None and not 0.001 <= latency <= 2.0:
             raise BadInputError(f"--latency must be from 0.001 to 2 seconds, got {latency:g}")
-        start_s = None
-        if start is not None:
-            try:
-                start_s = parse_clock_s(start)
-            except ValueError as error:
-                raise BadInputError(f"--start: {error}") from None
-        with (
-            native_stderr_silenced(),
-            rendered(
-                script,
-                engine=engine,
-                voice=voice,
-                voice_model=voice_model,
-                rate=rate,
-                no_cache=no_cache,
-                pace=pace,
-                fit=fit,
-                overrides=overrides,
-                verbose=verbose,
-                progressive=True,
-                ahead=True,
-                mix={
-                    "voice_db": voice_db,
-                    "chime_db": chime_db,
-                    "ambience": ambience,
-                    "ambience_db": ambience_db,
-                    "breath_tone": breath_tone,
-                },
-            ) as rendering,
-        ):
-            key = str(rendering.session.path.resolve()) if rendering.session.path else script
-            # every option is checked before anything touches the audio device
-            start_frame, notice = _start_frame(rendering, key, from_step, start, start_s, resume)
-            if notice and not quiet:
-                typer.echo(notice, err=True)
-            console = None if quiet else _TerminalConsole()
+        options = session_options(
+            engine=engine, voice=voice, voice_model=voice_model, rate=rate, no_cache=no_cache,
+            pace=pace, fit=fit, overrides=overrides, voice_db=voice_db, chime_db=chime_db,
+            ambience=ambience, ambience_db=ambience_db, breath_tone=breath_tone,
+        )  # fmt: skip
+        play_options = PlayOptions(
+            from_step=from_step, start=start, resume=resume, device=device, latency_s=latency
+        )
+        console = None if quiet else _TerminalConsole()
 
-            def first_block(seconds: float) -> None:
-                if verbose:
-                    typer.echo(
-                        f"play: first block to the device after {seconds:.3f} s "
-                        f"(at {time.time():.3f})",
-                        err=True,
-                    )
-
-            try:
-                with single_keys() as keys:
-                    result = play_session(
-                        rendering,
-                        start_frame=start_frame,
-                        device=device,
-                        latency=latency,
-                        console=console,
-                        keys=keys,
-                        on_first_block=first_block,
-                    )
-            finally:
-                if console is not None:
-                    console.close()
-            if result.reason == "end":
-                clear_position(key)
-            elif result.step is not None:
-                time_s = result.frame / rendering.sample_rate
-                step = rendering.steps[result.step.index - 1]
-                save_position(key, SavedPosition(step.index, step.name, time_s, step.address))
+        def first_block(seconds: float) -> None:
             if verbose:
-                typer.echo(f"play: {result.underruns} underrun(s)", err=True)
-                if result.first_sound_at is not None:
-                    # wall-clock time, so a benchmark can measure from when it started us
-                    typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
-            where = _where_it_stopped(rendering, result, script)
-            if result.abandoned:  # the audio server hangs: PortAudio would wait for it at exit
-                _leave_at_once(result, where)
-            if result.error is not None:  # one line: what went wrong, and how to go on
-                raise PlaybackError(f"{result.error}. {where}")
-            if not quiet:
-                typer.echo(where, err=True)
-            if result.interruption is not None:
-                raise result.interruption
+                typer.echo(
+                    f"play: first block to the device after {seconds:.3f} s (at {time.time():.3f})",
+                    err=True,
+                )
+
+        try:
+            with single_keys() as keys:
+                outcome = play_session(
+                    script, options, play_options, console=console, keys=keys,
+                    listener=listener_for(None, verbose=verbose, quiet=quiet),
+                    on_first_block=first_block,
+                )  # fmt: skip
+        finally:
+            if console is not None:
+                console.close()
+        result = outcome.result
+        if verbose:
+            typer.echo(f"play: {result.underruns} underrun(s)", err=True)
+            if result.first_sound_at is not None:
+                # wall-clock time, so a benchmark can measure from when it started us
+                typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
+        where = _where_it_stopped(outcome, script)
+        if result.abandoned:  # the audio server hangs: PortAudio would wait for it at exit
+            _leave_at_once(result, where)
+        if result.error is not None:  # one line: what went wrong, and how to go on
+            raise PlaybackError(f"{result.error}. {where}")
+        if not quiet:
+            typer.echo(where, err=True)
+        if result.interruption is not None:
+            raise result.interruption
 
 
-def _leave_at_once(result: Any, where: str) -> None:
+def _leave_at_once(result: PlayResult, where: str) -> None:
     """Exit now, without Python's clean-up: the audio output would not stop (a hung audio
     server), and PortAudio's own clean-up at exit would wait for it for ever. The position is
     saved and the terminal restored already."""
@@ -187,56 +152,16 @@ def _leave_at_once(result: Any, where: str) -> None:
     os._exit(code)
 
 
-def _start_frame(
-    rendering: Any,
-    key: str,
-    from_step: str | None,
-    start: str | None,
-    start_s: float | None,
-    resume: bool,
-) -> tuple[int, str | None]:
-    """Where playback starts, and what to tell the listener about it (or None)."""
-    from loosen.plan.addresses import find_step
-    from loosen.playback.resume import SavedPlacesError, load_position
-
-    if from_step is not None:
-        return rendering.step_start(find_step(rendering.steps, from_step)), None
-    if start_s is not None:
-        start_frame = round(start_s * rendering.sample_rate)
-        rendering.place_until(start_frame + 1)
-        if rendering.finished and start_frame >= rendering.timeline.total_frames:
-            length = clock(rendering.timeline.duration_s)
-            raise BadInputError(f"--start {start} is past the end of the session ({length})")
-        return start_frame, None
-    if not resume:
-        return 0, None
-    try:
-        saved = load_position(key)
-    except SavedPlacesError as error:
-        return 0, f"The saved places could not be read ({error}); starting from the beginning."
-    if saved is None:
-        return 0, "Nothing saved to resume for this session; starting from the beginning."
-    steps = rendering.steps
-    if not 1 <= saved.step <= len(steps) or steps[saved.step - 1].name != saved.step_name:
-        return 0, (
-            f"The place saved (step {saved.step}, {saved.address or saved.step_name}) is no "
-            "longer in this "
-            "session; starting from the beginning."
-        )
-    step = steps[saved.step - 1]
-    return rendering.step_start(step.index), f"Resuming at step {step.index}, {step.address}."
-
-
-def _where_it_stopped(rendering: Any, result: Any, script: str) -> str:
+def _where_it_stopped(outcome: PlayOutcome, script: str) -> str:
     """One line for the end of playback: where it stopped, and how to go on from there."""
-    if result.reason == "end":
-        return f"Finished ({clock(rendering.timeline.duration_s)})."
-    if result.step is None:
+    if outcome.result.reason == "end":
+        return f"Finished ({clock(outcome.duration_s)})."
+    step = outcome.stopped_step
+    if step is None:
         return "Stopped before the first step."
-    step = rendering.steps[result.step.index - 1]
-    at = clock(result.frame / rendering.sample_rate)
     return (
-        f"Stopped at {at}, in step {step.index} of {len(rendering.steps)}, {step.address}. "
+        f"Stopped at {clock(outcome.stopped_at_s)}, in step {step.index} of "
+        f"{len(outcome.steps)}, {step.address}. "
         f"To go on from there: loosen play {shlex.quote(script)} --resume"
     )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loosen.cli.common import (
+    Bars,
     EngineOpt,
     FitOpt,
     NoCacheOpt,
@@ -20,15 +21,16 @@ from loosen.cli.common import (
     VoiceOpt,
     app,
     clock,
-    rendered,
+    listener_for,
     report_error,
     reported,
+    session_options,
     worst_exit_code,
 )
 from loosen.errors import LoosenError
 
 if TYPE_CHECKING:
-    from loosen.plan.estimate import Length
+    from loosen.render.rendering import Rendering
 
 
 @app.command()
@@ -46,42 +48,40 @@ def show(
     sample_rate: RateHzOpt = None,
 ) -> None:
     """Print the expanded timeline and the total length, without writing audio."""
-    with (
-        reported(),
-        rendered(
-            script,
-            engine=engine,
-            voice=voice,
-            voice_model=voice_model,
-            rate=rate,
-            no_cache=no_cache,
-            pace=pace,
-            fit=fit,
-            overrides=overrides,
-            sample_rate=sample_rate,
-        ) as rendering,
-    ):
-        timeline = rendering.timeline
-        title = f"{rendering.session.title}: {clock(timeline.duration_s)} total"
-        if as_json:
-            document = timeline.to_json(rendering.session.title)
-            for entry, step in zip(document["steps"], rendering.steps, strict=True):
-                entry["blocks"] = [
-                    {"name": b.name, "round": b.round, "rounds": b.rounds} for b in step.blocks
-                ]
-            typer.echo(json.dumps(document, indent=2))
-            return
-        from rich.console import Console
+    from loosen.pipeline import open_rendering
 
-        from loosen.cli.show_table import timeline_rows, timeline_table
+    with reported(), Bars() as bars:
+        options = session_options(
+            engine=engine, voice=voice, voice_model=voice_model, rate=rate, no_cache=no_cache,
+            pace=pace, fit=fit, overrides=overrides, sample_rate=sample_rate,
+        )  # fmt: skip
+        opened = open_rendering(script, options, listener=listener_for(bars, verbose=False))
+        with opened as rendering:
+            _show(rendering, as_json=as_json)
 
-        console = Console(highlight=False)
-        table = timeline_table(list(timeline_rows(timeline, rendering.steps)), console.width)
-        with console.capture() as captured:
-            console.print(table)
-        typer.echo(title)
-        for line in captured.get().splitlines():
-            typer.echo(line.rstrip())
+
+def _show(rendering: Rendering, *, as_json: bool) -> None:
+    timeline = rendering.timeline
+    title = f"{rendering.session.title}: {clock(timeline.duration_s)} total"
+    if as_json:
+        document = timeline.to_json(rendering.session.title)
+        for entry, step in zip(document["steps"], rendering.steps, strict=True):
+            entry["blocks"] = [
+                {"name": b.name, "round": b.round, "rounds": b.rounds} for b in step.blocks
+            ]
+        typer.echo(json.dumps(document, indent=2))
+        return
+    from rich.console import Console
+
+    from loosen.cli.show_table import timeline_rows, timeline_table
+
+    console = Console(highlight=False)
+    table = timeline_table(list(timeline_rows(timeline, rendering.steps)), console.width)
+    with console.capture() as captured:
+        console.print(table)
+    typer.echo(title)
+    for line in captured.get().splitlines():
+        typer.echo(line.rstrip())
 
 
 @app.command()
@@ -90,13 +90,13 @@ def check(
     engine: EngineOpt = None,
 ) -> None:
     """Validate scripts: format, variables, and that every cue fits its slot."""
+    from loosen.pipeline import SessionOptions, open_rendering
+
     codes = []
     with reported():
         for script in scripts:
             try:
-                with rendered(
-                    script, engine=engine, voice=None, rate=None, no_cache=False
-                ) as rendering:
+                with open_rendering(script, SessionOptions(engine=engine)) as rendering:
                     name = rendering.session.path or script
                     length = clock(rendering.timeline.duration_s)
                     typer.echo(f"{name}: ok, {len(rendering.steps)} steps, {length}")
@@ -113,13 +113,14 @@ def list_sessions(engine: EngineOpt = None) -> None:
     codes = []
     with reported():
         from loosen.script.library import find_scripts, user_scripts_dir
+        from loosen.session.opening import length_without_speaking
 
         entries = list(find_scripts().values())
         width = max([len(entry.name) for entry in entries] + [16])
         estimated = False
         for entry in entries:
             try:
-                title, length = _title_and_length(str(entry.path), engine)
+                title, length = length_without_speaking(str(entry.path), engine)
             except LoosenError as error:  # said, and on to the next session
                 typer.echo(f"{entry.name:<{width}} {'?':>8}  {entry.origin:<7}  (cannot be read)")
                 codes.append(report_error(error, str(entry.path)))
@@ -132,32 +133,6 @@ def list_sessions(engine: EngineOpt = None) -> None:
         typer.echo(f"# your own scripts live in {user_scripts_dir()} (see `loosen new`)")
     if worst_exit_code(codes):
         raise typer.Exit(worst_exit_code(codes))
-
-
-def _title_and_length(script: str, engine: str | None) -> tuple[str, Length]:
-    """A session's title and length, exact if all its speech is cached, else estimated: nothing
-    is synthesized."""
-    from loosen.config import load_defaults
-    from loosen.plan.estimate import session_length
-    from loosen.plan.pace import Pace, resolve_pace
-    from loosen.script.loading import load_session
-    from loosen.session.choices import choose_speech, open_chosen
-    from loosen.sound.cues import load_cue_set
-    from loosen.tts import Speech, SpeechCache
-    from loosen.tts.clips import MixReady
-
-    defaults = load_defaults()
-    session = load_session(script)
-    preset = resolve_pace(defaults.pace) if defaults.pace is not None else None
-    pace = Pace(preset.pace) if preset is not None else None
-    choice = choose_speech(
-        session, defaults, engine=engine, voice=None, rate=None, configured_preset=preset
-    )
-    cue_set = load_cue_set(session.cues, script_path=session.path)
-    with open_chosen(choice, session, defaults) as speech_engine:
-        ready = MixReady(speech_engine.level_db)
-        speech = Speech(speech_engine, SpeechCache(), condition=ready)
-        return session.title, session_length(session, speech=speech, cue_set=cue_set, pace=pace)
 
 
 @app.command()

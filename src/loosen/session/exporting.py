@@ -4,12 +4,12 @@ chapter in a folder; loudness-normalised (`loosen.output.levelled`)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loosen.errors import BadValueError
-from loosen.session.opening import open_rendering
+from loosen.session.opening import opened_rendering
 from loosen.session.options import QUIET, ExportOptions, Listener, SessionOptions
 
 if TYPE_CHECKING:
@@ -20,11 +20,14 @@ __all__ = ["ExportResult", "available_cores", "check_export", "export_session"]
 
 @dataclass(frozen=True)
 class ExportResult:
-    """What an export wrote: the audio ``files`` (one, or the parts of a split, in order),
+    """What an export wrote: ``output``, the file or the folder of a split's parts; the audio
+    ``files`` (the one file, or the parts in order),
     the ``sidecars`` and timeline beside them; the format's name, the length in seconds, the
     sample rate (Hz) and channels; ``mono_from_same``: one channel, because the session's
-    channels would all have been the same; and the number of chapters."""
+    channels would all have been the same; the number of chapters, and of lines synthesized
+    (not found in the speech cache)."""
 
+    output: Path
     files: tuple[Path, ...]
     sidecars: tuple[Path, ...]
     format_name: str
@@ -33,6 +36,7 @@ class ExportResult:
     channels: int
     mono_from_same: bool
     chapters: int
+    lines_synthesized: int
 
 
 def check_export(output: Path | None, export: ExportOptions, *, several: bool = False) -> None:
@@ -106,10 +110,11 @@ def export_session(
     # a lossy file of a session whose channels are all the same is mono unless asked otherwise:
     # half the size and the encoding time, and it plays alike in both ears
     mono_if_same = fmt.lossy and (options.channels or defaults.channels or 0) == 0
-    with open_rendering(
-        script, options, listener=listener, ahead=True,
+    synthesized = [0]
+    with opened_rendering(
+        script, options, listener=listener, progressive=False, ahead=True,
         speakers=min(2, available_cores()) if speakers is None else speakers,
-        mono_if_same=mono_if_same,
+        mono_if_same=mono_if_same, on_synthesized=lambda count: synthesized.append(count),
     ) as rendering:  # fmt: skip
         # Speech is synthesized ahead while the loudness pass lays the session out; without
         # that pass, while the file is written (when nothing needs the whole layout first).
@@ -159,7 +164,8 @@ def export_session(
         )
         if export.timeline is not None:
             write_timeline(export.timeline, timeline.to_json(rendering.session.title))
-        return ExportResult(
+        result = ExportResult(
+            output=out,
             files=tuple(parts),
             sidecars=tuple(extras),
             format_name=fmt.name,
@@ -168,7 +174,9 @@ def export_session(
             channels=rendering.channels,
             mono_from_same=mono_if_same and rendering.channels == 1,
             chapters=len(marks),
+            lines_synthesized=0,
         )
+    return replace(result, lines_synthesized=synthesized[-1])
 
 
 def write_timeline(path: Path, document: dict[str, object]) -> None:

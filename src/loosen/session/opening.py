@@ -3,7 +3,7 @@ loaded with its settings, the speech engine chosen and opened, the pace fitted."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,11 +13,12 @@ from loosen.session.choices import check_audio_settings, chosen_pace, fit_target
 from loosen.session.options import QUIET, Listener, SessionOptions
 
 if TYPE_CHECKING:
+    from loosen.plan.estimate import Length
     from loosen.plan.pace import Pace
     from loosen.render.rendering import Rendering
     from loosen.script.loading import Session
 
-__all__ = ["describe_pace", "open_rendering"]
+__all__ = ["describe_pace", "length_without_speaking", "open_rendering", "opened_rendering"]
 
 
 @contextmanager
@@ -39,8 +40,34 @@ def open_rendering(
     synthesized in the background meanwhile (an export: speech overlaps mixing), by up to
     ``speakers`` instances of an engine that speaks on one core. ``mono_if_same``: when neither
     the options nor the config file ask for a channel count, a session whose channels would all
-    be the same (no ambience) renders as one channel.
+    be the same (no ambience) renders as one channel. ``listener.detail`` hears the script, the
+    engine and voice, any fitted pace, and at the end how many lines were synthesized.
     """
+
+    def synthesized(count: int) -> None:
+        listener.tell(f"speech: {count} line{'' if count == 1 else 's'} synthesized")
+
+    with opened_rendering(
+        script, options, listener=listener, progressive=progressive, ahead=ahead,
+        speakers=speakers, mono_if_same=mono_if_same, on_synthesized=synthesized,
+    ) as rendering:  # fmt: skip
+        yield rendering
+
+
+@contextmanager
+def opened_rendering(
+    script: str | Path,
+    options: SessionOptions | None,
+    *,
+    listener: Listener,
+    progressive: bool,
+    ahead: bool,
+    speakers: int,
+    mono_if_same: bool,
+    on_synthesized: Callable[[int], None],
+) -> Iterator[Rendering]:
+    """`open_rendering`, the number of lines synthesized told to ``on_synthesized`` once the
+    block has ended (an export tells it after what it wrote)."""
     from loosen.config import load_defaults
     from loosen.render.rendering import render_session
     from loosen.session.choices import choose_speech, load_for, open_chosen
@@ -111,8 +138,7 @@ def open_rendering(
             yield rendering
         finally:
             speech.stop()
-        count = speech.synthesized_count
-        listener.tell(f"speech: {count} line{'' if count == 1 else 's'} synthesized")
+        on_synthesized(speech.synthesized_count)
 
 
 def _first(*values: int | None) -> int:
@@ -146,3 +172,29 @@ def describe_pace(pace: Pace) -> str:
     if pace.announced_factor is not None:
         words += f", the holds a line announces by {pace.announced_factor:.3f}"
     return words + " (announced holds in whole seconds)"
+
+
+def length_without_speaking(script: str | Path, engine: str | None = None) -> tuple[str, Length]:
+    """A session's title and length (seconds), exact if all its speech is in the speech
+    cache, else estimated from its text: nothing is synthesized. ``engine``: as in
+    `SessionOptions`; the other settings are the config file's, else the script's."""
+    from loosen.config import load_defaults
+    from loosen.plan.estimate import session_length
+    from loosen.plan.pace import Pace, resolve_pace
+    from loosen.script.loading import load_session
+    from loosen.session.choices import choose_speech, open_chosen
+    from loosen.sound.cues import load_cue_set
+    from loosen.tts import Speech, SpeechCache
+    from loosen.tts.clips import MixReady
+
+    defaults = load_defaults()
+    session = load_session(str(script))
+    preset = resolve_pace(defaults.pace) if defaults.pace is not None else None
+    pace = Pace(preset.pace) if preset is not None else None
+    choice = choose_speech(
+        session, defaults, engine=engine, voice=None, rate=None, configured_preset=preset
+    )
+    cue_set = load_cue_set(session.cues, script_path=session.path)
+    with open_chosen(choice, session, defaults) as speech_engine:
+        speech = Speech(speech_engine, SpeechCache(), condition=MixReady(speech_engine.level_db))
+        return session.title, session_length(session, speech=speech, cue_set=cue_set, pace=pace)

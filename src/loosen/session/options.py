@@ -70,16 +70,22 @@ class Listener:
     ``progress(stage, done, total)``: a stage such as "Speaking" (lines), "Measuring loudness"
     or "Writing back.wav" (frames); ``total`` is 0 while unknown. It may be called from a
     worker thread. ``detail``: what a verbose front end shows (the engine and voice chosen,
-    the fitted pace, the gain). ``warning``: what a user should be told (a loudness out of
-    reach, a saved place that is gone)."""
+    the fitted pace, the gain). ``notice``: what a listener should be told as a matter of
+    course (where playback resumes, or why it cannot). ``warning``: what a user should be told
+    is amiss (a loudness out of reach)."""
 
     progress: Callable[[str, int, int], None] | None = None
     detail: Callable[[str], None] | None = None
+    notice: Callable[[str], None] | None = None
     warning: Callable[[str], None] | None = None
 
     def tell(self, line: str) -> None:
         if self.detail is not None:
             self.detail(line)
+
+    def say(self, line: str) -> None:
+        if self.notice is not None:
+            self.notice(line)
 
     def warn(self, line: str) -> None:
         if self.warning is not None:

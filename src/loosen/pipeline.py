@@ -1,0 +1,42 @@
+"""The library's front door: open a session's rendering, export it, or play it, the way the
+`loosen` commands do (the command line only translates between its options and these).
+
+    from pathlib import Path
+    from loosen import ExportOptions, SessionOptions, export_session
+
+    result = export_session(
+        "back-loosening", Path("back.flac"), SessionOptions(pace=1.2), ExportOptions(loudness=-18)
+    )
+
+`SessionOptions` says how a session sounds (engine, voice, rate, pace or fit, settings as
+``"STEP.KEY=VALUE"``, `MixOptions` for the levels and the ambience, sample rate, channels, the
+speech cache); what it leaves unset comes from the user's config file (`loosen.config`), then
+the script (`loosen.session.choices` says in which order). `ExportOptions` says what a file
+gets (loudness, quality, sidecars, split parts, the timeline as JSON) and `PlayOptions` where
+and how playback starts. A `Listener` hears progress, details, notices and warnings: the
+library prints nothing. Errors are the project's (`loosen.errors`): a bad value is a
+`BadValueError` naming the value ("pace '9': the factor must be from 0.25 to 4"), never a
+command's option.
+"""
+
+from __future__ import annotations
+
+from loosen.session.exporting import ExportResult, check_export, export_session
+from loosen.session.opening import open_rendering
+from loosen.session.options import QUIET, ExportOptions, Listener, MixOptions, SessionOptions
+from loosen.session.playing import PlayOptions, PlayOutcome, play_session
+
+__all__ = [
+    "QUIET",
+    "ExportOptions",
+    "ExportResult",
+    "Listener",
+    "MixOptions",
+    "PlayOptions",
+    "PlayOutcome",
+    "SessionOptions",
+    "check_export",
+    "export_session",
+    "open_rendering",
+    "play_session",
+]
