@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 import loosen.playback.resume
-from loosen.session.playing import where_to_start
 from loosen.playback.resume import (
     SavedPosition,
     clear_position,
@@ -25,6 +24,7 @@ from loosen.playback.resume import (
     positions_file,
     save_position,
 )
+from loosen.session.playing import where_to_start
 from tests.bounded import HERE, run_bounded
 
 KEY = "/home/me/evening.toml"
