@@ -45,3 +45,24 @@ def test_the_readme_example_script_is_valid() -> None:
     assert switches  # and each names the side that comes next
     for step in switches:
         assert step.switch is not None and step.switch.text == f"Now the {step.side} side."
+
+
+def test_the_readme_python_example_runs_and_writes_what_it_says(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    section = README.split("## Use it from Python", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)\n```", section, re.S)
+    assert code is not None
+    done = subprocess.run(
+        [sys.executable, "-c", code[1]],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False,
+        env={**os.environ, "LOOSEN_CONFIG_DIR": str(tmp_path / "config")},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    title, wrote = done.stdout.splitlines()[:2]
+    assert title.startswith("Quick stretch")
+    assert wrote == "wrote stretch.flac stretch.vtt"
+    assert (tmp_path / "stretch.flac").stat().st_size > 0
+    assert "WEBVTT" in (tmp_path / "stretch.vtt").read_text()
