@@ -130,13 +130,13 @@ def test_every_quality_decodes_to_the_loudness_target(
     ("args", "message"),
     [
         (["-o", "x.wav", "--quality", "high"],
-         "--quality goes with .ogg and .mp3 files; WAV is lossless"),
+         "--quality high: goes with .ogg and .mp3 files; WAV is lossless"),
         (["-o", "x.flac", "--quality", "low"],
-         "--quality goes with .ogg and .mp3 files; FLAC is lossless"),
-        (["--quality", "low"], "--quality goes with .ogg and .mp3 files; WAV is lossless"),
+         "--quality low: goes with .ogg and .mp3 files; FLAC is lossless"),
+        (["--quality", "low"], "--quality low: goes with .ogg and .mp3 files; WAV is lossless"),
         (["-o", "x.mp3", "--quality", "best"], "--quality best: choose low, standard or high"),
         (["-o", "parts", "--split", "--format", "flac", "--quality", "high"],
-         "--quality goes with .ogg and .mp3 files; FLAC is lossless"),
+         "--quality high: goes with .ogg and .mp3 files; FLAC is lossless"),
     ],
 )  # fmt: skip
 def test_a_quality_the_format_does_not_take_is_refused_in_one_line(

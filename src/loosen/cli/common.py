@@ -122,6 +122,7 @@ _OPTION_FOR = {
     "sidecars": "--chapters",
     "jobs": "--jobs",
     "latency": "--latency",
+    "quality": "--quality",
 }
 
 

@@ -27,7 +27,7 @@ from loosen.cli.common import (
     session_options,
     worst_exit_code,
 )
-from loosen.errors import LoosenError
+from loosen.errors import BadInputError, LoosenError
 
 if TYPE_CHECKING:
     from loosen.render.rendering import Rendering
@@ -153,7 +153,12 @@ def new(
     with reported():
         from shlex import quote
 
-        from loosen.script.library import new_script
+        from loosen.script.library import bundled_scripts, new_script
 
+        if name in bundled_scripts() and not hide_bundled:  # said here: it names the option
+            raise BadInputError(
+                f"{name!r} is a bundled session, which a script of yours by that name would "
+                "hide; choose another name, or pass --hide-bundled"
+            )
         path = new_script(name, source, hide_bundled=hide_bundled)
         typer.echo(f"Wrote {quote(str(path))}; edit it, then: loosen play {quote(name)}")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from loosen.errors import BadInputError
+from loosen.errors import BadInputError, BadValueError
 
 __all__ = [
     "DEFAULT_QUALITY",
@@ -82,12 +82,13 @@ def check_encoding(
     container: str, *, sample_rate: int | None = None, quality: str | None = None
 ) -> None:
     """Refuse, before any work, a ``quality`` the format does not take and a sample rate (Hz)
-    an MP3 cannot have (`BadInputError`)."""
+    an MP3 cannot have (`BadInputError`; `BadValueError` "quality")."""
     if quality is not None:
         if quality not in QUALITIES:
-            raise BadInputError(f"--quality {quality}: choose low, standard or high")
+            raise BadValueError("quality", quality, "choose low, standard or high")
         if container not in _QUALITIES:
-            raise BadInputError(f"--quality goes with .ogg and .mp3 files; {container} is lossless")
+            reason = f"goes with .ogg and .mp3 files; {container} is lossless"
+            raise BadValueError("quality", quality, reason)
     if container == "MP3" and sample_rate is not None:
         from loosen.output.lame_tag import supported_rates_hz
 

@@ -110,7 +110,7 @@ def new_script(name: str, source: str, *, hide_bundled: bool = False) -> Path:
     if name in bundled_scripts() and not hide_bundled:
         raise BadInputError(
             f"{name!r} is a bundled session, which a script of yours by that name would hide; "
-            "choose another name, or pass --hide-bundled"
+            "choose another name, or ask to hide it (hide_bundled)"
         )
     origin = resolve_script(source)
     folder = user_scripts_dir()
