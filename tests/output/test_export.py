@@ -19,6 +19,7 @@ from loosen.output.export import (
     check_split_folder,
     export_blocks,
     export_split,
+    remove_stale_parts,
     split_names,
 )
 from loosen.plan.chapters import Chapter, tags_for
@@ -353,6 +354,32 @@ def test_a_stale_temporary_file_is_removed_but_a_live_writers_is_kept(tmp_path: 
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [live.name, other.name, "session.wav"]
     )
+
+
+def test_the_temporary_file_of_a_killed_mp3_tagging_is_removed_with_its_exports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from loosen.output.id3v2 import prepend_tag
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    export_temp = tmp_path / f".session.mp3.{dead.stdout.strip()}.x1y2.part"
+    export_temp.write_bytes(b"audio")
+    seen: list[Path] = []
+
+    def interrupted(*args: object) -> None:
+        seen.extend(p for p in tmp_path.iterdir() if p != export_temp)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shutil, "copyfileobj", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        prepend_tag(export_temp, b"ID3")
+    (tagging,) = seen
+    tagging.write_bytes(b"half a file")  # as a SIGKILL, which removes nothing, would leave it
+    assert set(remove_stale_parts(tmp_path, "session.mp3")) == {export_temp, tagging}
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_cold_exports_in_fresh_processes_are_byte_identical_and_so_is_a_warm_one(

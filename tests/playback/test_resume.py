@@ -240,3 +240,34 @@ def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_temporary_one(
     assert (done.returncode, done.stdout) == (0, "passed over\n"), done.explained()
     assert [p.name for p in tmp_path.iterdir()] == ["positions.json"]
     assert positions_file().read_bytes() == before
+
+
+def test_an_interrupt_while_saving_leaves_the_old_file_and_no_temporary_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_position("/a.toml", SavedPosition(1, None, 0.0))
+    before = positions_file().read_bytes()
+
+    def interrupted(descriptor: int) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)  # Ctrl+C as the new file goes to the disk
+    with pytest.raises(KeyboardInterrupt):
+        save_position("/b.toml", SavedPosition(2, None, 5.0))
+    assert [p.name for p in tmp_path.iterdir()] == ["positions.json"]
+    assert positions_file().read_bytes() == before
+
+
+def test_a_folder_that_refuses_the_temporary_file_is_passed_over_and_gains_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    save_position("/a.toml", SavedPosition(1, None, 0.0))
+    before = positions_file().read_bytes()
+
+    def no_descriptors(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(24, "Too many open files")
+
+    monkeypatch.setattr(tempfile, "mkstemp", no_descriptors)
+    save_position("/b.toml", SavedPosition(2, None, 5.0))  # passed over, quietly
+    assert [p.name for p in tmp_path.iterdir()] == ["positions.json"]
+    assert positions_file().read_bytes() == before

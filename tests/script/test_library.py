@@ -32,3 +32,23 @@ def test_the_users_folder_can_be_moved_by_an_environment_variable(
     monkeypatch.setenv("LOOSEN_SCRIPTS_DIR", str(tmp_path / "mine"))
     new_script("calm", "stretch-quick")
     assert (tmp_path / "mine" / "calm.toml").is_file()
+
+
+def test_a_copy_that_cannot_be_written_is_said_in_one_line_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+    import tempfile
+
+    def no_descriptors(*args: object, **kwargs: object) -> tuple[int, str]:
+        raise OSError(errno.EMFILE, os.strerror(errno.EMFILE))
+
+    monkeypatch.setenv("LOOSEN_SCRIPTS_DIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "mkstemp", no_descriptors)
+    with pytest.raises(BadInputError) as raised:
+        new_script("evening", "pmr-4")
+    assert str(raised.value) == (
+        f"{tmp_path / 'evening.toml'}: could not write the script: Too many open files"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,5 @@
-"""Blocks -> an audio file, written atomically: a temporary file beside the target, then a rename.
+"""Blocks -> an audio file, written atomically (`loosen.atomic`): a temporary file beside the
+target, then a rename.
 
 A failure or an interruption removes the temporary file, so the target is either absent, the
 previous complete file, or the new complete file; never a truncated one.
@@ -12,7 +13,6 @@ import glob
 import os
 import queue
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from loosen.atomic import atomic_path, write_error
 from loosen.dsp import to_pcm16
 from loosen.errors import BadInputError, ExportError
 from loosen.output.encoders import check_encoding, open_writer
@@ -132,7 +133,6 @@ def export_blocks(
     on a write failure; on any failure or interruption the temporary file is removed and an
     existing ``path`` is untouched.
     """
-    import soundfile as sf
     from mutagen import MutagenError
 
     fmt = check_output_path(path)
@@ -142,13 +142,44 @@ def export_blocks(
         container = "RF64"
     folder = path.parent if str(path.parent) else Path()
     remove_stale_parts(folder, path.name)
-    # the process id in the name tells a later run whether the writer is still alive
-    descriptor, temp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.{os.getpid()}.", suffix=".part", dir=folder
-    )
-    temp = Path(temp_name)
     try:
-        os.close(descriptor)
+        # its name holds the process id (`loosen.atomic.temp_prefix`), which tells a later run
+        # whether the writer is still alive (`remove_stale_parts`)
+        with atomic_path(path) as temp:
+            _write_samples(
+                temp, blocks, fmt, container=container, sample_rate=sample_rate,
+                channels=channels, quality=quality, tags=tags, progress=progress,
+            )  # fmt: skip
+            if callable(chapters):
+                chapters = chapters()
+            try:
+                embed(temp, container, sample_rate=sample_rate, chapters=chapters, tags=tags)
+                if container == "OGG":  # libsndfile's serial is random: the same file every time
+                    from loosen.output.ogg_pages import stabilize_serial
+
+                    stabilize_serial(temp)
+            except (ValueError, MutagenError) as error:
+                raise ExportError(f"{path}: could not write chapters or tags: {error}") from None
+    except (OSError, RuntimeError) as error:  # libsndfile's errors are RuntimeErrors
+        raise write_error(path, "the file", error) from None
+
+
+def _write_samples(
+    temp: Path,
+    blocks: Iterable[npt.NDArray[np.float32]],
+    fmt: AudioFormat,
+    *,
+    container: str,
+    sample_rate: int,
+    channels: int,
+    quality: str | None,
+    tags: Tags | None,
+    progress: Callable[[int], None] | None,
+) -> None:
+    """Encode ``blocks`` into the file ``temp`` (`export_blocks`' temporary file)."""
+    import soundfile as sf
+
+    try:
         with open_writer(
             temp, container=container, subtype=fmt.subtype, sample_rate=sample_rate,
             channels=channels, quality=quality, strings=soundfile_tags(container, tags),
@@ -169,30 +200,11 @@ def export_blocks(
             # the disk takes the file as it is written, so closing it waits for little
             with _flushing(temp) as flush:
                 _write_behind(out, blocks, progress, encode, flush)
-        if callable(chapters):
-            chapters = chapters()
-        try:
-            embed(temp, container, sample_rate=sample_rate, chapters=chapters, tags=tags)
-            if container == "OGG":  # libsndfile's serial is random: the same file every time
-                from loosen.output.ogg_pages import stabilize_serial
-
-                stabilize_serial(temp)
-        except (ValueError, MutagenError) as error:
-            raise ExportError(f"{path}: could not write chapters or tags: {error}") from None
-        _fsync(temp)
-        # mkstemp makes the file private; give it the permissions a plain new file would get
-        umask = os.umask(0)
-        os.umask(umask)
-        temp.chmod(0o666 & ~umask)
-        temp.replace(path)
-    except (OSError, RuntimeError, sf.LibsndfileError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
-        if isinstance(error, sf.LibsndfileError) and _nearly_full(folder):
-            reason = os.strerror(errno.ENOSPC)  # libsndfile says only "System error."
-        _remove(temp)  # after the look at the free space, which it gives back
-        raise ExportError(f"{path}: could not write the file: {reason}") from None
-    except BaseException:
-        _remove(temp)
+    except sf.LibsndfileError:
+        # libsndfile says only "System error."; looked at while the temporary file, which
+        # gives the space back once removed, is still there
+        if _nearly_full(temp.parent):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
         raise
 
 
@@ -400,15 +412,6 @@ def _running(pid: int) -> bool:
     except OSError:
         return True  # another user's process: alive
     return True
-
-
-def _fsync(path: Path) -> None:
-    """Flush ``path`` to the disk, so the rename never publishes a file the disk lacks."""
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _remove(path: Path) -> None:

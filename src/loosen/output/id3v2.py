@@ -21,6 +21,8 @@ import struct
 from collections.abc import Sequence
 from pathlib import Path
 
+from loosen.atomic import atomic_file
+
 __all__ = ["ChapterFrame", "id3_tag", "prepend_tag"]
 
 ChapterFrame = tuple[int, int, str]  # (start in ms, end in ms, title)
@@ -103,22 +105,24 @@ def id3_tag(
 def prepend_tag(path: Path, tag: bytes) -> None:
     """Put ``tag`` at the start of the MP3 file at ``path``, replacing an ID3v2 tag there.
 
-    The file is rewritten through a second temporary file beside it, then renamed over it.
+    The file is rewritten through a second temporary file beside it (`loosen.atomic`), then
+    renamed over it. Its name begins with the file's: the temporary file of an export killed
+    outright is found by `loosen.output.export.remove_stale_parts` with this one.
     """
-    rewritten = path.with_name(path.name + ".id3")
-    try:
-        with path.open("rb") as source, rewritten.open("wb") as target:
-            header = source.read(10)
-            if header[:3] == b"ID3" and len(header) == 10:
-                size = 0
-                for byte in header[6:10]:
-                    size = size << 7 | (byte & 0x7F)
-                footer = 10 if header[5] & 0x10 else 0
-                source.seek(10 + size + footer)
-            else:
-                source.seek(0)
-            target.write(tag)
-            shutil.copyfileobj(source, target, 2**20)
-        rewritten.replace(path)
-    finally:
-        rewritten.unlink(missing_ok=True)
+    # flushed to the disk with the whole file, once the export's writer renames it into place;
+    # the source is closed before the rename, which Windows refuses over an open file
+    with (
+        atomic_file(path, "wb", durable=False, prefix=f"{path.name}.") as target,
+        path.open("rb") as source,
+    ):
+        header = source.read(10)
+        if header[:3] == b"ID3" and len(header) == 10:
+            size = 0
+            for byte in header[6:10]:
+                size = size << 7 | (byte & 0x7F)
+            footer = 10 if header[5] & 0x10 else 0
+            source.seek(10 + size + footer)
+        else:
+            source.seek(0)
+        target.write(tag)
+        shutil.copyfileobj(source, target, 2**20)

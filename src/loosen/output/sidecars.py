@@ -4,19 +4,17 @@
 Audacity label track, which Audacity imports with File > Import > Labels, since it does not read
 WAV markers), ``session.json`` (the timeline of ``loosen show --json``) and ``session.vtt``
 (WebVTT captions, one cue per spoken line, for people who cannot hear the voice well and for
-video). Each is written atomically: a temporary file beside it, then a rename.
+video). Each is written atomically (`loosen.atomic`): whole, or not at all.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from loosen.errors import BadInputError, ExportError
+from loosen.atomic import write_text_atomic
+from loosen.errors import BadInputError
 from loosen.plan.chapters import Chapter, clock
 from loosen.plan.timeline import Timeline
 
@@ -109,7 +107,7 @@ def write_sidecars(
     written = []
     for kind in unique:
         path = sidecar_path(audio_path, kind)
-        _write_atomically(path, makers[kind]())
+        write_text_atomic(path, makers[kind]())
         written.append(path)
     return written
 
@@ -167,27 +165,3 @@ def _one_line(text: str) -> str:
 
 def _quoted(text: str) -> str:
     return '"' + _one_line(text).replace('"', "'") + '"'
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path``: a temporary file, then a rename."""
-    folder = path.parent if str(path.parent) else Path()
-    temp: Path | None = None
-    try:
-        descriptor, temp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".part", dir=folder
-        )
-        temp = Path(temp_name)
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        temp.chmod(0o666 & ~umask)  # mkstemp makes the file private; a plain new file is not
-        temp.replace(path)
-    except OSError as error:
-        reason = error.strerror or str(error)
-        raise ExportError(f"{path}: could not write the file: {reason}") from None
-    finally:
-        if temp is not None and temp.exists():
-            with contextlib.suppress(OSError):
-                temp.unlink()

@@ -15,11 +15,11 @@ import contextlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from loosen.atomic import atomic_file
 from loosen.errors import LoosenError, ScriptError, shown, type_name
 from loosen.files import read_regular
 from loosen.script.limits import MAX_EXPANDED_STEPS, MAX_SESSION_H_CEILING, MAX_TEXT_CHARS
@@ -196,22 +196,7 @@ def _write(data: dict[str, Any]) -> None:
     the temporary file is removed whatever fails. A failure is passed over (a read-only home
     must not spoil the session)."""
     path = positions_file()
-    temp: Path | None = None
-    try:
+    with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temp_name = tempfile.mkstemp(
-            prefix=".positions.", suffix=".part", dir=path.parent
-        )
-        temp = Path(temp_name)
-        with os.fdopen(descriptor, "wb") as handle:
+        with atomic_file(path, "wb", private=True) as handle:
             handle.write(_encoded(data))
-            handle.flush()
-            os.fsync(handle.fileno())  # complete on the disk before it replaces the old one
-        temp.replace(path)
-        temp = None
-    except OSError:
-        pass
-    finally:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                temp.unlink()

@@ -6,13 +6,12 @@ scripts come first, so an edited copy made with `loosen new` is found under the 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from loosen.atomic import write_bytes_atomic, write_error
 from loosen.errors import BadInputError, ScriptError
 from loosen.resources import bundled_dir
 
@@ -117,25 +116,12 @@ def new_script(name: str, source: str, *, hide_bundled: bool = False) -> Path:
     target = folder / f"{name}.toml"
     if target.exists():
         raise BadInputError(f"{target} already exists; edit it, or choose another name")
-    data = _valid_script(origin)
-    temp: Path | None = None
+    data = _valid_script(origin)  # the bytes that were checked, not the file as it is now
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        descriptor, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder)
-        temp = Path(temp_name)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)  # the bytes that were checked, not the file as it is now
-            handle.flush()
-            os.fsync(handle.fileno())
-        temp.chmod(0o666 & ~_umask())  # mkstemp makes the file private; a plain new file is not
-        temp.replace(target)
-        temp = None
     except OSError as error:
-        raise BadInputError(f"cannot write {target}: {error.strerror or error}") from None
-    finally:
-        if temp is not None:
-            with contextlib.suppress(OSError):
-                temp.unlink()
+        raise write_error(target, "the script", error, BadInputError) from None
+    write_bytes_atomic(target, data, what="the script", error=BadInputError)
     return target
 
 
@@ -151,9 +137,3 @@ def _valid_script(path: Path) -> bytes:
     data = read_regular(path, MAX_SCRIPT_BYTES, "a script")
     expand_session(parse_session(data, path=path))
     return data
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

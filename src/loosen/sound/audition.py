@@ -4,13 +4,11 @@ cue recipe, or a few seconds of an ambience, as a session would play it.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from loosen.errors import BadInputError, ExportError, PlaybackError
+from loosen.atomic import atomic_path, write_error
+from loosen.errors import BadInputError, PlaybackError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -116,13 +114,8 @@ def export_sound(frames: Frames, sample_rate: int, path: Path) -> None:
         raise BadInputError(f"{path}: the folder {folder} does not exist")
     if path.is_dir():
         raise BadInputError(f"{path}: is a folder; name the file to write")
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-    os.close(handle)
     try:
-        soundfile.write(temp, frames, sample_rate, subtype="PCM_16", format=file_format)
-        Path(temp).replace(path)
+        with atomic_path(path) as temp:
+            soundfile.write(temp, frames, sample_rate, subtype="PCM_16", format=file_format)
     except (OSError, RuntimeError) as error:  # soundfile's errors are RuntimeErrors
-        raise ExportError(f"{path}: could not write the sound: {error}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            Path(temp).unlink()
+        raise write_error(path, "the sound", error) from None

@@ -12,9 +12,9 @@ so two entries swapped (or copied under another name) read as absent. The header
 before anything is allocated: a rate no engine speaks at, a length past what the reader allows,
 or a size that disagrees with the file's reads as absent too. A missing, truncated, corrupted or
 wrong entry is deleted and synthesized again. Writes go to a temporary file in the same
-directory, then ``os.replace``. Engines speak a text the same way every time (espeak-ng from
-one state, `loosen.tts._worker`), so processes that write one entry at once write the same
-bytes.
+directory, then ``os.replace`` (`loosen.atomic`). Engines speak a text the same way every time
+(espeak-ng from one state, `loosen.tts._worker`), so processes that write one entry at once
+write the same bytes.
 
 Beside the clips, the cache keeps what is worked out from them and is worth keeping (an "extra":
 the loudness profile of a processed line, see `loosen.loudness.sources`), named by a key of its
@@ -31,13 +31,13 @@ import hashlib
 import json
 import os
 import struct
-import tempfile
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from loosen.atomic import atomic_file
 from loosen.dsp import FULL_SCALE, to_pcm16
 from loosen.tts.base import Clip
 
@@ -49,7 +49,6 @@ _HEADER = struct.Struct("<4sHHIQI32s")
 _SUFFIX = ".clip"
 _EXTRA_MAGIC = b"LSPX"
 _EXTRA_HEADER = struct.Struct("<4sHHQI32s")
-_REPLACE_TRIES = 20
 #: the rates (Hz) a stored clip may have: what speech engines speak at
 MIN_CLIP_RATE_HZ, MAX_CLIP_RATE_HZ = 8_000, 96_000
 STALE_TEMP_S = 600.0
@@ -210,16 +209,12 @@ class SpeechCache:
     def _write_entry(self, path: Path, key: str, header: bytes, payload: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(path.parent)
-        fd, temp_name = tempfile.mkstemp(prefix=f".{key[:16]}-", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(header)
-                handle.write(payload)
-            _replace(Path(temp_name), path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                Path(temp_name).unlink()
-            raise
+        # private, and not flushed to the disk: an entry checks itself when it is read
+        with atomic_file(
+            path, "wb", private=True, durable=False, prefix=f".{key[:16]}-", suffix=".tmp"
+        ) as handle:
+            handle.write(header)
+            handle.write(payload)
 
 
 def _remove_stale_temps(folder: Path) -> None:
@@ -230,19 +225,6 @@ def _remove_stale_temps(folder: Path) -> None:
         with contextlib.suppress(OSError):
             if temp.stat().st_mtime < cutoff:
                 temp.unlink()
-
-
-def _replace(source: Path, target: Path) -> None:
-    """Atomically move ``source`` over ``target``: readers see the old entry or the new one."""
-    for _ in range(_REPLACE_TRIES - 1):
-        try:
-            source.replace(target)
-        except PermissionError:
-            # Windows refuses while another process has the target open; it soon closes it.
-            time.sleep(0.01)
-        else:
-            return
-    source.replace(target)
 
 
 _Fields = tuple[int, int, int]  # sample rate, frames, crc32

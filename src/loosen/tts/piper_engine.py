@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 
+from loosen.atomic import atomic_file
 from loosen.errors import BadInputError
 from loosen.tts._worker import SENTENCE_PAUSE_S, WorkerConfig
 from loosen.tts.base import VoiceInfo, describe_choices
@@ -196,9 +197,8 @@ def model_digest(model: Path) -> str:
     memo[str(model)] = [*stamp, digest.hexdigest()]
     try:
         memo_path.parent.mkdir(parents=True, exist_ok=True)
-        temp = memo_path.with_name(f".models.{os.getpid()}.json")
-        temp.write_text(json.dumps(memo), encoding="utf-8")
-        temp.replace(memo_path)
+        with atomic_file(memo_path, "w", durable=False) as handle:
+            handle.write(json.dumps(memo))
     except OSError:
         pass  # only a memo: the next start hashes again
     return digest.hexdigest()
