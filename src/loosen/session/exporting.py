@@ -181,25 +181,9 @@ def export_session(
 
 def write_timeline(path: Path, document: dict[str, object]) -> None:
     """Write a timeline's JSON document to ``path`` whole, or not at all (`ExportError`)."""
-    import json
+    from loosen.atomic import write_json_atomic
 
-    from loosen.errors import ExportError
-
-    folder = path.parent if str(path.parent) else Path()
-    temp: Path | None = None
-    try:
-        import tempfile
-
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=folder)
-        temp = Path(name)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
-        temp.replace(path)
-    except OSError as error:
-        if temp is not None:
-            temp.unlink(missing_ok=True)
-        raise ExportError(f"{path}: could not write the timeline: {error.strerror}") from None
+    write_json_atomic(path, document, what="the timeline")
 
 
 def available_cores() -> int:
