@@ -289,3 +289,19 @@ def test_the_length_known_before_speech_is_never_short_of_the_real_one(script: P
     bound = rendering.frames_at_most()
     assert engine.spoken == []  # known before anything is said
     assert rendering.timeline.total_frames <= bound < 3 * rendering.timeline.total_frames
+
+
+def test_a_rendering_closes_as_a_context_manager_and_twice_is_fine(engine: FakeEngine) -> None:
+    with render(engine, progressive=True) as rendering:
+        first = next(rendering.blocks())
+        assert first.shape[1] == 2
+    rendering.close()  # again: nothing left to stop
+
+
+def test_the_rendering_is_its_layout_and_its_mixer(engine: FakeEngine) -> None:
+    rendering = render(engine, progressive=True)
+    direct = np.concatenate(list(rendering.mixer.blocks(0, RATE, block_frames=1000)))
+    assert rendering.layout.finished is rendering.finished is False
+    assert np.array_equal(direct, np.concatenate(list(rendering.blocks(0, RATE))))
+    assert rendering.timeline is rendering.layout.timeline
+    assert rendering.ambience is rendering.mixer.ambience

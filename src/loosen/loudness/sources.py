@@ -33,7 +33,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from loosen.loudness.meter import TRUE_PEAK_TAPS, KFilter, TruePeakMeter, gated_lufs
+from loosen.loudness.meter import KFilter, gated_lufs
+from loosen.loudness.true_peak import TRUE_PEAK_TAPS, TruePeakMeter
 
 __all__ = ["Placed", "Profile", "ProfileStore", "SourceLoudness", "measure_placed"]
 
@@ -87,8 +88,8 @@ class Profile:
     """What the meter needs of a sound on its own: the energy of its K-weighted signal (from
     rest, rung out for `TAIL_HOPS` hops) summed over each `BIN_FRAMES` frames (float32, shape
     (bins,)), and its true peak (full scale 1.0: the peak of the sound 4x oversampled, from
-    and to silence, as `loosen.loudness.meter.TruePeakMeter` measures it). A sixty-fourth of the
-    sound's size."""
+    and to silence, as `loosen.loudness.true_peak.TruePeakMeter` measures it). A sixty-fourth
+    of the sound's size."""
 
     energy: npt.NDArray[np.float32]
     peak: float
