@@ -169,25 +169,14 @@ class SpeechClips:
             return None
         if text in self._derived:  # a session speaks a line many times: hash it once
             return self._derived[text]
-        made_of = []
+        made_of: list[list[object]] = []
         for unit in self.units(text):
             digest = self._digests.get(unit)
             if digest is None:
                 digest = self._digests[unit] = _digest(self.speech.clip(unit))
             made_of.append([self.speech.key(unit), digest])
-        canonical = json.dumps(
-            {
-                "processing": PROCESSING_VERSION,
-                "levels": [SPEECH_LOUDNESS_LUFS, SPEECH_PEAK_DBFS, SPEECH_LIMIT_DB, HIGHPASS_HZ],
-                "sample_rate": self.sample_rate,
-                "level_db": self._level_db,
-                "pause_frames": self._pause_frames,
-                "clips": made_of,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        key = self._derived[text] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        key = _derived_key(made_of, self.sample_rate, self._level_db, self._pause_frames)
+        self._derived[text] = key
         return key
 
     def samples(self, text: str) -> Audio:
@@ -302,12 +291,38 @@ class SpeechClips:
 
     def _joined(self, parts: list[Audio], complete: bool) -> Audio:
         """``parts`` joined by the sentence pause, with one after the last unless ``complete``."""
-        if not parts:
-            return np.zeros(0, np.float32)
-        pause = np.zeros(self._pause_frames or 0, np.float32)
-        pieces: list[Audio] = []
-        for i, part in enumerate(parts):
-            pieces.append(part)
-            if i < len(parts) - 1 or not complete:
-                pieces.append(pause)
-        return np.concatenate(pieces)
+        return _joined(parts, self._pause_frames or 0, complete)
+
+
+def _joined(parts: list[Audio], pause_frames: int, complete: bool) -> Audio:
+    """``parts`` joined by ``pause_frames`` of silence, with one after the last unless
+    ``complete``. Float32, shape (n,)."""
+    if not parts:
+        return np.zeros(0, np.float32)
+    pause = np.zeros(pause_frames, np.float32)
+    pieces: list[Audio] = []
+    for i, part in enumerate(parts):
+        pieces.append(part)
+        if i < len(parts) - 1 or not complete:
+            pieces.append(pause)
+    return np.concatenate(pieces)
+
+
+def _derived_key(
+    made_of: list[list[object]], sample_rate: int, level_db: float | None, pause_frames: int | None
+) -> str:
+    """The hex SHA-256 naming a line made of ``made_of`` (its units' cache keys and CRC-32s) at
+    ``sample_rate`` Hz by this processing (see `SpeechClips.derived_key`)."""
+    canonical = json.dumps(
+        {
+            "processing": PROCESSING_VERSION,
+            "levels": [SPEECH_LOUDNESS_LUFS, SPEECH_PEAK_DBFS, SPEECH_LIMIT_DB, HIGHPASS_HZ],
+            "sample_rate": sample_rate,
+            "level_db": level_db,
+            "pause_frames": pause_frames,
+            "clips": made_of,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
