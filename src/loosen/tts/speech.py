@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
+from types import TracebackType
 from typing import Protocol
 
 from loosen.tts.base import Clip, SpeechEngine
@@ -145,13 +147,31 @@ class Speech:
             self._threads.append(thread)
             thread.start()
 
-    def stop(self, timeout_s: float = 2.0) -> None:
-        """Stop the background synthesis after the texts it is on (waits at most ``timeout_s``
-        for each thread)."""
+    def stop(self, timeout_s: float = 2.0) -> bool:
+        """Stop the background synthesis after the texts it is on, and join its threads (waiting
+        at most ``timeout_s`` in all). Whether every thread has ended: one still on its text
+        (a worker's watchdog bounds it) ends after it and is joined by the next `stop`.
+
+        The owner of this object calls it (or uses it as a context manager) before closing the
+        engines, then `loosen.tts.clips.SpeechClips.close` if it made any."""
         with self._ready:
             self._stopping = True
+        deadline = time.monotonic() + timeout_s
         for thread in self._threads:
-            thread.join(timeout_s)
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._threads = [thread for thread in self._threads if thread.is_alive()]
+        return not self._threads
+
+    def __enter__(self) -> Speech:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
 
     def _synthesize_ahead(
         self,
