@@ -28,6 +28,7 @@ from loosen.errors import BadInputError, ExportError
 from loosen.output.encoders import check_encoding, open_writer
 from loosen.output.writable import check_writable
 from loosen.plan.chapters import Chapter, Tags, chapter_spans, embed, soundfile_tags
+from loosen.processes import process_alive
 
 if TYPE_CHECKING:
     from loosen.plan.timeline import Timeline
@@ -405,13 +406,7 @@ def _nearly_full(folder: Path) -> bool:
 
 
 def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # another user's process: alive
-    return True
+    return process_alive(pid)  # never os.kill: on Windows that ends the process
 
 
 def _remove(path: Path) -> None:

@@ -1,17 +1,16 @@
-"""Single keys from a terminal, no Enter: cbreak mode, escape sequences decoded to key names."""
+"""Single keys, no Enter, as key names: the decoding of what terminals send, and `single_keys`.
+
+The decoding is pure (tested on any system); reading a terminal is the platform's part, in
+`loosen.playback.terminal_keys` (termios on POSIX, msvcrt's console on Windows).
+"""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import select
-import sys
-import threading
-import time
 from collections.abc import Iterator
-from typing import TextIO
+from typing import Protocol, TextIO
 
-__all__ = ["KEY_NAMES", "KeyReader", "decode_keys", "single_keys"]
+__all__ = ["KEY_NAMES", "KeyReader", "decode_keys", "decode_windows_keys", "single_keys"]
 
 _SEQUENCES = {
     "\x1b[C": "right",
@@ -25,6 +24,27 @@ _SEQUENCES = {
 }
 _SINGLE = {" ": "space", "\r": "enter", "\n": "enter", "\x1b": "escape", "=": "+", "_": "-"}
 KEY_NAMES = ("space", "right", "left", "up", "down", "enter", "escape")
+# msvcrt.getwch: a special key comes as one of these prefixes, then its scan code
+_WINDOWS_PREFIXES = ("\x00", "\xe0")
+_WINDOWS_SCAN_CODES = {"H": "up", "P": "down", "K": "left", "M": "right"}
+
+
+class KeyReader(Protocol):
+    """Key names from a terminal put in single-key mode by `single_keys`.
+
+    ``resumed_at`` is the ``time.monotonic()`` of the last return from a Ctrl+Z (0 if none): the
+    process was stopped until then, and nothing it waits for (the audio callback) ran.
+    """
+
+    resumed_at: float
+
+    def read(self, timeout_s: float) -> list[str]:
+        """Keys pressed within ``timeout_s`` seconds (an empty list if none)."""
+        ...
+
+
+def _single(char: str) -> str:
+    return _SINGLE.get(char, char.lower())
 
 
 def decode_keys(text: str) -> list[str]:
@@ -50,74 +70,41 @@ def decode_keys(text: str) -> list[str]:
                     j += 1
                 i = j + 1
                 continue
-            keys.append(_SINGLE.get(char, char.lower()))
+            keys.append(_single(char))
             i += 1
     return keys
 
 
-class KeyReader:
-    """Reads key names from a terminal in cbreak mode (see `single_keys`).
+def decode_windows_keys(chars: str) -> list[str]:
+    """Turn what ``msvcrt.getwch`` returned into the key names `decode_keys` gives.
 
-    ``resumed_at`` is the ``time.monotonic()`` of the last return from a Ctrl+Z (0 if none): the
-    process was stopped until then, and nothing it waits for (the audio callback) ran.
+    A special key is a prefix (``"\\x00"`` or ``"\\xe0"``) and a scan code: the arrows become
+    ``"up"``, ``"down"``, ``"left"``, ``"right"``; any other (F1, Home...) is skipped, as is a
+    prefix with nothing after it. Other characters are read as `decode_keys` reads them.
     """
-
-    def __init__(self, fd: int):
-        self.fd = fd
-        self.resumed_at = 0.0
-
-    def read(self, timeout_s: float) -> list[str]:
-        """Keys pressed within ``timeout_s`` seconds (an empty list if none)."""
-        ready, _, _ = select.select([self.fd], [], [], timeout_s)
-        if not ready:
-            return []
-        try:
-            data = os.read(self.fd, 64)
-        except OSError:
-            return []
-        return decode_keys(data.decode("utf-8", "replace"))
+    keys: list[str] = []
+    i = 0
+    while i < len(chars):
+        char = chars[i]
+        if char in _WINDOWS_PREFIXES:
+            code = chars[i + 1 : i + 2]
+            if code in _WINDOWS_SCAN_CODES:
+                keys.append(_WINDOWS_SCAN_CODES[code])
+            i += 2
+            continue
+        keys.append(_single(char))
+        i += 1
+    return keys
 
 
 @contextlib.contextmanager
 def single_keys(stream: TextIO | None = None) -> Iterator[KeyReader | None]:
-    """Put the terminal in cbreak mode (keys arrive at once, unechoed) for the block.
+    """Put the terminal in single-key mode (keys arrive at once, unechoed) for the block.
 
     Yields None when ``stream`` (default stdin) is not a terminal: then there are no keys. Ctrl+C
     still raises KeyboardInterrupt, and the terminal is restored however the block ends.
     """
-    stream = stream or sys.stdin
-    try:
-        fd = stream.fileno()
-    except (AttributeError, OSError, ValueError):
-        yield None
-        return
-    if not os.isatty(fd):
-        yield None
-        return
-    import signal
-    import termios
-    import tty
+    from loosen.playback.terminal_keys import terminal_keys
 
-    saved = termios.tcgetattr(fd)
-    reader = KeyReader(fd)
-
-    def suspend(signum: int, frame: object) -> None:
-        # Ctrl+Z: give the shell its terminal back as it was, stop, and on `fg` take up the
-        # single keys again (the handler returns once the process is continued)
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        signal.signal(signal.SIGTSTP, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGTSTP)
-        signal.signal(signal.SIGTSTP, suspend)
-        tty.setcbreak(fd, termios.TCSANOW)
-        reader.resumed_at = time.monotonic()
-
-    previous = None
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTSTP"):
-        previous = signal.signal(signal.SIGTSTP, suspend)
-    try:
-        tty.setcbreak(fd, termios.TCSANOW)
+    with terminal_keys(stream) as reader:
         yield reader
-    finally:
-        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-        if previous is not None:
-            signal.signal(signal.SIGTSTP, previous)

@@ -1,13 +1,19 @@
-"""The player's transport: a producer thread renders blocks into a bounded queue, and `fill`,
+"""The player's transport: a producer thread renders blocks into a bounded ring, and `fill`,
 called from the audio callback, copies them out, keeping the position, pause and seeks, and
 mixing in spoken answers.
 
-No lock is ever taken in the audio callback: the controls (`seek`, `set_paused`, `stop`,
-`announce`) post commands on a queue that `fill` takes in at the start of each call, so only
-the callback changes the playing state; what others read of it (`position`, `paused`) is a
-plain attribute. No sounddevice here: the player wires `fill` to a real stream, tests drive it
-with a fake one. When nothing is touched, `fill` hands on the renderer's samples unchanged, so
-what is played is what `export` writes.
+No lock is ever taken in the audio callback, so it never waits for the producer, the interface
+or the renderer. Everything it touches is lock-free: `queue.SimpleQueue`'s ``put`` and
+``get_nowait`` (C, under the GIL alone; a waiting reader is woken without blocking the writer)
+and plain attributes. The ring is two such queues: the blocks, and the slots handed back (the
+callback returns one for each block it takes; the producer renders only while it holds a free
+slot, and waits on that queue, never the callback on anything). An empty ring is an underrun:
+silence, counted. The controls (`seek`, `set_paused`, `stop`, `announce`) post commands on a
+queue that `fill` takes in at the start of each call, so only the callback changes the playing
+state; what others read of it (`position`, `paused`) is a plain attribute, and `finished` is a
+`Signal`, set without a lock. No sounddevice here: the player wires `fill` to a real stream,
+tests drive it with a fake one. When nothing is touched, `fill` hands on the renderer's samples
+unchanged, so what is played is what `export` writes.
 
 A spoken answer (`announce`) is placed at a frame of the session: mixed in there while the
 session goes on (``hold=False``: it never shifts the timeline), or played with the session
@@ -26,7 +32,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FADE_S", "STOP_FADE_S", "BlockSource", "Transport"]
+__all__ = ["FADE_S", "STOP_FADE_S", "BlockSource", "Signal", "Transport"]
 
 Audio = npt.NDArray[np.float32]
 # pause, resume and seek fades: short enough to feel instant, long enough not to click
@@ -46,6 +52,41 @@ class BlockSource(Protocol):
     def blocks(
         self, start_frame: int = ..., end_frame: int | None = ..., block_frames: int = ...
     ) -> Iterator[Audio]: ...
+
+
+class Signal:
+    """A flag that is set once, from any thread, without taking a lock (the audio callback sets
+    it), and that threads can wait for, with a time-out (the API of `threading.Event`, less
+    ``clear``)."""
+
+    def __init__(self) -> None:
+        self._set = False
+        self._wakeups: queue.SimpleQueue[None] = queue.SimpleQueue()
+
+    def set(self) -> None:
+        """Set the flag and wake the waiters."""
+        if not self._set:
+            self._set = True
+            self._wakeups.put(None)  # never blocks: a waiting thread is released, not waited for
+
+    def is_set(self) -> bool:
+        """Whether the flag is set."""
+        return self._set
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until the flag is set, at most ``timeout`` seconds; whether it is set."""
+        if self._set:
+            return True
+        try:
+            self._wakeups.get(timeout=None if timeout is None else max(0.0, timeout))
+        except queue.Empty:
+            return self._set
+        self._wakeups.put(None)  # for the next waiter
+        return True
+
+
+_SLOT = "slot"  # a block was taken from the ring: its slot is free
+_WAKE = "wake"  # the producer should look at what is wanted now (a seek, closing)
 
 
 @dataclass
@@ -90,7 +131,9 @@ class _Overlay:
 
 
 class Transport:
-    """Position bookkeeping, a block queue and a producer thread for one playback.
+    """Position bookkeeping, a block ring and a producer thread for one playback.
+
+    The transport owns its producer thread: `start` starts it and `close` stops and joins it.
 
     Parameters
     ----------
@@ -116,15 +159,17 @@ class Transport:
         self.rate = source.sample_rate
         self.channels = source.channels
         self.block_frames = block_frames
-        self._queue: queue.Queue[_Block] = queue.Queue(
-            maxsize=max(2, round(queue_s * self.rate / block_frames))
-        )
+        self._capacity = max(2, round(queue_s * self.rate / block_frames))
+        self._blocks: queue.SimpleQueue[_Block] = queue.SimpleQueue()
+        self._returns: queue.SimpleQueue[str] = queue.SimpleQueue()  # _SLOT or _WAKE
         self._commands: queue.SimpleQueue[_Command] = queue.SimpleQueue()
         self._wanted = (0, start_frame)  # (generation, frame) the producer should render from
-        self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._produced_all = False
+        # the producer's progress: the generation whose blocks alone are queued (older ones
+        # dropped), and the last generation rendered to the end of the session
+        self._ready_generation: int | None = None
+        self._complete_generation: int | None = None
         self._requested_generation = 0
         # what the controls asked for (read by the interface at once)
         self.paused = False
@@ -133,7 +178,7 @@ class Transport:
         self.position = start_frame
         self.underruns = 0
         self.error: BaseException | None = None
-        self.finished = threading.Event()
+        self.finished = Signal()
         self.first_sound_at: float | None = None  # time.time() of the first non-silent output
         self._generation = 0
         self._paused = False
@@ -156,51 +201,75 @@ class Transport:
         self._thread.start()
 
     def close(self) -> None:
-        """Stop the producer thread."""
+        """Stop the producer thread and join it (at most 2 s: a block being rendered, speech
+        being synthesized, is not waited for longer; the daemon thread dies with the process)."""
         self._stopping.set()
-        self._wake.set()
+        self._returns.put(_WAKE)
         if self._thread is not None:
             self._thread.join(timeout=2)
 
     def wait_ready(self, timeout_s: float, ahead_s: float = 0.25) -> bool:
         """Wait until ``ahead_s`` of audio is queued (or the session is shorter, or the producer
         failed), so the device never starts on an empty queue. False on time-out."""
-        wanted = min(self._queue.maxsize, max(1, round(ahead_s * self.rate / self.block_frames)))
+        wanted = min(self._capacity, max(1, round(ahead_s * self.rate / self.block_frames)))
         deadline = time.monotonic() + timeout_s
-        while self._queue.qsize() < wanted and self.error is None and not self._produced_all:
+        while self.error is None:
+            generation = self._wanted[0]
+            if self._ready_generation == generation and (
+                self._blocks.qsize() >= wanted or self._complete_generation == generation
+            ):
+                break
             if time.monotonic() > deadline:
                 return False
             self._stopping.wait(0.002)
         return self.error is None
 
     def _produce(self) -> None:
+        free = self._capacity  # slots of the ring the producer may fill
+        generation: int | None = None
+        blocks: Iterator[Audio] | None = None
+        frame, done = 0, False
         try:
             while not self._stopping.is_set():
-                generation, frame = self._wanted
-                for block in self.source.blocks(frame, block_frames=self.block_frames):
-                    if not self._offer(_Block(generation, frame, block), generation):
-                        break
-                    frame += len(block)
+                wanted, start = self._wanted
+                if wanted != generation:  # the start, or a seek: what is queued is useless
+                    _close(blocks)
+                    free += self._drop_queued()
+                    generation, frame, done = wanted, start, False
+                    blocks = iter(self.source.blocks(start, block_frames=self.block_frames))
+                    self._ready_generation = generation
+                if done or free == 0:  # wait for a slot, a seek or the end of playback
+                    try:
+                        if self._returns.get(timeout=0.1) == _SLOT:
+                            free += 1
+                    except queue.Empty:
+                        pass
+                    continue
+                assert blocks is not None
+                samples = next(blocks, None)
+                if self._wanted[0] != generation:
+                    continue  # a seek came while it was rendered: it belongs to the old place
+                self._blocks.put(_Block(generation, frame, samples))
+                free -= 1
+                if samples is None:
+                    done, self._complete_generation = True, generation
                 else:
-                    self._offer(_Block(generation, frame, None), generation)
-                    self._produced_all = True
-                    # wait for a seek (or the end of playback)
-                    while self._wanted[0] == generation and not self._stopping.is_set():
-                        self._wake.wait(0.1)
-                        self._wake.clear()
+                    frame += len(samples)
         except BaseException as error:  # reported by the player, never lost in a thread
             self.error = error
             self.finished.set()
+        finally:
+            _close(blocks)
 
-    def _offer(self, block: _Block, generation: int) -> bool:
-        """Queue ``block``; False when a seek or stop made it useless."""
-        while not self._stopping.is_set() and self._wanted[0] == generation:
+    def _drop_queued(self) -> int:
+        """Take every queued block out of the ring; how many slots that freed."""
+        dropped = 0
+        while True:
             try:
-                self._queue.put(block, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
+                self._blocks.get_nowait()
+            except queue.Empty:
+                return dropped
+            dropped += 1
 
     # ------------------------------------------------------------------ controls
     def seek(self, frame: int) -> None:
@@ -211,13 +280,7 @@ class Transport:
         self._commands.put(_Seek(generation, frame))  # before the producer makes new blocks
         self.position = frame
         self._wanted = (generation, frame)
-        while True:  # what is queued belongs to the old place
-            try:
-                self._queue.get_nowait()
-            except queue.Empty:
-                break
-        self._produced_all = False
-        self._wake.set()
+        self._returns.put(_WAKE)  # the producer drops what is queued and renders from there
 
     def set_paused(self, paused: bool) -> None:
         """Pause (after a short fade-out) or resume (with a short fade-in)."""
@@ -250,7 +313,7 @@ class Transport:
         self._apply_gain(out)
         if self.first_sound_at is None and out.any():
             self.first_sound_at = time.time()
-        if self._ended and self._current is None and self._queue.empty() and not self._holding:
+        if self._ended and self._current is None and self._blocks.empty() and not self._holding:
             self.finished.set()
         return True
 
@@ -312,11 +375,12 @@ class Transport:
         while written < len(out):
             if self._current is None:
                 try:
-                    block = self._queue.get_nowait()
+                    block = self._blocks.get_nowait()
                 except queue.Empty:
                     if not self._ended:
                         self.underruns += 1
                     break
+                self._returns.put(_SLOT)
                 if block.generation > self._generation:  # a seek not taken in yet
                     self._take_commands()
                 if block.generation != self._generation:
@@ -391,3 +455,10 @@ class Transport:
             out *= ramp[:, None]
             self._gain_now = target
         np.clip(out, -1.0, 1.0, out=out)
+
+
+def _close(blocks: Iterator[Audio] | None) -> None:
+    """End a source's generator that will not be read on (its ``finally`` blocks run now)."""
+    close = getattr(blocks, "close", None)
+    if close is not None:
+        close()

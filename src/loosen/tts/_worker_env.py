@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from loosen.errors import SpeechError
+from loosen.processes import process_alive
 
 __all__ = [
     "die_with",
@@ -65,13 +66,7 @@ def remove_own_folders() -> None:
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
+    return process_alive(pid)  # never os.kill: on Windows that ends the process
 
 
 _native_stderr: list[Any] = []  # the file the worker's fd 2 writes to
