@@ -10,7 +10,16 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The version in pyproject.toml, as the installed package's metadata gives it."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("loosen")
+    except PackageNotFoundError:  # a source tree on sys.path, not installed
+        return "0+unknown"
+
 
 _EXPORTS = {
     "ExportOptions": "loosen.pipeline",
@@ -48,6 +57,7 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:
+    __version__: str
     from loosen.errors import (
         BadInputError as BadInputError,
     )
@@ -99,6 +109,8 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":  # read when asked: importlib.metadata is not free at start-up
+        return _version()
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'loosen' has no attribute {name!r}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from loosen.loudness.meter import LoudnessMeter, Normalizer, TruePeakMeter
@@ -56,6 +56,7 @@ sounds = st.lists(
 
 @settings(max_examples=40, deadline=None)
 @given(placements=sounds, fade_s=st.sampled_from([0.0, 0.5]))
+@example(placements=[(1.671875, 2, 0.5)], fade_s=0.0)  # once drawn, and failed: kept
 def test_any_placement_puts_the_energy_of_the_mixed_session_in_the_same_gating_blocks(
     placements: list[tuple[float, int, float]], fade_s: float
 ) -> None:
@@ -96,10 +97,12 @@ def test_any_placement_puts_the_energy_of_the_mixed_session_in_the_same_gating_b
     placed_blocks = gating_blocks(measured.hop_powers)
     mixed_blocks = gating_blocks(meter.hop_powers)
     assert measured.hop_powers.sum() == pytest.approx(meter.hop_powers.sum(), rel=1e-5)
-    # a sound's energy lands in the right 400 ms but for a sliver of 16 frames at either end
-    assert np.abs(placed_blocks - mixed_blocks).max(initial=0.0) <= 5e-3 * mixed_blocks.max(
-        initial=0.0
-    )
+    # a sound's energy lands in the right 400 ms but for a sliver of 16 frames at either end:
+    # at most 32 frames of the mix's loudest K-weighted power (its shelf adds at most 4 dB:
+    # x2.5; two channels) moved into or out of a block's 19200 frames. (Relative to the
+    # loudest block this is not small for a 50 ms sound that straddles a block's edge.)
+    sliver = 32 * 2 * 2.5 * float(np.max(mono**2, initial=0.0)) / (0.4 * RATE)
+    assert np.abs(placed_blocks - mixed_blocks).max(initial=0.0) <= sliver + 1e-9
     true_peak = TruePeakMeter(RATE, 1)
     true_peak.add(np.concatenate([mono, np.zeros(64, np.float32)])[:, None])
     assert measured.true_peak_bound >= 10 ** (true_peak.true_peak_dbtp() / 20) - 1e-6

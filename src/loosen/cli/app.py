@@ -82,9 +82,9 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
-        from importlib.metadata import version
+        import loosen
 
-        typer.echo(f"loosen {version('loosen')}")
+        typer.echo(f"loosen {loosen.__version__}")
         raise typer.Exit()
 
 

@@ -100,8 +100,9 @@ def session_length(
         rendering.steps, sample_rate=ESTIMATE_SAMPLE_RATE, gap_s=gap_s,
         speech_frames=estimated_frames, cue_frames=cue_frames,
     )  # fmt: skip
-    if all(rendering.clips.ready(text) for text in spoken):
-        return Length(rendering.timeline.duration_s, exact=True)
+    with rendering:  # its clips' prefetching stops here
+        if all(rendering.clips.ready(text) for text in spoken):
+            return Length(rendering.timeline.duration_s, exact=True)
     return Length(estimate.duration_s, exact=False)
 
 

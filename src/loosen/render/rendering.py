@@ -100,7 +100,7 @@ class Rendering:
 
     def close(self) -> None:
         """Stop the helper threads the rendering owns (the speech clips' prefetching)."""
-        # TODO(issue 15): self.clips.close()  -- once SpeechClips has close() (another branch)
+        self.clips.close()
 
     def __enter__(self) -> Rendering:
         return self
@@ -252,7 +252,8 @@ def render_session(
         try:
             rendering.place_until(None)
         except BaseException:
-            speech.stop()
+            speech.stop()  # first: the prefetching may be waiting on the engine
+            rendering.close()
             raise
     elif synthesize_ahead:
         speech.prepare_ahead(_spoken_texts(steps, rendering, gap_s), progress)

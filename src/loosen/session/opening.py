@@ -120,7 +120,8 @@ def opened_rendering(
                 session, speech=speech, cue_set=cue_set, sample_rate=sample_rate,
                 progress=speaking,
             )  # fmt: skip
-            session_pace = _fitted(session, measured, target_s, options.fit)
+            with measured:
+                session_pace = _fitted(session, measured, target_s, options.fit)
             listener.tell(f"fit: {describe_pace(session_pace)}")
         ahead = ahead and target_s is None
         rendering = render_session(
@@ -137,7 +138,8 @@ def opened_rendering(
         try:
             yield rendering
         finally:
-            speech.stop()
+            speech.stop()  # first: the clips' prefetching may be waiting on the engine
+            rendering.close()
         on_synthesized(speech.synthesized_count)
 
 
