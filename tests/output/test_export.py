@@ -399,7 +399,7 @@ def test_a_cold_export_has_two_espeak_workers_speak_and_the_warm_one_comes_out_t
 ) -> None:
     from typer.testing import CliRunner
 
-    import loosen.cli.export_cmds
+    import loosen.session.exporting
     import loosen.tts
     from loosen.cli import app
 
@@ -412,7 +412,7 @@ def test_a_cold_export_has_two_espeak_workers_speak_and_the_warm_one_comes_out_t
         return engine
 
     monkeypatch.setattr("loosen.tts.open_engine", recording)
-    monkeypatch.setattr(loosen.cli.export_cmds, "_cores", lambda: 2)
+    monkeypatch.setattr(loosen.session.exporting, "available_cores", lambda: 2)
     monkeypatch.setenv("LOOSEN_CACHE_DIR", str(tmp_path / "cache"))
     tiny = Path(__file__).parent.parent / "data" / "tiny.toml"
     for name in ("cold.wav", "warm.wav"):
