@@ -64,7 +64,7 @@ finally:
     [
         (["--from", "dance"], "Error: --from dance: no step of that name; steps: welcome, reach"),
         (["--from", "99"], "Error: --from 99: the session has steps 1 to 7"),
-        (["--start", "9:00"], "Error: --start 9:00 is past the end of the session (0:52)"),
+        (["--start", "9:00"], "Error: --start 9:00: past the end of the session (0:52)"),
         (["--set", "reach.hold=abc"], "Error: --set reach.hold=abc: expected a duration"),
         (["--voice-db", "99"], "Error: --voice-db 99.0: must be from -60 to +12 dB"),
     ],
