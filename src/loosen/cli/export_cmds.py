@@ -186,9 +186,10 @@ def export_one(
     )
     for extra in result.sidecars:
         say(f"Wrote {extra}")
-    if job.verbose:
-        count = result.lines_synthesized
-        _to_stderr(f"speech: {count} line{'' if count == 1 else 's'} synthesized")
+    if job.verbose:  # last, after what was written, as `open_rendering` says it
+        from loosen.session.opening import synthesized_detail
+
+        _to_stderr(synthesized_detail(result.lines_synthesized))
 
 
 def _to_stderr(line: str) -> None:

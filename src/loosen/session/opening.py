@@ -45,7 +45,7 @@ def open_rendering(
     """
 
     def synthesized(count: int) -> None:
-        listener.tell(f"speech: {count} line{'' if count == 1 else 's'} synthesized")
+        listener.tell(synthesized_detail(count))
 
     with opened_rendering(
         script, options, listener=listener, progressive=progressive, ahead=ahead,
@@ -166,6 +166,11 @@ def _fitted(
         raise
     except BadInputError as error:
         raise BadValueError("fit", str(fit), str(error)) from None
+
+
+def synthesized_detail(count: int) -> str:
+    """The detail line that says how many lines a rendering synthesized."""
+    return f"speech: {count} line{'' if count == 1 else 's'} synthesized"
 
 
 def describe_pace(pace: Pace) -> str:
