@@ -13,14 +13,9 @@ import numpy as np
 import pytest
 
 from loosen.errors import BadInputError
-from loosen.loudness.meter import (
-    LoudnessMeter,
-    LoudnessReport,
-    Normalizer,
-    TruePeakMeter,
-    k_weighting,
-    normalize,
-)
+from loosen.loudness.meter import LoudnessMeter, k_weighting
+from loosen.loudness.normalizer import LoudnessReport, Normalizer, normalize
+from loosen.loudness.true_peak import TruePeakMeter
 from loosen.output.export import export_blocks
 from tests.tools import require
 

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from loosen.loudness.meter import LoudnessMeter, Normalizer, TruePeakMeter
+from loosen.loudness.meter import LoudnessMeter
+from loosen.loudness.normalizer import Normalizer
 from loosen.loudness.sources import Placed, _HopPowers, measure_placed
+from loosen.loudness.true_peak import TruePeakMeter
 from loosen.render.rendering import LIMIT_KNEE_DBFS, Rendering, _limit, render_session
 from loosen.script.loading import load_session
 from loosen.sound.cues import load_cue_set

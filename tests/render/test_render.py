@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loosen.loudness.meter import TruePeakMeter
+from loosen.loudness.true_peak import TruePeakMeter
 from loosen.render.rendering import (
     LIMIT_KNEE_DBFS,
     PEAK_CEILING_DBFS,

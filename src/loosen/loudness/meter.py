@@ -7,73 +7,19 @@ how they are cut into blocks: the filter works on fixed chunks aligned to the st
 
 The rest of the loudness stage lives beside it: the true peak (`loosen.loudness.true_peak`), the
 limiter (`loosen.loudness.limiter`) and the two-pass normaliser (`loosen.loudness.normalizer`).
-Their names that importers take from here (from before they moved) are re-exported: the
-normaliser's on first use, as the normaliser imports this module.
 """
 
 from __future__ import annotations
 
 import math
 from array import array
-from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from loosen.loudness.chunks import Rechunker, as_frames, dual_mono
-from loosen.loudness.limiter import limit_true_peak
-from loosen.loudness.true_peak import TRUE_PEAK_TAPS, TruePeakMeter, true_peak_bound_dbtp
 
-if TYPE_CHECKING:
-    from loosen.loudness.normalizer import (
-        DEFAULT_TRUE_PEAK_DBTP,
-        MAKE_UP_MOST_DB,
-        Forecast,
-        LoudnessReport,
-        Normalizer,
-        default_target_lufs,
-        normalize,
-    )
-
-__all__ = [
-    "DEFAULT_TRUE_PEAK_DBTP",
-    "MAKE_UP_MOST_DB",
-    "TRUE_PEAK_TAPS",
-    "Forecast",
-    "KFilter",
-    "LoudnessMeter",
-    "LoudnessReport",
-    "Normalizer",
-    "TruePeakMeter",
-    "default_target_lufs",
-    "gated_lufs",
-    "k_weighting",
-    "limit_true_peak",
-    "normalize",
-    "true_peak_bound_dbtp",
-]
-
-_FROM_NORMALIZER = frozenset(
-    {
-        "DEFAULT_TRUE_PEAK_DBTP",
-        "MAKE_UP_MOST_DB",
-        "Forecast",
-        "LoudnessReport",
-        "Normalizer",
-        "default_target_lufs",
-        "normalize",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    """The normaliser's names, from `loosen.loudness.normalizer` (imported on first use)."""
-    if name in _FROM_NORMALIZER:
-        from loosen.loudness import normalizer
-
-        return getattr(normalizer, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+__all__ = ["KFilter", "LoudnessMeter", "gated_lufs", "k_weighting"]
 
 Audio = npt.NDArray[np.float32]
 Array = npt.NDArray[np.float64]

@@ -75,7 +75,7 @@ def level_blocks(
     ``loudness`` (LUFS; None: -16 stereo, -19 mono; "off": as rendered) with true peaks under
     -1 dBTP (-2 dBTP for a lossy format, whose encoder raises peaks a little). ``progress``
     hears the frames measured since it was last called."""
-    from loosen.loudness.meter import MAKE_UP_MOST_DB, Normalizer, default_target_lufs
+    from loosen.loudness.normalizer import MAKE_UP_MOST_DB, Normalizer, default_target_lufs
     from loosen.output.encoders import quality_of
 
     mono = rendering.dual_mono

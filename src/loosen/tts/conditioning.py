@@ -177,7 +177,8 @@ def _levelled(x: Audio, rate: int) -> Audio:
     session's peaks stay under the lossy formats' ceiling, and the export's limiter (which
     would trim every line alike) rarely acts. Worked out at the engine's rate: oversampled 4x,
     its true peaks are those the resampled line has, for half the work."""
-    from loosen.loudness.meter import TruePeakMeter, limit_true_peak
+    from loosen.loudness.limiter import limit_true_peak
+    from loosen.loudness.true_peak import TruePeakMeter
 
     lufs = line_lufs(x, rate)
     if not math.isfinite(lufs):
