@@ -11,9 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from loosen.errors import BadInputError
-from loosen.loudness.meter import LoudnessMeter, k_weighting
+from loosen.loudness.meter import LoudnessMeter, gain_to_reach_db, gated_lufs, k_weighting
 from loosen.loudness.normalizer import LoudnessReport, Normalizer, normalize
 from loosen.loudness.true_peak import TruePeakMeter
 from loosen.output.export import export_blocks
@@ -164,6 +166,32 @@ def test_the_meter_keeps_one_float_per_100_ms_whatever_the_block_size() -> None:
         assert len(meter.hop_powers) == 600
         results.add(meter.integrated_lufs())
     assert len(results) == 1  # bit for bit the same
+
+
+def test_the_gain_reaches_the_target_when_it_moves_blocks_across_the_absolute_gate() -> None:
+    # ten seconds at -62 LUFS and a tail at -69 that the gates let in; the cut to -68 shuts
+    # the tail out (under -70), and what is left measures 4 LU over ``target - measured``
+    hops = np.concatenate([np.full(100, 10.0 ** ((-62.0 + 0.691) / 10.0)),
+                           np.full(400, 10.0 ** ((-69.0 + 0.691) / 10.0))])  # fmt: skip
+    target = -68.0
+    naive_db = target - gated_lufs(hops)
+    assert gated_lufs(hops * 10.0 ** (naive_db / 10.0)) == pytest.approx(-63.6, abs=0.1)
+    gain_db = gain_to_reach_db(hops, target)
+    assert gated_lufs(hops * 10.0 ** (gain_db / 10.0)) == pytest.approx(target, abs=1e-6)
+
+
+@given(
+    levels_lufs=st.lists(st.floats(-95.0, -5.0), min_size=4, max_size=60),
+    target_lufs=st.floats(-60.0, -5.0),
+)
+def test_the_gain_always_reaches_the_target(levels_lufs: list[float], target_lufs: float) -> None:
+    hops = 10.0 ** ((np.array(levels_lufs) + 0.691) / 10.0)
+    gain_db = gain_to_reach_db(hops, target_lufs)
+    reached = gated_lufs(hops * 10.0 ** (gain_db / 10.0))
+    if gated_lufs(hops) == -math.inf:
+        assert gain_db == 0.0
+    elif math.isfinite(reached):
+        assert reached == pytest.approx(target_lufs, abs=1e-6)
 
 
 def test_true_peak_finds_a_peak_between_samples() -> None:

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from loosen.loudness.chunks import Rechunker, as_frames, dual_mono
 
-__all__ = ["KFilter", "LoudnessMeter", "gated_lufs", "k_weighting"]
+__all__ = ["KFilter", "LoudnessMeter", "gain_to_reach_db", "gated_lufs", "k_weighting"]
 
 Audio = npt.NDArray[np.float32]
 Array = npt.NDArray[np.float64]
@@ -180,3 +180,27 @@ def gated_lufs(hop_powers: Array) -> float:
         return -math.inf
     power = power[power > power.mean() / 10.0]  # the relative gate, 10 LU under
     return -0.691 + 10.0 * math.log10(float(power.mean()))
+
+
+def gain_to_reach_db(hop_powers: Array, target_lufs: float) -> float:
+    """The gain in dB that brings a stream whose 100 ms have ``hop_powers`` (as `gated_lufs`
+    takes them) to ``target_lufs`` integrated, gates included; 0.0 for silence.
+
+    ``target - measured`` is not always it: a gain moves quiet blocks across the -70 LUFS
+    absolute gate, which moves the relative gate, which may let in or shut out a block near it
+    (hundredths of a dB where a chime's tail or a breath sits there). Both gates' sets only grow
+    with the gain, so stepping by what is still missed settles in a few steps."""
+    measured = gated_lufs(hop_powers)
+    if measured == -math.inf:
+        return 0.0
+    gain_db = target_lufs - measured
+    for _ in range(_GAIN_STEPS):
+        missed_db = target_lufs - gated_lufs(hop_powers * 10.0 ** (gain_db / 10.0))
+        if abs(missed_db) < _GAIN_SETTLED_DB:
+            break
+        gain_db += missed_db
+    return gain_db
+
+
+_GAIN_STEPS = 64  # each lets in (or shuts out) at least one block, so this many are plenty
+_GAIN_SETTLED_DB = 1e-9  # rounding: a gain that moves no block across a gate is left as it is

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from loosen.errors import BadInputError
 from loosen.loudness.chunks import Rechunker, as_frames
 from loosen.loudness.limiter import PEAK_MARGIN_DB, Limiter
-from loosen.loudness.meter import LoudnessMeter
+from loosen.loudness.meter import LoudnessMeter, gain_to_reach_db, gated_lufs
 from loosen.loudness.true_peak import TruePeakMeter, true_peak_bound_dbtp
 
 __all__ = [
@@ -129,6 +129,7 @@ class Normalizer:
         self.full_report = full_report
         self._measured: tuple[float, float] | None = None
         self._make_up_db = 0.0  # see `make_up`
+        self._reaching_db = 0.0  # see `gain_db`
 
     def measure(self, progress: Callable[[int], None] | None = None) -> float:
         """Pass 1, run once: the input's integrated loudness in LUFS (``-inf`` for silence).
@@ -152,20 +153,23 @@ class Normalizer:
                 true_peak_dbtp = peak.true_peak_dbtp()
             else:
                 true_peak_dbtp = true_peak_bound_dbtp(sample_peak)
-            self._measured = (loudness.integrated_lufs(), true_peak_dbtp)
-        return self._measured[0]
+            self.use_measurement(loudness.hop_powers, true_peak_dbtp)
+        return self._measured[0] if self._measured is not None else -math.inf
 
-    def use_measurement(self, lufs: float, true_peak_dbtp: float) -> None:
+    def use_measurement(self, hop_powers: npt.NDArray[np.float64], true_peak_dbtp: float) -> None:
         """Take pass 1's figures from elsewhere (see `loosen.loudness.sources`): the input's
-        integrated loudness in LUFS and its true peak, or a bound of it, in dBTP."""
-        self._measured = (float(lufs), float(true_peak_dbtp))
+        K-weighted power per 100 ms (float64, shape (hops,), as `LoudnessMeter.hop_powers`) and
+        its true peak, or a bound of it, in dBTP."""
+        self._measured = (gated_lufs(hop_powers), float(true_peak_dbtp))
+        self._reaching_db = gain_to_reach_db(hop_powers, self.target_lufs)
 
     @property
     def gain_db(self) -> float:
         """The gain pass 2 applies before limiting, in dB (runs `measure` if it has not run):
-        ``target - measured``, plus what `make_up` found the limiter takes."""
+        what brings the input to the target (`gain_to_reach_db`: ``target - measured``, unless a
+        gate moves), plus what `make_up` found the limiter takes; 0.0 for silence."""
         measured = self.measure()
-        return 0.0 if measured == -math.inf else self.target_lufs - measured + self._make_up_db
+        return 0.0 if measured == -math.inf else self._reaching_db + self._make_up_db
 
     def make_up(
         self, *, plays_on: int = 1, rounds: int = 2, most_db: float = MAKE_UP_MOST_DB

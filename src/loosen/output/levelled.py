@@ -102,7 +102,7 @@ def level_blocks(
         measured = rendering.measure_loudness(progress=progress)
         bound = measured.true_peak_bound
         peak_dbtp = 20.0 * math.log10(bound) if bound > 0 else -math.inf
-        normalizer.use_measurement(measured.lufs, peak_dbtp)
+        normalizer.use_measurement(measured.hop_powers, peak_dbtp)
     else:
         normalizer.measure(progress=progress)
     # where the limiter acts, the gain makes up for what it takes (a pass without output)
