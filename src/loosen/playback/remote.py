@@ -12,9 +12,15 @@ import enum
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-__all__ = ["Action", "Command", "Inbox", "MediaControls", "NowPlaying", "Status"]
+from loosen.playback.answers import step_words
+from loosen.playback.controls import current_step
+
+if TYPE_CHECKING:
+    from loosen.render.rendering import Rendering
+
+__all__ = ["Action", "Command", "Inbox", "MediaControls", "NowPlaying", "Status", "now_playing"]
 
 
 class Action(enum.Enum):
@@ -86,6 +92,30 @@ class NowPlaying:
     volume: float = 1.0
     can_go_next: bool = True
     can_go_previous: bool = True
+
+
+def now_playing(
+    rendering: Rendering, position: int, *, status: Status, volume: float
+) -> NowPlaying:
+    """What a remote shows of ``rendering`` at session frame ``position``: the step there (its
+    words as `step_words` says them, without the full stop), its length and how far into it."""
+    rate = rendering.sample_rate
+    span = current_step(rendering.spans, position)
+    steps = len(rendering.steps)
+    if span is None:
+        return NowPlaying(rendering.session.title, status, 0, steps, volume=volume)
+    return NowPlaying(
+        session_title=rendering.session.title,
+        status=status,
+        step=span.index,
+        steps=steps,
+        title=step_words(span).removesuffix("."),
+        length_s=(span.end - span.start) / rate,
+        position_s=max(0, position - span.start) / rate,
+        volume=volume,
+        can_go_next=span.index < steps or rendering.finished,
+        can_go_previous=True,
+    )
 
 
 class MediaControls(Protocol):
