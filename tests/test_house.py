@@ -19,8 +19,6 @@ LONG_MODULES = {
     "loosen/script/loading.py",
 }
 LONG_CLASSES = {
-    "loosen/tts/speech.py:Speech",  # its background synthesis wants a class of its own
-    "loosen/tts/clips.py:SpeechClips",
     "loosen/playback/transport.py:Transport",
 }
 # Cycles through imports made inside functions (none at import time): each is a pair of

@@ -169,13 +169,13 @@ def test_a_prefetched_line_is_processed_on_a_helper_thread_and_comes_out_the_sam
     clips.prefetch(PARAGRAPH)
     clips.prefetch(PARAGRAPH)  # asked twice, made once
     for _ in range(500):
-        if PARAGRAPH in clips._ahead:
+        if clips.prefetcher.waiting(PARAGRAPH):
             break
         threading.Event().wait(0.01)
     line = clips.samples(PARAGRAPH)
     assert where == ["loosen-prefetch"]
     assert np.array_equal(line, SpeechClips(Speech(FakeEngine(), None), RATE).samples(PARAGRAPH))
-    assert clips.samples(PARAGRAPH) is line and not clips._ahead  # now in the cache
+    assert clips.samples(PARAGRAPH) is line and not clips.prefetcher.waiting(PARAGRAPH)
 
 
 def prefetch_threads() -> list[threading.Thread]:
@@ -186,23 +186,23 @@ def test_closing_stops_and_joins_the_prefetch_thread_and_samples_still_come() ->
     before = prefetch_threads()
     with SpeechClips(Speech(FakeEngine(), None), RATE) as clips:
         clips.prefetch(PARAGRAPH)
-        fetcher = clips._fetcher
-        assert fetcher is not None and fetcher.is_alive()
+        [fetcher] = [t for t in prefetch_threads() if t not in before]
+        assert fetcher.is_alive()
     assert not fetcher.is_alive()
     assert prefetch_threads() == before
     clips.close()  # again: nothing to do
     clips.prefetch("Breathe in.")  # closed: no new thread
-    assert clips._fetcher is fetcher and prefetch_threads() == before
+    assert prefetch_threads() == before and not clips.prefetcher.waiting("Breathe in.")
     assert clips.samples("Breathe in.").size > 0
 
 
 def test_closing_waits_for_the_line_the_prefetch_thread_is_on() -> None:
     engine = SentenceEngine(gate_word="floor")
     clips = SpeechClips(Speech(engine, None), RATE)
+    before = prefetch_threads()
     clips.prefetch(PARAGRAPH)  # its last sentence waits for the gate
     clips.prefetch("Rest now.")  # queued behind it: never made
-    fetcher = clips._fetcher
-    assert fetcher is not None
+    [fetcher] = [t for t in prefetch_threads() if t not in before]
     for _ in range(500):  # until the thread is on the line's last sentence
         if len(engine.spoken) == 2:
             break
@@ -211,7 +211,7 @@ def test_closing_waits_for_the_line_the_prefetch_thread_is_on() -> None:
     assert fetcher.is_alive()  # still on the gated line
     engine.gate.set()
     fetcher.join(5.0)
-    assert not fetcher.is_alive() and "Rest now." not in clips._ahead
+    assert not fetcher.is_alive() and not clips.prefetcher.waiting("Rest now.")
 
 
 def test_the_mixer_has_the_next_line_prefetched_and_plays_the_same_samples() -> None:

@@ -2,8 +2,9 @@
 
 `SpeechClips` turns the clips `Speech` hands out into lines at the output rate (through
 `loosen.tts.conditioning`: DC removed, trimmed, levelled, resampled, faded), remembers every
-line's length and keeps the samples of recent lines within a memory budget; a helper thread can
-process the coming lines ahead (`SpeechClips.prefetch`) until `SpeechClips.close`.
+line's length and keeps the samples of recent lines within a memory budget; a helper thread (a
+`loosen.tts.prefetch.Prefetcher`) can process the coming lines ahead (`SpeechClips.prefetch`)
+until `SpeechClips.close`.
 
 An engine that pauses between sentences by our rule (Piper: its ``sentence_pause_s``) speaks a
 line sentence by sentence: each sentence is synthesized, cached and processed on its own, and
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import queue
 import re
 import threading
 import zlib
@@ -44,6 +44,7 @@ from loosen.tts.conditioning import (
     prepare_speech,
     speech_frames,
 )
+from loosen.tts.prefetch import Prefetcher
 
 __all__ = [
     "SPEECH_LIMIT_DB",
@@ -58,9 +59,6 @@ __all__ = [
     "speech_frames",
     "split_sentences",
 ]
-
-_AHEAD_KEPT = 2  # prefetched lines waiting to be taken
-_STOP = None  # put on the prefetch queue by `SpeechClips.close`: the helper thread ends
 
 # a sentence ends at . ! ? or an ellipsis, perhaps closed by a quote or bracket, before a space
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?\u2026])|(?<=[.!?\u2026][\"'\u201d\u2019)\]]))\s+")
@@ -80,6 +78,12 @@ class SpeechClips:
 
     With an engine that has a ``sentence_pause_s`` (and a ``level_db``), a line is spoken
     sentence by sentence (`units`) and joined by that pause; see the module's docstring.
+
+    Attributes
+    ----------
+    prefetcher
+        The lines `prefetch` has made on its helper thread, waiting beside the cache until
+        `samples` takes them; `close` stops and joins that thread.
     """
 
     def __init__(self, speech: Speech, sample_rate: int, budget_bytes: int = 48 * 2**20):
@@ -100,11 +104,7 @@ class SpeechClips:
         self._sentences: OrderedDict[str, Audio] = OrderedDict()  # for `prefix`: a few
         self._digests: dict[str, int] = {}  # per unit spoken: the CRC-32 of its clip's samples
         self._derived: dict[str, str] = {}  # per line: its `derived_key`
-        self._ahead: dict[str, Audio] = {}  # prefetched, not yet taken (see `prefetch`)
-        self._fetching: set[str] = set()
-        self._to_fetch: queue.SimpleQueue[str | None] = queue.SimpleQueue()
-        self._fetcher: threading.Thread | None = None  # started by the first `prefetch`
-        self._closed = False
+        self.prefetcher = Prefetcher(self._made, self._lock, lambda text: text in self._cache)
 
     def close(self, timeout_s: float = 2.0) -> None:
         """Stop the prefetching thread: it ends after the line it is on, if any, and is joined
@@ -112,16 +112,7 @@ class SpeechClips:
         samples are still there: `samples` processes a line itself. Idempotent.
 
         Call `Speech.stop` first: a line the thread is on may be waiting for the engine."""
-        with self._lock:
-            if self._closed:
-                fetcher = None
-            else:
-                self._closed = True
-                fetcher = self._fetcher
-                self._fetching.clear()
-        if fetcher is not None:
-            self._to_fetch.put(_STOP)
-            fetcher.join(timeout_s)
+        self.prefetcher.close(timeout_s)
 
     def __enter__(self) -> SpeechClips:
         return self
@@ -186,7 +177,7 @@ class SpeechClips:
             if cached is not None:
                 self._cache.move_to_end(text)
                 return cached
-            audio = self._ahead.pop(text, None)
+        audio = self.prefetcher.take(text)
         if audio is None:
             audio = self._made(text)
         with self._lock:
@@ -208,37 +199,7 @@ class SpeechClips:
         that `samples` finds it ready: the mixer goes on meanwhile (soxr and numpy release the
         GIL). What is prefetched waits beside the cache, not in it, until `samples` takes it.
         Nothing is prefetched once `close` is called."""
-        with self._lock:
-            if self._closed:
-                return
-            if text in self._cache or text in self._ahead or text in self._fetching:
-                return
-            self._fetching.add(text)
-            if self._fetcher is None:
-                self._fetcher = threading.Thread(
-                    target=self._fetch, name="loosen-prefetch", daemon=True
-                )
-                self._fetcher.start()
-        self._to_fetch.put(text)
-
-    def _fetch(self) -> None:
-        while True:
-            text = self._to_fetch.get()
-            if text is _STOP:
-                return
-            with self._lock:
-                if self._closed:  # texts queued before `close`: left alone
-                    return
-            try:
-                audio = self._made(text)
-            except Exception:  # `samples` meets it again, in the mixer's thread
-                audio = None
-            with self._lock:
-                self._fetching.discard(text)
-                if audio is not None and text not in self._cache:
-                    self._ahead[text] = audio
-                    while len(self._ahead) > _AHEAD_KEPT:
-                        self._ahead.pop(next(iter(self._ahead)))
+        self.prefetcher.prefetch(text)
 
     def _made(self, text: str) -> Audio:
         """``text`` processed (no cache involved)."""

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 import threading
-import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Protocol
 
 from loosen.tts.base import Clip, SpeechEngine
 from loosen.tts.cache import MAX_CLIP_RATE_HZ, SpeechCache, cache_key, quantize
+from loosen.tts.speaking_ahead import Progress, Speaker, SpeakingAhead
 
 __all__ = ["Conditioner", "Speech"]
-
-Progress = Callable[[int, int], None]
 
 
 class Conditioner(Protocol):
@@ -50,7 +48,8 @@ class Speech:
         Texts this object has had the engine speak so far.
 
     Clips are the same whether they come from the engine, the disk or memory: float32 mono
-    at the engine's sample rate, rounded to 16 bits.
+    at the engine's sample rate, rounded to 16 bits. The threads of `prepare_ahead` are a
+    `loosen.tts.speaking_ahead.SpeakingAhead` of this object's, which `stop` stops and joins.
     """
 
     def __init__(
@@ -67,13 +66,8 @@ class Speech:
         self.synthesized_count = 0
         self._memory: dict[str, Clip] = {}
         self._engine_lock = threading.Lock()  # engines serve one thread at a time
-        self._ready = threading.Condition()  # guards the five below
-        self._pending: set[str] = set()  # texts the background threads will synthesize
-        self._failure: BaseException | None = None  # the first failure ahead
-        self._failures: dict[str, BaseException] = {}  # each text that failed: its failure
-        self._given_up: set[str] = set()  # texts an engine will not speak ahead after all
-        self._stopping = False
-        self._threads: list[threading.Thread] = []
+        self._count_lock = threading.Lock()  # guards `synthesized_count`
+        self._ahead = SpeakingAhead(self._synthesize)  # the threads of `prepare_ahead`
 
     def key(self, text: str) -> str:
         """Cache key of ``text`` for this engine's name, voice and rate."""
@@ -122,30 +116,10 @@ class Speech:
         # present is enough: reading and checking every cached clip before playback starts
         # would cost a warm start tens of milliseconds (a damaged one is spoken when read)
         missing = [text for text in dict.fromkeys(texts) if not self.has(text)]
-        with self._ready:
-            self._pending = set(missing)
-        if progress is not None:
-            progress(0, len(missing))
-        counted = [0]
-
-        def spoken() -> None:
-            with self._ready:
-                counted[0] += 1
-                if progress is not None:
-                    progress(counted[0], len(missing))
-
-        speakers = [(self.engine, self._engine_lock)]
+        speakers: list[Speaker] = [(self.engine, self._engine_lock)]
         if len(missing) > 1:
             speakers += [(spare, threading.Lock()) for spare in self.spares]
-        for number, (engine, lock) in enumerate(speakers):
-            texts = missing[number :: len(speakers)]  # every n-th: lines come back in order
-            thread = threading.Thread(
-                target=self._synthesize_ahead,
-                args=(engine, lock, texts, spoken),
-                name=f"loosen-speech-{number}", daemon=True,
-            )  # fmt: skip
-            self._threads.append(thread)
-            thread.start()
+        self._ahead.start(speakers, missing, progress)
 
     def stop(self, timeout_s: float = 2.0) -> bool:
         """Stop the background synthesis after the texts it is on, and join its threads (waiting
@@ -154,13 +128,7 @@ class Speech:
 
         The owner of this object calls it (or uses it as a context manager) before closing the
         engines, then `loosen.tts.clips.SpeechClips.close` if it made any."""
-        with self._ready:
-            self._stopping = True
-        deadline = time.monotonic() + timeout_s
-        for thread in self._threads:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        self._threads = [thread for thread in self._threads if thread.is_alive()]
-        return not self._threads
+        return self._ahead.stop(timeout_s)
 
     def __enter__(self) -> Speech:
         return self
@@ -173,38 +141,6 @@ class Speech:
     ) -> None:
         self.stop()
 
-    def _synthesize_ahead(
-        self,
-        engine: SpeechEngine,
-        lock: threading.Lock,
-        texts: list[str],
-        spoken: Callable[[], None],
-    ) -> None:
-        done = 0
-        try:
-            for text in texts:
-                with self._ready:
-                    if self._stopping or self._failure is not None:
-                        return  # a failure elsewhere stops every engine
-                self._synthesize(text, engine, lock)
-                with self._ready:
-                    self._pending.discard(text)
-                    self._ready.notify_all()
-                done += 1
-                spoken()
-        except BaseException as error:  # raised again in the thread that wants the clip
-            with self._ready:
-                self._failures[texts[done]] = error
-                if self._failure is None:
-                    self._failure = error
-        finally:
-            with self._ready:
-                self._given_up.update(texts[done:])
-                self._ready.notify_all()
-        if texts and done == len(texts):
-            with lock:  # its worker process exits now, not when the caller is done
-                engine.rest()
-
     def clip(self, text: str) -> Clip:
         """The clip of ``text`` (float32 mono); synthesized now if not prepared.
 
@@ -213,11 +149,7 @@ class Speech:
         found = self._lookup(text)
         if found is not None:
             return found
-        with self._ready:
-            while text in self._pending and text not in self._given_up:
-                self._ready.wait(0.1)
-            if self._failure is not None:
-                raise self._failures.get(text, self._failure)
+        self._ahead.wait_for(text)
         found = self._lookup(text)  # spoken ahead meanwhile: no need to wait for the engine,
         if found is not None:  # which is now busy with the next line
             return found
@@ -230,9 +162,8 @@ class Speech:
         if self._in_memory_only:
             return False
         assert self.cache is not None
-        with self._ready:
-            if text in self._pending:
-                return False
+        if self._ahead.pending(text):
+            return False
         return self.cache.path_for(self.key(text)).is_file()
 
     @property
@@ -261,7 +192,7 @@ class Speech:
         return self.cache.get(self.key(text), sample_rate=rate_hz, max_frames=max_frames)
 
     def _store(self, text: str, clip: Clip) -> Clip:
-        with self._ready:
+        with self._count_lock:
             self.synthesized_count += 1
         if self.condition is not None:
             clip = self.condition(clip)
