@@ -5,7 +5,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from loosen.playback.transport import FADE_S, Transport
+from loosen.playback.playhead import FADE_S
+from loosen.playback.transport import Transport
 
 RATE = 8_000
 

@@ -85,7 +85,7 @@ def play(
     """Play a session now, with single-key controls (space, arrows, r, +/-, t, q)."""
     with reported():
         from loosen.pipeline import PlayOptions, play_session
-        from loosen.playback.keys import single_keys
+        from loosen.playback.terminal_keys import single_keys
 
         if sum(x is not None for x in (from_step, start)) + resume > 1:
             raise BadInputError("choose one of --resume, --from and --start")

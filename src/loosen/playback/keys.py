@@ -1,16 +1,15 @@
-"""Single keys, no Enter, as key names: the decoding of what terminals send, and `single_keys`.
+"""Single keys, no Enter, as key names: the decoding of what terminals send, and `KeyReader`.
 
 The decoding is pure (tested on any system); reading a terminal is the platform's part, in
-`loosen.playback.terminal_keys` (termios on POSIX, msvcrt's console on Windows).
+`loosen.playback.terminal_keys` (`single_keys`: termios on POSIX, msvcrt's console on Windows),
+which decodes with this module and never the other way round.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from typing import Protocol, TextIO
+from typing import Protocol
 
-__all__ = ["KEY_NAMES", "KeyReader", "decode_keys", "decode_windows_keys", "single_keys"]
+__all__ = ["KEY_NAMES", "KeyReader", "decode_keys", "decode_windows_keys"]
 
 _SEQUENCES = {
     "\x1b[C": "right",
@@ -30,7 +29,8 @@ _WINDOWS_SCAN_CODES = {"H": "up", "P": "down", "K": "left", "M": "right"}
 
 
 class KeyReader(Protocol):
-    """Key names from a terminal put in single-key mode by `single_keys`.
+    """Key names from a terminal put in single-key mode by
+    `loosen.playback.terminal_keys.single_keys`.
 
     ``resumed_at`` is the ``time.monotonic()`` of the last return from a Ctrl+Z (0 if none): the
     process was stopped until then, and nothing it waits for (the audio callback) ran.
@@ -95,16 +95,3 @@ def decode_windows_keys(chars: str) -> list[str]:
         keys.append(_single(char))
         i += 1
     return keys
-
-
-@contextlib.contextmanager
-def single_keys(stream: TextIO | None = None) -> Iterator[KeyReader | None]:
-    """Put the terminal in single-key mode (keys arrive at once, unechoed) for the block.
-
-    Yields None when ``stream`` (default stdin) is not a terminal: then there are no keys. Ctrl+C
-    still raises KeyboardInterrupt, and the terminal is restored however the block ends.
-    """
-    from loosen.playback.terminal_keys import terminal_keys
-
-    with terminal_keys(stream) as reader:
-        yield reader

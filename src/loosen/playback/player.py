@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import math
 import os
 import sys
 import threading
@@ -16,21 +15,14 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Any, Protocol
-
-import numpy as np
+from typing import Protocol
 
 from loosen.errors import BadInputError, LoosenError, PlaybackError
 from loosen.plan.timeline import StepSpan
-from loosen.playback.controls import (
-    announcement_frame,
-    current_step,
-    last_instruction,
-    previous_step_frame,
-    remaining_words,
-    status_line,
-)
+from loosen.playback.actions import KeyActions
+from loosen.playback.controls import current_step
 from loosen.playback.keys import KeyReader
+from loosen.playback.ring import Audio, Signal
 from loosen.playback.transport import Transport
 from loosen.render.rendering import Rendering
 
@@ -47,7 +39,6 @@ CONTROLS = (
     "space: pause/resume   right or n: next step   left or p: previous   r: repeat instruction   "
     "+/-: volume   t: time left   q: quit"
 )
-VOLUME_STEP_DB = 3.0
 STALL_S = 3.0  # no audio callback for this long while playing: the device is gone
 CLOSE_TIMEOUT_S = 1.5  # a stream that takes longer to close is abandoned (a hung server)
 
@@ -156,19 +147,43 @@ def _resolve_device(device: str | None) -> int | None:
 
 
 # ---------------------------------------------------------------- playback
-class _Session:
-    """One playback: stream, transport, keys and status."""
+class _StreamFlags(Protocol):
+    """What the callback reads of sounddevice's ``CallbackFlags``."""
 
-    def __init__(self, rendering: Rendering, transport: Transport, console: Console | None):
-        self.rendering = rendering
+    @property
+    def output_underflow(self) -> bool: ...
+
+
+class _AudioCallback:
+    """The stream's callback: the transport's audio to the device, and when it last asked.
+
+    What it needs of sounddevice (the exceptions that end the stream) is resolved once, before
+    the stream starts; on each call it takes no lock and looks nothing up.
+
+    Parameters
+    ----------
+    transport
+        What it plays.
+    stop, abort
+        sounddevice's ``CallbackStop`` and ``CallbackAbort``.
+    last_fill
+        The ``time.monotonic()``, in seconds, to count a stall from until the first call.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        stop: type[BaseException],
+        abort: type[BaseException],
+        last_fill: float,
+    ):
         self.transport = transport
-        self.console = console
-        self.rate = rendering.sample_rate
-        self.last_fill = time.monotonic()
-        self.layout_error: BaseException | None = None
+        self._stop = stop
+        self._abort = abort
+        self.last_fill = last_fill  # time.monotonic() of the last call, in seconds
 
-    def callback(self, outdata: Any, frames: int, when: Any, status: Any) -> None:
-        sd = _sounddevice()
+    def __call__(self, outdata: Audio, frames: int, when: object, status: _StreamFlags) -> None:
         self.last_fill = time.monotonic()
         if status.output_underflow:
             self.transport.underruns += 1
@@ -177,93 +192,54 @@ class _Session:
         except BaseException as error:  # sounddevice would swallow it
             self.transport.error = error
             self.transport.finished.set()
-            raise sd.CallbackAbort from None
+            raise self._abort from None
         if not alive:
-            raise sd.CallbackStop
+            raise self._stop
 
-    def lay_out_ahead(self) -> None:
-        """Measure and place every remaining step now, so the total is known soon."""
+
+class _LayoutAhead:
+    """Lays out every remaining step in a thread of its own, so the total is known soon.
+
+    It owns its thread: `start` starts it, `stop` asks it to end after the step it is placing,
+    and `join` waits for it (at most ``timeout_s``: a step's speech being synthesized is not
+    waited for longer; the daemon thread dies with the process). A failure is kept in
+    ``error`` and sets ``finished``.
+    """
+
+    def __init__(self, rendering: Rendering, finished: Signal):
+        self.rendering = rendering
+        self.finished = finished
+        self.error: BaseException | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start laying out."""
+        self._thread = threading.Thread(target=self._lay_out, name="loosen-layout", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to end after the step it is placing (does not wait)."""
+        self._stopping.set()
+
+    def join(self, timeout_s: float = 2.0) -> None:
+        """Stop the thread and wait for it, at most ``timeout_s`` seconds."""
+        self.stop()
+        if self._thread is not None:
+            self._thread.join(timeout=timeout_s)
+
+    def _lay_out(self) -> None:
+        rendering = self.rendering
         try:
-            self.rendering.place_until(None)
+            for index in range(1, len(rendering.steps) + 1):  # one step at a time: stoppable
+                if self._stopping.is_set():
+                    return
+                rendering.step_start(index)
+            if not self._stopping.is_set():
+                rendering.place_until(None)  # the end of the session: the total is known
         except BaseException as error:
-            self.layout_error = error
-            self.transport.finished.set()
-
-    def handle(self, key: str) -> bool:
-        """Act on one key; False means quit."""
-        t, rendering = self.transport, self.rendering
-        if key == "q":
-            return False
-        if key == "space":
-            t.set_paused(not t.paused)
-        elif key in ("right", "n"):
-            span = current_step(rendering.spans, t.position)
-            index = span.index + 1 if span else 1
-            if index <= len(rendering.steps):
-                t.seek(rendering.step_start(index))
-            elif rendering.finished:
-                t.seek(rendering.timeline.steps[-1].end)  # the closing chime
-        elif key in ("left", "p"):
-            t.seek(previous_step_frame(rendering.spans, t.position, self.rate))
-        elif key == "r":
-            self.repeat_instruction()
-        elif key in ("+", "up"):
-            t.gain = min(t.gain * 10 ** (VOLUME_STEP_DB / 20), 2.0)
-        elif key in ("-", "down"):
-            t.gain = max(t.gain / 10 ** (VOLUME_STEP_DB / 20), 0.01)
-        elif key == "t" and rendering.finished:
-            self.say_time_left()
-        return True
-
-    def repeat_instruction(self) -> None:
-        """Say the last instruction again, once the line now sounding has ended, with the
-        session held meanwhile (a hold that is running waits too)."""
-        position, rendering = self.transport.position, self.rendering
-        events = rendering.events_between(0, position + 1)
-        instruction = last_instruction(events, position)
-        if instruction is None or instruction.text is None:
-            return
-        speaking = [e for e in events if e.kind == "speech" and e.start <= position < e.end]
-        at = max([position, *(e.end for e in speaking)])
-        self.transport.announce(self._spoken(instruction.text), at, hold=True)
-
-    def say_time_left(self) -> None:
-        """Say how long is left in the first quiet moment, without shifting the timeline."""
-        position, rendering = self.transport.position, self.rendering
-        total = rendering.timeline.total_frames
-        horizon = position + round(30 * self.rate)
-        events = rendering.events_between(0, horizon)
-        words = remaining_words((total - position) / self.rate)
-        for _ in range(2):  # the words are for the moment they are said
-            speech = self._spoken(words)
-            where = announcement_frame(events, position, speech.size, self.rate, rendering.audible)
-            again = remaining_words((total - where.frame) / self.rate)
-            if again == words:
-                break
-            words = again
-        self.transport.announce(speech, where.frame, hold=where.hold)
-
-    def _spoken(self, text: str) -> Any:
-        """``text`` as the session's voice says it, at the voice's level (float32, mono)."""
-        return self.rendering.clips.samples(text) * np.float32(self.rendering.voice_gain)
-
-    def status_text(self, width: int = 80) -> str:
-        t, rendering = self.transport, self.rendering
-        span = current_step(rendering.spans, t.position)
-        step = "starting"
-        if span is not None:
-            step = f"{span.index}/{len(rendering.steps)} {span.name or span.kind}"
-            if span.side:
-                step += f" ({span.side})"
-        total_s = rendering.timeline.duration_s if rendering.finished else None
-        return status_line(
-            paused=t.paused,
-            step=step,
-            elapsed_s=t.position / self.rate,
-            total_s=total_s,
-            volume_db=20 * math.log10(t.gain),
-            width=width,
-        )
+            self.error = error
+            self.finished.set()
 
 
 def play(
@@ -284,7 +260,8 @@ def play(
     """
     began = time.monotonic()
     transport = Transport(rendering, start_frame=start_frame)
-    session = _Session(rendering, transport, console)
+    actions = KeyActions(rendering, transport)
+    layout = _LayoutAhead(rendering, transport.finished)
     transport.start()  # the first blocks render while PortAudio loads
     first_block_s = None
     reason = "end"
@@ -300,7 +277,10 @@ def play(
             if transport.error is not None:
                 raise transport.error
             raise PlaybackError("rendering did not keep up: nothing to play after 60 s")
-        threading.Thread(target=session.lay_out_ahead, name="loosen-layout", daemon=True).start()
+        layout.start()
+        callback = _AudioCallback(
+            transport, stop=sd.CallbackStop, abort=sd.CallbackAbort, last_fill=began
+        )
         try:
             stream = sd.OutputStream(
                 samplerate=rendering.sample_rate,
@@ -308,7 +288,7 @@ def play(
                 dtype="float32",
                 device=device_index,
                 latency=latency if latency is not None else 0.1,
-                callback=session.callback,
+                callback=callback,
             )
             stream.start()
         except (sd.PortAudioError, ValueError) as exc:
@@ -329,20 +309,20 @@ def play(
             pressed = keys.read(0.1) if keys is not None else []
             if keys is None:
                 transport.finished.wait(0.1)
-            if not all(session.handle(key) for key in pressed):
+            if not all(actions.handle(key) for key in pressed):
                 reason = "quit"
                 transport.stop()
                 transport.finished.wait(0.5)
                 break
             if console is not None:
-                console.status(session.status_text(console.width))
+                console.status(actions.status_text(console.width))
             # (after a Ctrl+Z the callback, stopped with the rest, has not run: not a stall)
-            last_heard = max(session.last_fill, keys.resumed_at if keys is not None else 0.0)
+            last_heard = max(callback.last_fill, keys.resumed_at if keys is not None else 0.0)
             stalled = time.monotonic() - last_heard > STALL_S
             if stalled and not transport.paused:
                 raise PlaybackError("the audio output stopped (was the device removed?)")
-        if session.layout_error is not None:
-            raise session.layout_error
+        if layout.error is not None:
+            raise layout.error
         if transport.error is not None:
             raise transport.error
     except KeyboardInterrupt as stop:
@@ -354,8 +334,10 @@ def play(
             raise  # nothing has played: no place to keep
         reason, error = "error", exc
     finally:
+        layout.stop()  # first: it ends after its step while the rest closes
         transport.close()
         abandoned = stream is not None and not _closed(stream, drain=reason in ("end", "quit"))
+        layout.join()
     frame = transport.position
     return PlayResult(
         reason=reason,
@@ -370,10 +352,24 @@ def play(
     )
 
 
-def _closed(stream: Any, *, drain: bool) -> bool:
+class _Stream(Protocol):
+    """What `_closed` uses of a sounddevice ``OutputStream``."""
+
+    def stop(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _closed(stream: _Stream, *, drain: bool) -> bool:
     """Stop and close ``stream``, letting the device play what it holds if ``drain``; False if
     that does not end within `CLOSE_TIMEOUT_S` (an audio server that hangs: PortAudio waits
-    for it for ever, in this call and again when the process exits)."""
+    for it for ever, in this call and again when the process exits).
+
+    The closing runs in a thread of its own, joined here once it has ended; a thread that does
+    not end in time is abandoned to the process's exit, which `PlayResult.abandoned` asks for.
+    """
     done = threading.Event()
 
     def close() -> None:
@@ -385,5 +381,9 @@ def _closed(stream: Any, *, drain: bool) -> bool:
             stream.close()
         done.set()
 
-    threading.Thread(target=close, name="loosen-close-stream", daemon=True).start()
-    return done.wait(CLOSE_TIMEOUT_S if drain else CLOSE_TIMEOUT_S / 2)
+    closing = threading.Thread(target=close, name="loosen-close-stream", daemon=True)
+    closing.start()
+    if not done.wait(CLOSE_TIMEOUT_S if drain else CLOSE_TIMEOUT_S / 2):
+        return False
+    closing.join()  # it has set ``done``: it is returning
+    return True

@@ -1,4 +1,5 @@
-"""The platform's part of reading single keys: the terminal's mode, waiting for input, Ctrl+Z.
+"""The platform's part of reading single keys (`single_keys`): the terminal's mode, waiting for
+input, Ctrl+Z.
 
 POSIX: cbreak mode through termios, ``select`` on the terminal, and a SIGTSTP handler that
 gives the shell its terminal back. Windows: the console through ``msvcrt`` (keys arrive unechoed
@@ -17,7 +18,7 @@ from typing import TextIO
 
 from loosen.playback.keys import KeyReader
 
-__all__ = ["terminal_keys"]
+__all__ = ["single_keys"]
 
 
 def _terminal_fd(stream: TextIO | None) -> int | None:
@@ -61,8 +62,9 @@ if sys.platform == "win32":
             return decode_windows_keys("".join(chars))
 
     @contextlib.contextmanager
-    def terminal_keys(stream: TextIO | None = None) -> Iterator[KeyReader | None]:
-        """Read single keys from the console; None when ``stream`` is not one."""
+    def single_keys(stream: TextIO | None = None) -> Iterator[KeyReader | None]:
+        """Read single keys from the console for the block; None when ``stream`` (default
+        stdin) is not one. Ctrl+C still raises KeyboardInterrupt."""
         if _terminal_fd(stream) is None:
             yield None
             return
@@ -95,8 +97,13 @@ else:
             return decode_keys(data.decode("utf-8", "replace"))
 
     @contextlib.contextmanager
-    def terminal_keys(stream: TextIO | None = None) -> Iterator[KeyReader | None]:
-        """Put the terminal in cbreak mode for the block (None when ``stream`` is not one)."""
+    def single_keys(stream: TextIO | None = None) -> Iterator[KeyReader | None]:
+        """Put the terminal in single-key mode (keys arrive at once, unechoed) for the block.
+
+        Yields None when ``stream`` (default stdin) is not a terminal: then there are no keys.
+        Ctrl+C still raises KeyboardInterrupt, and the terminal is restored however the block
+        ends.
+        """
         fd = _terminal_fd(stream)
         if fd is None:
             yield None

@@ -1,0 +1,114 @@
+"""What the listener's keys do to one playback: a key to a control of the transport, the spoken
+answers (the last instruction again, the time left), and the status line's text.
+
+Called from the player's loop, never from the audio callback; the rules (which step is next,
+where an answer fits) are the pure functions of `loosen.playback.controls`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from loosen.playback.controls import (
+    announcement_frame,
+    current_step,
+    last_instruction,
+    previous_step_frame,
+    remaining_words,
+    status_line,
+)
+from loosen.playback.ring import Audio
+from loosen.playback.transport import Transport
+from loosen.render.rendering import Rendering
+
+__all__ = ["VOLUME_STEP_DB", "KeyActions"]
+
+VOLUME_STEP_DB = 3.0
+
+
+class KeyActions:
+    """The keys' actions on ``transport``, which plays ``rendering``."""
+
+    def __init__(self, rendering: Rendering, transport: Transport):
+        self.rendering = rendering
+        self.transport = transport
+        self.rate = rendering.sample_rate  # frames per second
+
+    def handle(self, key: str) -> bool:
+        """Act on one key; False means quit."""
+        t, rendering = self.transport, self.rendering
+        if key == "q":
+            return False
+        if key == "space":
+            t.set_paused(not t.paused)
+        elif key in ("right", "n"):
+            span = current_step(rendering.spans, t.position)
+            index = span.index + 1 if span else 1
+            if index <= len(rendering.steps):
+                t.seek(rendering.step_start(index))
+            elif rendering.finished:
+                t.seek(rendering.timeline.steps[-1].end)  # the closing chime
+        elif key in ("left", "p"):
+            t.seek(previous_step_frame(rendering.spans, t.position, self.rate))
+        elif key == "r":
+            self.repeat_instruction()
+        elif key in ("+", "up"):
+            t.gain = min(t.gain * 10 ** (VOLUME_STEP_DB / 20), 2.0)
+        elif key in ("-", "down"):
+            t.gain = max(t.gain / 10 ** (VOLUME_STEP_DB / 20), 0.01)
+        elif key == "t" and rendering.finished:
+            self.say_time_left()
+        return True
+
+    def repeat_instruction(self) -> None:
+        """Say the last instruction again, once the line now sounding has ended, with the
+        session held meanwhile (a hold that is running waits too)."""
+        position, rendering = self.transport.position, self.rendering
+        events = rendering.events_between(0, position + 1)
+        instruction = last_instruction(events, position)
+        if instruction is None or instruction.text is None:
+            return
+        speaking = [e for e in events if e.kind == "speech" and e.start <= position < e.end]
+        at = max([position, *(e.end for e in speaking)])
+        self.transport.announce(self._spoken(instruction.text), at, hold=True)
+
+    def say_time_left(self) -> None:
+        """Say how long is left in the first quiet moment, without shifting the timeline."""
+        position, rendering = self.transport.position, self.rendering
+        total = rendering.timeline.total_frames
+        horizon = position + round(30 * self.rate)
+        events = rendering.events_between(0, horizon)
+        words = remaining_words((total - position) / self.rate)
+        for _ in range(2):  # the words are for the moment they are said
+            speech = self._spoken(words)
+            where = announcement_frame(events, position, speech.size, self.rate, rendering.audible)
+            again = remaining_words((total - where.frame) / self.rate)
+            if again == words:
+                break
+            words = again
+        self.transport.announce(speech, where.frame, hold=where.hold)
+
+    def _spoken(self, text: str) -> Audio:
+        """``text`` as the session's voice says it, at the voice's level (float32, mono)."""
+        return self.rendering.clips.samples(text) * np.float32(self.rendering.voice_gain)
+
+    def status_text(self, width: int = 80) -> str:
+        """The status line, fitted to ``width`` columns: playing or paused, the step, the time."""
+        t, rendering = self.transport, self.rendering
+        span = current_step(rendering.spans, t.position)
+        step = "starting"
+        if span is not None:
+            step = f"{span.index}/{len(rendering.steps)} {span.name or span.kind}"
+            if span.side:
+                step += f" ({span.side})"
+        total_s = rendering.timeline.duration_s if rendering.finished else None
+        return status_line(
+            paused=t.paused,
+            step=step,
+            elapsed_s=t.position / self.rate,
+            total_s=total_s,
+            volume_db=20 * math.log10(t.gain),
+            width=width,
+        )
