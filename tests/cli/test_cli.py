@@ -473,9 +473,9 @@ def test_two_scripts_that_would_write_the_same_file_are_refused(tmp_path: Path) 
 def test_a_wav_written_as_it_is_laid_out_that_might_pass_4_gb_is_rf64(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import loosen.output.export
+    import loosen.output.formats
 
-    monkeypatch.setattr(loosen.output.export, "_WAV_LIMIT_BYTES", 1_000_000)  # as if 4 GB were 1 MB
+    monkeypatch.setattr(loosen.output.formats, "_WAV_LIMIT_BYTES", 1_000_000)  # 4 GB as 1 MB
     out = tmp_path / "long.wav"
     code, _, err = run("export", TINY, "-o", out, "--loudness", "off")
     assert code == 0, err
