@@ -24,7 +24,6 @@ LONG_CLASSES = {
 # Cycles through imports made inside functions (none at import time): each is a pair of
 # modules that lean on each other, to be cut along a concept.
 LAZY_CYCLES = {
-    ("loosen.plan.expand", "loosen.script.library", "loosen.script.loading"),
     ("loosen.loudness.meter", "loosen.loudness.normalizer"),  # meter re-exports the normaliser
     ("loosen.playback.keys", "loosen.playback.terminal_keys"),
     ("loosen.cli.export_batch", "loosen.cli.export_cmds"),
