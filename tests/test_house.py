@@ -26,7 +26,6 @@ LONG_CLASSES = {
 LAZY_CYCLES = {
     ("loosen.loudness.meter", "loosen.loudness.normalizer"),  # meter re-exports the normaliser
     ("loosen.playback.keys", "loosen.playback.terminal_keys"),
-    ("loosen.cli.export_batch", "loosen.cli.export_cmds"),
 }
 
 
