@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loosen.errors import BadInputError
-from loosen.output.writable import check_writable
+from loosen.output.writable import check_writable, is_folder
 
 __all__ = ["FORMATS", "AudioFormat", "check_output_path", "format_for", "wav_limit_frames"]
 
@@ -50,7 +50,7 @@ def format_for(path: Path) -> AudioFormat:
 
 def check_output_path(path: Path) -> AudioFormat:
     """Check before any work that ``path`` can be written; return its format."""
-    if path.is_dir():
+    if is_folder(path):
         raise BadInputError(
             f"{path}: is a folder; name an output file such as {path / 'session.wav'}"
         )

@@ -16,7 +16,7 @@ from loosen.errors import BadInputError, ExportError
 from loosen.output.encoders import check_encoding
 from loosen.output.export import export_blocks
 from loosen.output.formats import AudioFormat, format_for
-from loosen.output.writable import check_writable
+from loosen.output.writable import check_writable, is_folder
 from loosen.plan.chapters import Tags, chapter_spans
 
 if TYPE_CHECKING:
@@ -45,11 +45,20 @@ def check_split_folder(folder: Path, extension: str = ".wav") -> AudioFormat:
     present (it is created).
     """
     fmt = format_for(Path(f"part{extension}"))
-    if folder.exists() and not folder.is_dir():
+    here = is_folder(folder)
+    if not here and _exists(folder):
         raise BadInputError(f"{folder}: is a file; name a folder for the split parts")
     # the parts go into the folder; a missing folder is made in its parent
-    check_writable(folder / f"part{extension}" if folder.is_dir() else folder, what="folder")
+    check_writable(folder / f"part{extension}" if here else folder, what="folder")
     return fmt
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; a name too long for its file system does not."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def split_names(titles: Sequence[str], extension: str = ".wav") -> list[str]:
