@@ -16,7 +16,7 @@ from loosen.errors import BadInputError, ExportError
 from loosen.output.encoders import check_encoding
 from loosen.output.export import export_blocks
 from loosen.output.formats import AudioFormat, format_for
-from loosen.output.writable import check_writable, is_folder
+from loosen.output.writable import check_writable, is_folder, is_there
 from loosen.plan.chapters import Tags, chapter_spans
 
 if TYPE_CHECKING:
@@ -46,19 +46,11 @@ def check_split_folder(folder: Path, extension: str = ".wav") -> AudioFormat:
     """
     fmt = format_for(Path(f"part{extension}"))
     here = is_folder(folder)
-    if not here and _exists(folder):
+    if not here and is_there(folder):
         raise BadInputError(f"{folder}: is a file; name a folder for the split parts")
     # the parts go into the folder; a missing folder is made in its parent
     check_writable(folder / f"part{extension}" if here else folder, what="folder")
     return fmt
-
-
-def _exists(path: Path) -> bool:
-    """Whether ``path`` exists; a name too long for its file system does not."""
-    try:
-        return path.exists()
-    except OSError:
-        return False
 
 
 def split_names(titles: Sequence[str], extension: str = ".wav") -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from loosen.atomic import TEMP_SUFFIX, temp_prefix
 from loosen.errors import BadInputError, ExportError
 
-__all__ = ["check_writable", "is_folder"]
+__all__ = ["check_writable", "is_folder", "is_there"]
 
 
 def is_folder(path: Path) -> bool:
@@ -20,6 +20,14 @@ def is_folder(path: Path) -> bool:
     for it, say) is none: `check_writable` then says why it cannot be written."""
     try:
         return path.is_dir()
+    except OSError:
+        return False
+
+
+def is_there(path: Path) -> bool:
+    """Whether ``path`` exists; a name too long for its file system does not."""
+    try:
+        return path.exists()
     except OSError:
         return False
 
@@ -35,8 +43,8 @@ def check_writable(target: Path, *, what: str = "file") -> None:
     if is_folder(target):
         raise BadInputError(f"{target}: is a folder; name a {what} to write")
     folder = target.parent if str(target.parent) else Path()
-    if not folder.is_dir():
-        if folder.exists():
+    if not is_folder(folder):
+        if is_there(folder):
             raise BadInputError(f"{target}: {folder} is not a folder")
         raise BadInputError(f"{target}: the folder {folder} does not exist")
     try:
