@@ -211,6 +211,40 @@ def test_a_write_failure_is_a_runtime_error_with_exit_1(
     assert list(tmp_path.iterdir()) == []
 
 
+LONG = "a" * 300  # past the 255 bytes a name may have on ext4 and most file systems
+NEARLY = "b" * 246  # .wav makes 250: a name that fits, but not the temporary file's beside it
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        ["-o", f"{LONG}.wav"],
+        ["-o", f"{NEARLY}.wav"],
+        ["--split", "-o", LONG],
+        ["-o", "t.wav", "--timeline", f"{LONG}.json"],
+    ],
+)
+def test_a_name_too_long_for_the_file_system_is_one_line_before_any_rendering(
+    tmp_path: Path, where: list[str]
+) -> None:
+    import errno
+    import os
+
+    if os.pathconf(tmp_path, "PC_NAME_MAX") > 300:
+        pytest.skip("this file system takes names of 300 bytes")
+    paths = [arg if arg.startswith("-") else str(tmp_path / arg) for arg in where]
+    done = subprocess.run(
+        [sys.executable, "-m", "loosen", "export", str(TINY), *paths],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "LOOSEN_CACHE_DIR": str(tmp_path / "cache")},
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    named = tmp_path / max(where, key=len)
+    reason = os.strerror(errno.ENAMETOOLONG)
+    assert done.stderr.splitlines() == [f"Error: {named}: cannot write in {tmp_path}: {reason}"]
+    assert list(tmp_path.iterdir()) == []  # refused before a word was spoken
+
+
 def test_ctrl_c_during_export_exits_130_and_leaves_no_partial_file(tmp_path: Path) -> None:
     import os
     import signal
@@ -473,9 +507,9 @@ def test_two_scripts_that_would_write_the_same_file_are_refused(tmp_path: Path) 
 def test_a_wav_written_as_it_is_laid_out_that_might_pass_4_gb_is_rf64(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import loosen.output.export
+    import loosen.output.formats
 
-    monkeypatch.setattr(loosen.output.export, "_WAV_LIMIT_BYTES", 1_000_000)  # as if 4 GB were 1 MB
+    monkeypatch.setattr(loosen.output.formats, "_WAV_LIMIT_BYTES", 1_000_000)  # 4 GB as 1 MB
     out = tmp_path / "long.wav"
     code, _, err = run("export", TINY, "-o", out, "--loudness", "off")
     assert code == 0, err

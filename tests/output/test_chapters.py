@@ -13,8 +13,10 @@ import soundfile as sf
 from mutagen import id3
 
 import loosen.output.export
+import loosen.output.formats
 from loosen.errors import ExportError
-from loosen.output.export import FORMATS, export_blocks
+from loosen.output.export import export_blocks
+from loosen.output.formats import FORMATS
 from loosen.output.riff import marker_chunks
 from loosen.plan.chapters import (
     Chapter,
@@ -277,7 +279,7 @@ def test_marker_chunks_have_even_sizes_and_zero_terminated_labels() -> None:
 def test_an_rf64_export_gets_its_markers_and_its_ds64_size_patched(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(loosen.output.export, "_WAV_LIMIT_BYTES", 0)  # RF64 for any size
+    monkeypatch.setattr(loosen.output.formats, "_WAV_LIMIT_BYTES", 0)  # RF64 for any size
     out = tmp_path / "session.wav"
     export_blocks(
         tone_blocks(2.0),

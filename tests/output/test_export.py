@@ -13,15 +13,9 @@ import pytest
 import soundfile as sf
 
 from loosen.errors import BadInputError, ExportError
-from loosen.output.export import (
-    FORMATS,
-    check_output_path,
-    check_split_folder,
-    export_blocks,
-    export_split,
-    remove_stale_parts,
-    split_names,
-)
+from loosen.output.export import export_blocks, remove_stale_parts
+from loosen.output.formats import FORMATS, check_output_path
+from loosen.output.split import check_split_folder, export_split, split_names
 from loosen.plan.chapters import Chapter, tags_for
 from loosen.render.rendering import Rendering, render_session
 from loosen.script.loading import load_session

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 import typer
 
 from loosen.cli.common import bars_off, naming, worst_exit_code
+from loosen.cli.export_job import export_one
 from loosen.errors import BadInputError, ExportError
 
 if TYPE_CHECKING:
-    from loosen.cli.export_cmds import ExportJob
+    from loosen.cli.export_job import ExportJob
     from loosen.output.batch import Outcome
 
 __all__ = ["batch_jobs", "export_in_worker", "run_batch"]
@@ -118,8 +119,6 @@ class _BatchStatus:
 
 def export_in_worker(job: ExportJob) -> str:
     """In a worker process: export ``job``; what it wrote, as the batch's report of it."""
-    from loosen.cli.export_cmds import export_one
-
     bars_off()  # several sessions' bars on one terminal would garble it
     said: list[str] = []
     export_one(job, speakers=1, say=said.append)  # the sessions share the cores already

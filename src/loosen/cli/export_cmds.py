@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from loosen.cli.common import (
     AmbienceDbOpt,
     AmbienceOpt,
-    Bars,
     BreathToneOpt,
     ChannelsOpt,
     ChimeDbOpt,
@@ -28,36 +25,16 @@ from loosen.cli.common import (
     VoiceModelOpt,
     VoiceOpt,
     app,
-    clock,
-    listener_for,
     reported,
     session_options,
 )
+from loosen.cli.export_job import ExportJob, export_one
 from loosen.errors import BadInputError
-
-if TYPE_CHECKING:
-    from loosen.pipeline import ExportOptions, SessionOptions
 
 ScriptsArg = Annotated[
     list[str],
     typer.Argument(help="Script files or bundled sessions' names; several go to a folder."),
 ]
-
-
-@dataclass(frozen=True)
-class ExportJob:
-    """Everything one export needs; picklable, so a worker process can run it."""
-
-    script: str
-    output: Path | None
-    options: SessionOptions
-    export: ExportOptions
-    verbose: bool = False
-
-    @property
-    def extension(self) -> str:
-        """Of the file in a batch, of the parts with a split: ``".wav"``."""
-        return "." + self.export.split_format.lower().lstrip(".")
 
 
 @app.command()
@@ -160,37 +137,3 @@ def export(
         code = run_batch(batch, refused, jobs or available_cores())
     if code:
         raise typer.Exit(code)
-
-
-def export_one(
-    job: ExportJob, speakers: int | None = None, say: Callable[[str], None] | None = None
-) -> None:
-    """Export one session (`loosen.pipeline.export_session`) and say what was written
-    (``say``: default, a line on stderr); ``speakers``: as `export_session` takes it."""
-    from loosen.pipeline import export_session
-
-    with Bars() as bars:
-        result = export_session(
-            job.script, job.output, job.options, job.export,
-            listener=listener_for(bars, verbose=job.verbose), speakers=speakers,
-        )  # fmt: skip
-    say = say or _to_stderr
-    out = result.output
-    what = f"{len(result.files)} files in {out}" if job.export.split else str(out)
-    channels = f"{result.channels} ch"
-    if result.mono_from_same:
-        channels = "mono: both channels are the same"
-    say(
-        f"Wrote {what} ({result.format_name}, {clock(result.duration_s)}, "
-        f"{result.sample_rate} Hz, {channels}, {result.chapters} chapters)"
-    )
-    for extra in result.sidecars:
-        say(f"Wrote {extra}")
-    if job.verbose:  # last, after what was written, as `open_rendering` says it
-        from loosen.session.opening import synthesized_detail
-
-        _to_stderr(synthesized_detail(result.lines_synthesized))
-
-
-def _to_stderr(line: str) -> None:
-    typer.echo(line, err=True)

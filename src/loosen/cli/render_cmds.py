@@ -153,7 +153,8 @@ def new(
     with reported():
         from shlex import quote
 
-        from loosen.script.library import bundled_scripts, new_script
+        from loosen.script.library import bundled_scripts
+        from loosen.session.user_scripts import new_script
 
         if name in bundled_scripts() and not hide_bundled:  # said here: it names the option
             raise BadInputError(

@@ -15,97 +15,21 @@ import queue
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from loosen.atomic import atomic_path, write_error
 from loosen.dsp import to_pcm16
-from loosen.errors import BadInputError, ExportError
+from loosen.errors import ExportError
 from loosen.output.encoders import check_encoding, open_writer
-from loosen.output.writable import check_writable
-from loosen.plan.chapters import Chapter, Tags, chapter_spans, embed, soundfile_tags
+from loosen.output.formats import AudioFormat, check_output_path, wav_limit_frames
+from loosen.plan.chapters import Chapter, Tags, embed, soundfile_tags
 from loosen.processes import process_alive
 
-if TYPE_CHECKING:
-    from loosen.plan.timeline import Timeline
-    from loosen.render.rendering import Rendering
-
-
-class SpanSource(Protocol):
-    """What `export_split` reads: a timeline and the blocks of any span, asked for in order."""
-
-    timeline: Timeline
-    sample_rate: int
-    channels: int
-
-    def blocks(
-        self, start_frame: int = ..., end_frame: int | None = ..., block_frames: int = ...
-    ) -> Iterator[npt.NDArray[np.float32]]: ...
-
-
-__all__ = [
-    "FORMATS",
-    "AudioFormat",
-    "check_output_path",
-    "check_split_folder",
-    "export_blocks",
-    "export_split",
-    "format_for",
-    "remove_stale_parts",
-    "split_names",
-    "wav_limit_frames",
-]
-
-
-@dataclass(frozen=True)
-class AudioFormat:
-    """A container and codec as libsndfile names them. ``lossy``: its encoder changes the
-    samples (they get room under the true-peak ceiling; see `loosen.output.encoders` for their
-    ``--quality`` and what each encoder takes off the loudness)."""
-
-    name: str
-    container: str
-    subtype: str
-    lossy: bool = False
-
-
-FORMATS = {
-    ".wav": AudioFormat("WAV (PCM 16-bit)", "WAV", "PCM_16"),
-    ".flac": AudioFormat("FLAC (16-bit)", "FLAC", "PCM_16"),
-    ".ogg": AudioFormat("Ogg Vorbis", "OGG", "VORBIS", lossy=True),
-    ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III", lossy=True),  # LAME, not libsndfile
-}
-_WAV_LIMIT_BYTES = 2**32 - 2**20  # past this a RIFF size field overflows: write RF64 instead
-
-
-def wav_limit_frames(channels: int) -> int:
-    """The most 16-bit frames of ``channels`` a WAV holds; past it, an export is RF64."""
-    return _WAV_LIMIT_BYTES // (2 * channels)
-
-
-def format_for(path: Path) -> AudioFormat:
-    """Return the format of ``path`` from its extension; `BadInputError` if it has none we write."""
-    fmt = FORMATS.get(path.suffix.lower())
-    if fmt is None:
-        known = ", ".join(FORMATS)
-        shown = path.suffix or "no extension"
-        raise BadInputError(f"{path}: cannot export to {shown}; use one of {known}")
-    return fmt
-
-
-def check_output_path(path: Path) -> AudioFormat:
-    """Check before any work that ``path`` can be written; return its format."""
-    if path.is_dir():
-        raise BadInputError(
-            f"{path}: is a folder; name an output file such as {path / 'session.wav'}"
-        )
-    fmt = format_for(path)
-    check_writable(path)
-    return fmt
+__all__ = ["export_blocks", "remove_stale_parts"]
 
 
 def export_blocks(
@@ -207,96 +131,6 @@ def _write_samples(
         if _nearly_full(temp.parent):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) from None
         raise
-
-
-def check_split_folder(folder: Path, extension: str = ".wav") -> AudioFormat:
-    """Check before any work that split files can be written into ``folder``; return the format.
-
-    The folder may exist (same-named files in it are replaced) or be missing with its parent
-    present (it is created).
-    """
-    fmt = format_for(Path(f"part{extension}"))
-    if folder.exists() and not folder.is_dir():
-        raise BadInputError(f"{folder}: is a file; name a folder for the split parts")
-    # the parts go into the folder; a missing folder is made in its parent
-    check_writable(folder / f"part{extension}" if folder.is_dir() else folder, what="folder")
-    return fmt
-
-
-def split_names(titles: Sequence[str], extension: str = ".wav") -> list[str]:
-    """Return file names for parts titled ``titles``: ``01 welcome.wav``, ``02 reach (right).wav``.
-
-    Numbers are zero-padded to the count's width (at least two digits). Titles are made safe
-    for any file system: no control characters, none of ``<>:"/\\|?*``, spaces collapsed,
-    trimmed, at most `_MAX_NAME_BYTES` bytes of UTF-8.
-    """
-    width = max(2, len(str(len(titles))))
-    names = []
-    for number, title in enumerate(titles, start=1):
-        safe = _safe_name(title) or "part"
-        names.append(f"{number:0{width}d} {safe}{extension}")
-    return names
-
-
-_MAX_NAME_BYTES = 120  # well inside the 255 bytes of common file systems, with room for a number
-_UNSAFE = str.maketrans(
-    {"/": "-", "\\": "-"} | {c: " " for c in '<>"|?*\x7f'} | {chr(c): " " for c in range(32)}
-)
-
-
-def _safe_name(title: str) -> str:
-    text = " - ".join(part.strip() for part in title.split(":"))  # "relaxation - hands"
-    text = " ".join(text.translate(_UNSAFE).split()).strip(" .")
-    while len(text.encode("utf-8")) > _MAX_NAME_BYTES:
-        text = text[:-1].rstrip(" .")
-    return text
-
-
-def export_split(
-    rendering: Rendering | SpanSource,
-    folder: Path,
-    *,
-    extension: str = ".wav",
-    tags: Tags | None = None,
-    progress: Callable[[int], None] | None = None,
-    quality: str | None = None,
-) -> list[Path]:
-    """Export one file per chapter of ``rendering`` into ``folder``; return their paths in order.
-
-    The parts follow `loosen.plan.chapters.chapter_spans`: a part per named (or sided) step, unnamed
-    steps with the part before, the lead-in in the first part and the closing chime and lead-out
-    in the last, so the parts played one after another are the whole export, sample for sample.
-    Each is written atomically by `export_blocks`; the folder is created if missing; same-named
-    files are replaced, other files are left alone. Each part is tagged with its own title,
-    ``tags.title`` as the album, and its number as the track. ``progress(frames)`` counts frames
-    across all parts. ``quality``: as `export_blocks` takes it.
-    """
-    fmt = check_split_folder(folder, extension)
-    check_encoding(fmt.container, sample_rate=rendering.sample_rate, quality=quality)
-    spans = chapter_spans(rendering.timeline)
-    try:
-        folder.mkdir(exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"{folder}: could not create the folder: {error.strerror}") from None
-    paths = []
-    names = split_names([span.title for span in spans], extension.lower())
-    for number, (span, name) in enumerate(zip(spans, names, strict=True), start=1):
-        part_tags = None
-        if tags is not None:
-            part_tags = replace(tags, title=span.title, album=tags.title, track=number)
-        path = folder / name
-        export_blocks(
-            rendering.blocks(span.start, span.end, block_frames=rendering.sample_rate),
-            path,
-            sample_rate=rendering.sample_rate,
-            channels=rendering.channels,
-            total_frames=span.end - span.start,
-            progress=progress,
-            tags=part_tags,
-            quality=quality,
-        )
-        paths.append(path)
-    return paths
 
 
 def _as_float32(block: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:

@@ -19,7 +19,7 @@ import numpy.typing as npt
 from loosen.errors import BadValueError
 
 if TYPE_CHECKING:
-    from loosen.output.export import AudioFormat
+    from loosen.output.formats import AudioFormat
     from loosen.plan.timeline import Timeline
     from loosen.render.rendering import Rendering
 
@@ -129,7 +129,7 @@ def level_blocks(
 
 class SpanStream:
     """A rendering whose blocks come from one stream (the loudness-normalised one), handed out
-    span after span in order, as `loosen.output.export.export_split` asks for them."""
+    span after span in order, as `loosen.output.split.export_split` asks for them."""
 
     def __init__(self, rendering: Rendering, stream: Iterator[Block]) -> None:
         self.timeline: Timeline = rendering.timeline

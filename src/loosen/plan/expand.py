@@ -11,7 +11,8 @@ from loosen.errors import ScriptError
 from loosen.plan.addresses import step_label
 from loosen.plan.pace import Pace
 from loosen.script.limits import MAX_EXPANDED_STEPS, MAX_TEXT_CHARS, check_session_size
-from loosen.script.loading import Pacing, ScriptStep, Session
+from loosen.script.loading import Pacing, Session
+from loosen.script.steps import ScriptStep
 from loosen.script.templates import fill_template, template_variables
 
 __all__ = [

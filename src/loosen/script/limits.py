@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any
 from loosen.errors import BadInputError, ScriptError
 
 if TYPE_CHECKING:
-    from loosen.script.loading import Pacing, ScriptStep
+    from loosen.script.loading import Pacing
+    from loosen.script.steps import ScriptStep
 
 __all__ = [
     "DEFAULT_MAX_SESSION_H",

@@ -4,6 +4,9 @@ share."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from loosen.errors import shown
 from loosen.script import fields
 from loosen.script.fields import Checker
 from loosen.script.limits import MAX_REPEAT_TIMES
@@ -17,6 +20,7 @@ __all__ = [
     "STEP_KEYS",
     "STEP_KINDS",
     "TEMPLATE_KEYS",
+    "unknown_key",
 ]
 
 STEP_KINDS = ("say", "pause", "hold", "reps", "breathe", "tense_release", "repeat")
@@ -112,3 +116,8 @@ KEY_ALIASES: dict[str, dict[str, str]] = {
     "tense_release": {"hold": "tense", "tension": "tense"},
     "breathe": {"breaths": "cycles"},
 }
+
+
+def unknown_key(key: str, allowed: Iterable[str]) -> str:
+    """The message for a ``key`` not among the ``allowed`` ones of its table."""
+    return f"unknown key {shown(key)}; allowed: {', '.join(sorted(allowed))}"

@@ -44,7 +44,7 @@ def check_export(output: Path | None, export: ExportOptions, *, several: bool = 
     we do not write, a quality it has not, a loudness out of range. ``several``: the output is
     a folder of sessions (`loosen.output.batch`)."""
     from loosen.output.encoders import check_encoding
-    from loosen.output.export import format_for
+    from loosen.output.formats import format_for
     from loosen.output.levelled import loudness_target
 
     loudness_target(export.loudness)
@@ -76,14 +76,11 @@ def export_session(
     """
     from loosen.config import load_defaults
     from loosen.output.encoders import check_encoding
-    from loosen.output.export import (
-        check_output_path,
-        check_split_folder,
-        export_blocks,
-        export_split,
-    )
+    from loosen.output.export import export_blocks
+    from loosen.output.formats import check_output_path
     from loosen.output.levelled import SpanStream, level_blocks
     from loosen.output.sidecars import check_sidecars, write_sidecars
+    from loosen.output.split import check_split_folder, export_split
     from loosen.plan.chapters import chapters_from, tags_for
     from loosen.script.loading import resolve_script
 
@@ -196,7 +193,7 @@ def _may_need_rf64(rendering: Rendering, container: str) -> bool:
     """Whether a WAV of ``rendering`` might pass 4 GB (about 6 h 12 min of 48 kHz stereo)."""
     if container != "WAV" or rendering.finished:
         return False
-    from loosen.output.export import wav_limit_frames
+    from loosen.output.formats import wav_limit_frames
 
     return bool(rendering.frames_at_most() > wav_limit_frames(rendering.channels))
 

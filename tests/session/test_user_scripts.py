@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from loosen.errors import BadInputError
-from loosen.script.library import find_scripts, new_script, resolve_script, user_scripts_dir
+from loosen.script.library import find_scripts, resolve_script, user_scripts_dir
+from loosen.session.user_scripts import new_script
 
 
 def test_a_new_script_is_a_copy_found_by_its_name_and_listed_as_yours() -> None:
