@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 HERE = Path(__file__).parent.parent
@@ -128,6 +129,35 @@ def private_server(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], st
     server.wait()
 
 
+def wait_until_heard(address: str, player: subprocess.Popen[str], *, for_s: float = 0.0) -> None:
+    """Wait until the first sound of ``player`` reaches the null sink of the server at
+    ``address`` (a loaded machine may take many seconds to start), then ``for_s`` seconds more
+    of it: a recorder on the sink's monitor hears it."""
+    parec = shutil.which("parec")
+    assert parec is not None, "parec is needed to hear the player"
+    rate_hz = 8000
+    recorder = subprocess.Popen(
+        [parec, "--server", address, "-d", "private.monitor", "--format=float32le",
+         "--channels=1", f"--rate={rate_hz}", "--latency-msec=20"],
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert recorder.stdout is not None
+        heard_frames = 0
+        while heard_frames < for_s * rate_hz or heard_frames == 0:
+            chunk = recorder.stdout.read(4 * rate_hz // 20)
+            assert chunk, "the recorder stopped"
+            assert player.poll() is None, player.communicate()
+            samples = np.frombuffer(chunk, np.float32)
+            if heard_frames or np.abs(samples).max() > 1e-4:
+                heard_frames += len(samples)
+    finally:
+        recorder.kill()
+        recorder.wait()
+        if recorder.stdout is not None:
+            recorder.stdout.close()
+
+
 def test_losing_the_audio_server_mid_session_stops_cleanly_and_keeps_the_position(
     tmp_path: Path, private_server: tuple[subprocess.Popen[bytes], str]
 ) -> None:
@@ -138,7 +168,7 @@ def test_losing_the_audio_server_mid_session_stops_cleanly_and_keeps_the_positio
         env={**os.environ, "PULSE_SERVER": address, "LOOSEN_STATE_DIR": str(state)},
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(4)
+    wait_until_heard(address, player, for_s=1.5)
     assert player.poll() is None, player.communicate()
     server.send_signal(signal.SIGKILL)
     _, err = player.communicate(timeout=30)
@@ -164,7 +194,7 @@ def test_ctrl_c_while_the_audio_server_hangs_still_stops_at_once(
     )  # fmt: skip
     positions = state / "positions.json"
     try:
-        time.sleep(3)  # playing by now (no event to wait for from outside: it is --quiet)
+        wait_until_heard(address, player)
         assert player.poll() is None, player.communicate()
         server.send_signal(signal.SIGSTOP)  # the server hangs: PortAudio waits on it
         player.send_signal(signal.SIGINT)
