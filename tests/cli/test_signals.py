@@ -123,3 +123,25 @@ def test_interrupting_a_batch_alone_stops_its_workers_at_once(tmp_path: Path) ->
     assert "Interrupted." in err and "Traceback" not in err
     wait_for(lambda: not alive(everyone), timeout_s=5)
     assert not list((tmp_path / "tracks").glob("*.wav"))
+
+
+@pytest.mark.parametrize("to", ["the batch alone", "the terminal's process group"])
+def test_ctrl_c_while_a_batchs_workers_still_start_prints_no_traceback(
+    tmp_path: Path, to: str
+) -> None:
+    batch = subprocess.Popen(
+        [sys.executable, "-m", "loosen", "export", "back-loosening", "pmr-16",
+         "-o", str(tmp_path / "tracks"), "-j", "2"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "LOOSEN_CACHE_DIR": str(tmp_path / "cache")}, cwd=tmp_path,
+        start_new_session=True,  # a process group of its own, as a terminal gives a command
+    )  # fmt: skip
+    wait_for(lambda: len(descendants(batch.pid)) >= 1, timeout_s=60)  # a worker is importing
+    if to == "the batch alone":
+        batch.send_signal(signal.SIGINT)
+    else:
+        os.killpg(batch.pid, signal.SIGINT)
+    _, err = batch.communicate(timeout=30)
+    assert batch.returncode == 130
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines()[-1] == "Interrupted."

@@ -16,7 +16,8 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from types import FrameType
@@ -51,6 +52,8 @@ def _on_interrupt(signum: int, frame: FrameType | None) -> None:
 def _start_worker(parent_pid: int) -> None:
     signal.signal(signal.SIGINT, _on_interrupt)
     signal.signal(signal.SIGTERM, _on_interrupt)
+    if hasattr(signal, "pthread_sigmask"):  # held back while the parent started this worker
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -76,6 +79,29 @@ def _run_one(job: Callable[[T], str | None], item: T) -> tuple[int, str]:
     finally:
         _busy = False
     return 0, report or ""
+
+
+@contextlib.contextmanager
+def _ctrl_c_held_while_workers_start() -> Iterator[None]:
+    """Hold Ctrl+C back while the pool starts its workers (each `submit` spawns one), and raise
+    it once they are started. A Ctrl+C in the middle of a spawn would leave a worker reading its
+    start-up data from a pipe that is never written (an ``EOFError`` traceback); and a spawned
+    process inherits the signal mask, so a worker still importing, before `_start_worker` sets
+    its handler and unblocks the signal, is not stopped with a ``KeyboardInterrupt`` traceback."""
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    if not hasattr(signal, "pthread_sigmask") or not on_main_thread:  # Windows: no masks
+        yield
+        return
+    came: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: came.append(signum))
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+    if came:
+        raise KeyboardInterrupt
 
 
 def _interrupt_workers(pool: ProcessPoolExecutor) -> None:
@@ -123,7 +149,8 @@ def run_jobs(
     )  # fmt: skip
     futures: list[Future[tuple[int, str]]] = []
     try:
-        futures = [pool.submit(_run_one, job, item) for item in items]
+        with _ctrl_c_held_while_workers_start():
+            futures = [pool.submit(_run_one, job, item) for item in items]
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when="FIRST_COMPLETED")
