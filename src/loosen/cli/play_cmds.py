@@ -205,7 +205,7 @@ class _TerminalConsole:
 def devices() -> None:
     """List the audio output devices (for `loosen play --device`)."""
     with reported():
-        from loosen.playback.player import list_devices
+        from loosen.playback.devices import list_devices
 
         for index, name, channels, default in list_devices():
             mark = "*" if default else " "

@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import os
 import threading
-from pathlib import Path
 from typing import Annotated
 
 from loosen.media import NoMediaControlsError
@@ -311,14 +310,7 @@ class MprisControls:
 
 
 def open_controls(inbox: Inbox, now: NowPlaying, *, timeout_s: float) -> MprisControls:
-    """`MprisControls` registered on the session bus; `NoMediaControlsError` without one."""
-    if not os.environ.get("DBUS_SESSION_BUS_ADDRESS") and not _runtime_bus_exists():
-        raise NoMediaControlsError("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)")
+    """`MprisControls` registered on the session bus; `NoMediaControlsError` if that fails."""
     controls = MprisControls(inbox, now)
     controls.start(timeout_s)
     return controls
-
-
-def _runtime_bus_exists() -> bool:
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    return runtime is not None and (Path(runtime) / "bus").exists()

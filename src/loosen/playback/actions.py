@@ -19,6 +19,7 @@ from loosen.playback.controls import (
     remaining_words,
     status_line,
 )
+from loosen.playback.remote import Action, Command, NowPlaying, Status, now_playing
 from loosen.playback.ring import Audio
 from loosen.playback.transport import Transport
 from loosen.render.rendering import Rendering
@@ -61,6 +62,31 @@ class KeyActions:
         elif key == "t" and rendering.finished:
             self.say_time_left()
         return True
+
+    def obey(self, command: Command) -> bool:
+        """Act on a remote's ``command`` (the desktop's media controls) as on its key; False
+        means quit."""
+        t, action = self.transport, command.action
+        if action is Action.PLAY_PAUSE:
+            return self.handle("space")
+        if (action is Action.PLAY and t.paused) or (action is Action.PAUSE and not t.paused):
+            return self.handle("space")
+        if action is Action.NEXT:
+            return self.handle("right")
+        if action is Action.PREVIOUS:
+            return self.handle("left")
+        if action is Action.GO_TO_STEP and command.step is not None:
+            if 1 <= command.step <= len(self.rendering.steps):
+                t.seek(self.rendering.step_start(command.step))
+        elif action is Action.VOLUME and command.volume is not None:
+            t.gain = min(max(command.volume, 0.01), 2.0)
+        return action is not Action.STOP
+
+    def now_playing(self) -> NowPlaying:
+        """What a remote shows now."""
+        t = self.transport
+        status = Status.PAUSED if t.paused else Status.PLAYING
+        return now_playing(self.rendering, t.position, status=status, volume=t.gain)
 
     def repeat_instruction(self) -> None:
         """Say the last instruction again, once the line now sounding has ended, with the

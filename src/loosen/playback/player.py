@@ -1,27 +1,26 @@
 """Live playback through sounddevice, with single-key control for eyes-closed listening.
 
-The only module that imports sounddevice. It plays the blocks of the same renderer `export`
+It plays the blocks of the same renderer `export`
 writes, through `loosen.playback.transport.Transport`, so the device gets the exported samples.
 """
 
 from __future__ import annotations
 
 import contextlib
-import io
-import os
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
 from typing import Protocol
 
-from loosen.errors import BadInputError, LoosenError, PlaybackError
+from loosen.errors import LoosenError, PlaybackError
 from loosen.plan.timeline import StepSpan
 from loosen.playback.actions import KeyActions
 from loosen.playback.controls import current_step
+from loosen.playback.devices import load_sounddevice as _sounddevice
+from loosen.playback.devices import resolve_device as _resolve_device
 from loosen.playback.keys import KeyReader
+from loosen.playback.remote import Remote
 from loosen.playback.ring import Audio, Signal
 from loosen.playback.transport import Transport
 from loosen.render.rendering import Rendering
@@ -30,8 +29,6 @@ __all__ = [
     "CONTROLS",
     "Console",
     "PlayResult",
-    "list_devices",
-    "native_stderr_silenced",
     "play",
 ]
 
@@ -73,77 +70,6 @@ class PlayResult:
         None  # Ctrl+C, or a signal (`loosen.errors.Terminated`)
     )
     abandoned: bool = False  # the audio output would not stop: the process must exit at once
-
-
-def _sounddevice() -> ModuleType:
-    try:
-        import sounddevice
-    except OSError as error:  # the wheel has no PortAudio on Linux
-        raise PlaybackError(
-            f"cannot play: {error}; install PortAudio (Debian/Ubuntu: libportaudio2), "
-            "or write a file with `loosen export`"
-        ) from None
-    module: ModuleType = sounddevice
-    return module
-
-
-@contextlib.contextmanager
-def native_stderr_silenced() -> Iterator[None]:
-    """Keep what PortAudio and ALSA print from C (device probing, "Expression ... failed") off the
-    terminal, while Python's own ``sys.stderr`` (the status line, messages) still reaches it."""
-    try:
-        sys.stderr.flush()
-        own = sys.stderr.fileno() == 2
-    except (AttributeError, OSError, ValueError):
-        own = False  # stderr is captured (tests): nothing native reaches it anyway
-    if not own:
-        yield
-        return
-    saved = os.dup(2)
-    original = sys.stderr
-    sys.stderr = io.TextIOWrapper(
-        io.FileIO(saved, "w", closefd=False), encoding=original.encoding, write_through=True
-    )
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    os.close(devnull)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        sys.stderr = original
-
-
-def list_devices() -> list[tuple[int, str, int, bool]]:
-    """Output devices as ``(index, name, max output channels, is default)``."""
-    sd = _sounddevice()
-    try:
-        devices = sd.query_devices()
-        default = sd.default.device[1]
-    except sd.PortAudioError as error:
-        raise PlaybackError(f"cannot list audio devices: {error}") from None
-    return [
-        (i, str(d["name"]), int(d["max_output_channels"]), i == default)
-        for i, d in enumerate(devices)
-        if d["max_output_channels"] > 0
-    ]
-
-
-def _resolve_device(device: str | None) -> int | None:
-    if device is None:
-        return None
-    outputs = list_devices()
-    if device.isdigit():
-        if any(i == int(device) for i, *_ in outputs):
-            return int(device)
-    else:
-        matches = [i for i, name, *_ in outputs if device.lower() in name.lower()]
-        if matches:
-            return matches[0]
-    names = ", ".join(f"{i}: {name}" for i, name, *_ in outputs) or "none"
-    raise BadInputError(f"no output device {device!r}; devices: {names}")
 
 
 # ---------------------------------------------------------------- playback
@@ -251,8 +177,10 @@ def play(
     console: Console | None = None,
     keys: KeyReader | None = None,
     on_first_block: Callable[[float], None] | None = None,
+    remote: Remote | None = None,
 ) -> PlayResult:
-    """Play ``rendering`` from ``start_frame`` to the end, or until quit.
+    """Play ``rendering`` from ``start_frame`` to the end, or until quit. ``remote``: the
+    desktop's media controls (their commands come in its inbox; it is shown what is playing).
 
     Returns how it ended. Ctrl+C fades out within a fraction of a second and returns
     ``"interrupted"``. A lost device ends with ``"error"`` and a `PlaybackError` in the result,
@@ -306,16 +234,15 @@ def play(
         if console is not None and keys is not None:
             console.line(CONTROLS)
         while not transport.finished.is_set():
-            pressed = keys.read(0.1) if keys is not None else []
-            if keys is None:
-                transport.finished.wait(0.1)
-            if not all(actions.handle(key) for key in pressed):
+            if not _obey_controls(actions, keys, remote, transport.finished):
                 reason = "quit"
                 transport.stop()
                 transport.finished.wait(0.5)
                 break
             if console is not None:
                 console.status(actions.status_text(console.width))
+            if remote is not None:
+                remote.controls.show(actions.now_playing())
             # (after a Ctrl+Z the callback, stopped with the rest, has not run: not a stall)
             last_heard = max(callback.last_fill, keys.resumed_at if keys is not None else 0.0)
             stalled = time.monotonic() - last_heard > STALL_S
@@ -350,6 +277,17 @@ def play(
         interruption=interruption,
         abandoned=abandoned,
     )
+
+
+def _obey_controls(
+    actions: KeyActions, keys: KeyReader | None, remote: Remote | None, finished: Signal
+) -> bool:
+    """Wait up to 0.1 s for keys or a remote's commands, and act on them; False means quit."""
+    pressed = keys.read(0.1) if keys is not None else []
+    if keys is None:
+        (remote.inbox.arrived if remote is not None else finished).wait(0.1)
+    commands = remote.inbox.take() if remote is not None else []
+    return all(actions.handle(key) for key in pressed) and all(map(actions.obey, commands))
 
 
 class _Stream(Protocol):

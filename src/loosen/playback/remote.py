@@ -20,7 +20,9 @@ from loosen.playback.controls import current_step
 if TYPE_CHECKING:
     from loosen.render.rendering import Rendering
 
-__all__ = ["Action", "Command", "Inbox", "MediaControls", "NowPlaying", "Status", "now_playing"]
+__all__ = [
+    "Action", "Command", "Inbox", "MediaControls", "NowPlaying", "Remote", "Status", "now_playing",
+]  # fmt: skip
 
 
 class Action(enum.Enum):
@@ -128,3 +130,12 @@ class MediaControls(Protocol):
     def show(self, now: NowPlaying) -> None: ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A remote as the player takes it: the inbox its commands come in, and the backend that
+    shows what is playing."""
+
+    inbox: Inbox
+    controls: MediaControls

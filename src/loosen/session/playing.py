@@ -13,6 +13,7 @@ from loosen.session.opening import open_rendering
 from loosen.session.options import QUIET, Listener, SessionOptions
 
 if TYPE_CHECKING:
+    from loosen.media import MediaControlsOpening
     from loosen.plan.expand import Step
     from loosen.playback.keys import KeyReader
     from loosen.playback.player import Console, PlayResult
@@ -27,13 +28,15 @@ class PlayOptions:
     unique start of a name, ``"name (side)"`` or a repeat block's name), ``start`` (a time in
     seconds, or as written: ``"5:00"``) and ``resume`` (the place saved when it last stopped).
     ``device``: an output device's index or part of its name (None: the default);
-    ``latency_s``: the output latency in seconds (None: 0.1)."""
+    ``latency_s``: the output latency in seconds (None: 0.1). ``media_keys``: answer the
+    desktop's media controls (headset buttons, media keys, the lock screen: `loosen.media`)."""
 
     from_step: str | None = None
     start: str | float | None = None
     resume: bool = False
     device: str | None = None
     latency_s: float | None = None
+    media_keys: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,8 +100,9 @@ def play_session(
     cannot). ``on_first_block`` hears how long (seconds) it took until the first block went
     to the device. Every option is checked before anything touches the audio device.
     """
-    from loosen.playback.player import native_stderr_silenced
+    from loosen.playback.devices import native_stderr_silenced
     from loosen.playback.player import play as play_rendering
+    from loosen.playback.remote import Remote
     from loosen.playback.resume import SavedPosition, clear_position, save_position
 
     play = play or PlayOptions()
@@ -116,15 +120,24 @@ def play_session(
         )  # fmt: skip
         if notice is not None:
             listener.say(notice)
-        result = play_rendering(
-            rendering,
-            start_frame=start_frame,
-            device=play.device,
-            latency=play.latency_s,
-            console=console,
-            keys=keys,
-            on_first_block=on_first_block,
-        )
+        opening = _open_media_controls(rendering, listener) if play.media_keys else None
+        remote = Remote(opening.inbox, opening) if opening is not None else None
+        try:
+            result = play_rendering(
+                rendering,
+                start_frame=start_frame,
+                device=play.device,
+                latency=play.latency_s,
+                console=console,
+                keys=keys,
+                on_first_block=on_first_block,
+                remote=remote,
+            )
+        finally:
+            if opening is not None:
+                opening.close()
+                if opening.failure is not None:
+                    listener.tell(f"media keys were off: {opening.failure}")
         if result.reason == "end":
             clear_position(key)
         elif result.step is not None:
@@ -137,6 +150,19 @@ def play_session(
             steps=tuple(rendering.steps),
             sample_rate=rendering.sample_rate,
         )
+
+
+def _open_media_controls(rendering: Rendering, listener: Listener) -> MediaControlsOpening | None:
+    """The desktop's media controls for ``rendering``, opening in the background; None (and
+    why, for a verbose front end) where there are none."""
+    from loosen.media import MediaControlsOpening, NoMediaControlsError
+    from loosen.playback.remote import Inbox, NowPlaying
+
+    try:
+        return MediaControlsOpening(Inbox(), NowPlaying(rendering.session.title))
+    except NoMediaControlsError as error:
+        listener.tell(f"media keys off: {error}")
+        return None
 
 
 def where_to_start(

@@ -75,11 +75,11 @@ def play_sound(frames: Frames, sample_rate: int, device: str | None = None) -> N
     PlaybackError
         Without PortAudio or an output device. Ctrl+C stops the sound at once.
     """
-    from loosen.playback.player import _resolve_device, _sounddevice, native_stderr_silenced
+    from loosen.playback.devices import load_sounddevice, native_stderr_silenced, resolve_device
 
     with native_stderr_silenced():
-        sd = _sounddevice()
-        index = _resolve_device(device)
+        sd = load_sounddevice()
+        index = resolve_device(device)
         try:
             sd.play(frames, sample_rate, device=index)
             sd.wait()

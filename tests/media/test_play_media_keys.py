@@ -1,0 +1,136 @@
+"""`loosen play` answers the desktop's media controls, tried as a listener meets them: the real
+player on the CI's null sink, recorded from its monitor, driven by the real `playerctl` over a
+private session bus. Pause makes the recording silent; play goes on where it stopped (the
+recording matches the export there); metadata names the step; next moves on; stop ends it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.audio_server import Recorder, align, mono, require_audio_server
+from tests.session_bus import playerctl, private_session_bus
+
+pytest.importorskip("dbus_fast")
+
+HERE = Path(__file__).parent.parent
+TINY = HERE / "data" / "tiny.toml"
+RATE = 48_000
+CHANNELS = 2
+MIX = ("--ambience", "brown-noise")  # a sound that never stops: a pause is heard as silence
+ANSWER_WITHIN_S = 0.3
+SILENT_DBFS = -60.0
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
+def recorded_frames(path: Path) -> int:
+    """Frames in the recording so far (float32 stereo; the header's few bytes aside)."""
+    return path.stat().st_size // (4 * CHANNELS)
+
+
+def answers(address: str) -> bool:
+    try:
+        return playerctl(address, "status") in ("Playing", "Paused")
+    except subprocess.CalledProcessError:  # "No players found" until it has registered
+        return False
+
+
+def level_dbfs(audio: np.ndarray) -> float:
+    rms = float(np.sqrt(np.mean(mono(audio).astype(np.float64) ** 2)))
+    return 20 * np.log10(rms) if rms > 0 else -np.inf
+
+
+def test_media_keys_pause_resume_name_the_step_skip_and_stop(tmp_path: Path) -> None:
+    sink = require_audio_server()
+    env = {**os.environ, "LOOSEN_STATE_DIR": str(tmp_path), "LOOSEN_CACHE_DIR": str(tmp_path)}
+    exported = tmp_path / "tiny.wav"
+    subprocess.run(
+        [sys.executable, "-m", "loosen", "export", str(TINY), "-o", str(exported),
+         "--loudness", "off", *MIX],
+        check=True, env=env, capture_output=True,
+    )  # fmt: skip
+    reference = sf.read(exported, dtype="float32")[0]
+    recording = tmp_path / "played.wav"
+    with private_session_bus() as address, Recorder(sink, recording) as recorder:
+        player = subprocess.Popen(
+            [sys.executable, "-m", "loosen", "play", str(TINY), "--quiet", *MIX],
+            env={**env, "DBUS_SESSION_BUS_ADDRESS": address},
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: answers(address), "the player on the session bus")
+            started = recorded_frames(recording)
+            wait_for(lambda: recorded_frames(recording) > started + 2 * RATE, "2 s of playing")
+            paused_at = recorded_frames(recording)
+            playerctl(address, "pause")
+            assert playerctl(address, "status") == "Paused"
+            wait_for(lambda: recorded_frames(recording) > paused_at + 2 * RATE, "2 s paused")
+            resumed_at = recorded_frames(recording)
+            playerctl(address, "play")
+            wait_for(lambda: recorded_frames(recording) > resumed_at + 2 * RATE, "2 s resumed")
+            assert playerctl(address, "metadata", "xesam:title") == "Reach, right side"
+            assert playerctl(address, "metadata", "xesam:album") == "Tiny"
+            playerctl(address, "next")
+            wait_for(
+                lambda: playerctl(address, "metadata", "xesam:title") == "Reach, left side",
+                "the next step",
+            )
+            playerctl(address, "stop")
+            _, err = player.communicate(timeout=30)
+        finally:
+            if player.poll() is None:
+                player.kill()
+                player.communicate()
+    assert player.returncode == 0, err
+    recorded = recorder.read()
+
+    answer = round(ANSWER_WITHIN_S * RATE)
+    before = recorded[paused_at - RATE // 2 : paused_at]
+    silent = recorded[paused_at + answer : resumed_at]
+    after = recorded[resumed_at + answer : resumed_at + answer + RATE]
+    assert level_dbfs(before) > -50.0  # the ambience, playing
+    assert level_dbfs(silent) < SILENT_DBFS  # paused within 0.3 s
+    assert level_dbfs(after) > -50.0  # playing again within 0.3 s
+    # where it went on: the same place of the export as where it stopped
+    start_offset, similarity = align(recorded[:paused_at], reference)
+    assert similarity > 0.9
+    stopped_frame = paused_at - start_offset  # of the export, give or take the answer time
+    went_on_frame = -align(after, reference)[0] - answer  # of the export, at the resume
+    assert abs(went_on_frame - stopped_frame) < answer
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_without_a_session_bus_it_plays_as_before_and_says_why_only_when_asked(
+    tmp_path: Path, verbose: bool
+) -> None:
+    require_audio_server()
+    server = subprocess.run(["pactl", "info"], capture_output=True, text=True, check=True).stdout
+    (address,) = [line.split(":", 1)[1].strip() for line in server.splitlines()
+                  if line.startswith("Server String:")]  # fmt: skip
+    env = {key: value for key, value in os.environ.items() if key != "DBUS_SESSION_BUS_ADDRESS"}
+    # a runtime folder without a bus in it; the audio server named, as it was found there
+    env.update(XDG_RUNTIME_DIR=str(tmp_path), PULSE_SERVER=address,
+               LOOSEN_STATE_DIR=str(tmp_path), LOOSEN_CACHE_DIR=str(tmp_path))  # fmt: skip
+    played = subprocess.run(
+        [sys.executable, "-m", "loosen", "play", str(TINY), "--quiet", "--start", "0:50",
+         *(["-v"] if verbose else [])],
+        env=env, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert played.returncode == 0, played.stderr
+    said = [line for line in played.stderr.splitlines() if "media keys" in line]
+    assert said == (["media keys off: no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set)"]
+                    if verbose else [])  # fmt: skip
