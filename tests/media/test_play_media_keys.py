@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tests.audio_server import Recorder, align, mono, require_audio_server
+from loosen.pipeline import MixOptions, SessionOptions, open_rendering
+from loosen.playback.answers import answer_sound
+from tests.audio_server import Recorder, align, find_in, mono, require_audio_server
 from tests.session_bus import playerctl, private_session_bus
 
 pytest.importorskip("dbus_fast")
@@ -27,6 +29,7 @@ RATE = 48_000
 CHANNELS = 2
 MIX = ("--ambience", "brown-noise")  # a sound that never stops: a pause is heard as silence
 ANSWER_WITHIN_S = 0.3
+NAMED_WITHIN_S = 0.5
 SILENT_DBFS = -60.0
 
 
@@ -84,11 +87,13 @@ def test_media_keys_pause_resume_name_the_step_skip_and_stop(tmp_path: Path) -> 
             wait_for(lambda: recorded_frames(recording) > resumed_at + 2 * RATE, "2 s resumed")
             assert playerctl(address, "metadata", "xesam:title") == "Reach, right side"
             assert playerctl(address, "metadata", "xesam:album") == "Tiny"
+            next_at = recorded_frames(recording)
             playerctl(address, "next")
             wait_for(
                 lambda: playerctl(address, "metadata", "xesam:title") == "Reach, left side",
                 "the next step",
             )
+            wait_for(lambda: recorded_frames(recording) > next_at + 4 * RATE, "4 s of the next")
             playerctl(address, "stop")
             _, err = player.communicate(timeout=30)
         finally:
@@ -99,18 +104,37 @@ def test_media_keys_pause_resume_name_the_step_skip_and_stop(tmp_path: Path) -> 
     recorded = recorder.read()
 
     answer = round(ANSWER_WITHIN_S * RATE)
+    pause_sound, resume_sound = answer_sound("pause", RATE), answer_sound("resume", RATE)
     before = recorded[paused_at - RATE // 2 : paused_at]
-    silent = recorded[paused_at + answer : resumed_at]
-    after = recorded[resumed_at + answer : resumed_at + answer + RATE]
+    answered = recorded[paused_at : paused_at + answer + pause_sound.size]
+    silent = recorded[paused_at + answer + pause_sound.size : resumed_at]
+    went_on = resumed_at + answer + resume_sound.size  # the resume's sound is over by then
+    after = recorded[went_on : went_on + RATE]
     assert level_dbfs(before) > -50.0  # the ambience, playing
-    assert level_dbfs(silent) < SILENT_DBFS  # paused within 0.3 s
-    assert level_dbfs(after) > -50.0  # playing again within 0.3 s
+    assert align(answered, pause_sound)[1] > 0.9  # the pause's own sound, alone, within 0.3 s
+    assert level_dbfs(silent) < SILENT_DBFS  # then nothing
+    assert align(recorded[resumed_at:went_on], resume_sound)[1] > 0.3  # heard over the ambience
+    assert level_dbfs(after) > -50.0  # playing again
     # where it went on: the same place of the export as where it stopped
     start_offset, similarity = align(recorded[:paused_at], reference)
     assert similarity > 0.9
     stopped_frame = paused_at - start_offset  # of the export, give or take the answer time
-    went_on_frame = -align(after, reference)[0] - answer  # of the export, at the resume
-    assert abs(went_on_frame - stopped_frame) < answer
+    # (searched near there: the ambience's bed loops, and would match a loop later too)
+    lead = went_on - resumed_at
+    found = find_in(reference, after, stopped_frame + lead, search_frames=2 * RATE)
+    assert abs((found - lead) - stopped_frame) < answer
+
+    # next: the step's name, spoken before it starts, then the step from its start
+    with open_rendering(TINY, SessionOptions(mix=MixOptions(ambience="brown-noise"))) as rendering:
+        name = rendering.clips.samples("Reach, left side.") * rendering.voice_gain
+        (left,) = [s for s in rendering.timeline.steps if s.name == "reach" and s.side == "left"]
+    heard = recorded[next_at : next_at + 4 * RATE]
+    said_at, said = align(heard, name)
+    assert said > 0.5  # over the ambience
+    assert 0 <= said_at < NAMED_WITHIN_S * RATE  # the device's buffer, played out first
+    step_heard = heard[said_at + name.size + answer : said_at + name.size + answer + RATE]
+    step_at = find_in(reference, step_heard, left.start + answer, search_frames=RATE)
+    assert abs(step_at - answer - left.start) < answer
 
 
 @pytest.mark.parametrize("verbose", [False, True])

@@ -67,6 +67,13 @@ def play(
         typer.Option("--latency", help="Output latency in seconds; raise it on a slow machine."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Show nothing while playing.")] = False,
+    no_announce: Annotated[
+        bool,
+        typer.Option(
+            "--no-announce",
+            help="Answer the controls silently (no sound for pause and volume, no step names).",
+        ),
+    ] = False,
     engine: EngineOpt = None,
     voice: VoiceOpt = None,
     voice_model: VoiceModelOpt = None,
@@ -97,7 +104,12 @@ def play(
             ambience=ambience, ambience_db=ambience_db, breath_tone=breath_tone,
         )  # fmt: skip
         play_options = PlayOptions(
-            from_step=from_step, start=start, resume=resume, device=device, latency_s=latency
+            from_step=from_step,
+            start=start,
+            resume=resume,
+            device=device,
+            latency_s=latency,
+            announce=not no_announce,
         )
         console = None if quiet else _TerminalConsole()
 

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from loosen.playback.answers import answer_sound, step_words
 from loosen.playback.controls import (
     announcement_frame,
     current_step,
@@ -30,12 +31,14 @@ VOLUME_STEP_DB = 3.0
 
 
 class KeyActions:
-    """The keys' actions on ``transport``, which plays ``rendering``."""
+    """The keys' actions on ``transport``, which plays ``rendering``; each answered by ear
+    (`loosen.playback.answers`) unless ``announce`` is False."""
 
-    def __init__(self, rendering: Rendering, transport: Transport):
+    def __init__(self, rendering: Rendering, transport: Transport, *, announce: bool = True):
         self.rendering = rendering
         self.transport = transport
         self.rate = rendering.sample_rate  # frames per second
+        self.announce = announce
 
     def handle(self, key: str) -> bool:
         """Act on one key; False means quit."""
@@ -44,24 +47,41 @@ class KeyActions:
             return False
         if key == "space":
             t.set_paused(not t.paused)
+            self._answer("pause" if t.paused else "resume")
         elif key in ("right", "n"):
             span = current_step(rendering.spans, t.position)
             index = span.index + 1 if span else 1
             if index <= len(rendering.steps):
-                t.seek(rendering.step_start(index))
+                self._go_to(rendering.step_start(index))
             elif rendering.finished:
                 t.seek(rendering.timeline.steps[-1].end)  # the closing chime
         elif key in ("left", "p"):
-            t.seek(previous_step_frame(rendering.spans, t.position, self.rate))
+            self._go_to(previous_step_frame(rendering.spans, t.position, self.rate))
         elif key == "r":
             self.repeat_instruction()
-        elif key in ("+", "up"):
-            t.gain = min(t.gain * 10 ** (VOLUME_STEP_DB / 20), 2.0)
-        elif key in ("-", "down"):
-            t.gain = max(t.gain / 10 ** (VOLUME_STEP_DB / 20), 0.01)
+        elif key in ("+", "up", "-", "down"):
+            step = 10 ** (VOLUME_STEP_DB / 20)
+            self._set_volume(t.gain * step if key in ("+", "up") else t.gain / step)
         elif key == "t" and rendering.finished:
             self.say_time_left()
         return True
+
+    def _go_to(self, frame: int) -> None:
+        """Go to the step that starts at ``frame``, its name said first."""
+        span = current_step(self.rendering.spans, frame)
+        if not self.announce or span is None or span.start != frame:
+            self.transport.seek(frame)
+            return
+        self.transport.seek(frame, saying=self._spoken(step_words(span)))
+
+    def _set_volume(self, gain: float) -> None:
+        self.transport.gain = min(max(gain, 0.01), 2.0)
+        self._answer("volume")
+
+    def _answer(self, sound: str) -> None:
+        if self.announce:
+            samples = answer_sound(sound, self.rate) * np.float32(self.rendering.voice_gain)
+            self.transport.sound(samples)
 
     def obey(self, command: Command) -> bool:
         """Act on a remote's ``command`` (the desktop's media controls) as on its key; False
@@ -77,9 +97,9 @@ class KeyActions:
             return self.handle("left")
         if action is Action.GO_TO_STEP and command.step is not None:
             if 1 <= command.step <= len(self.rendering.steps):
-                t.seek(self.rendering.step_start(command.step))
+                self._go_to(self.rendering.step_start(command.step))
         elif action is Action.VOLUME and command.volume is not None:
-            t.gain = min(max(command.volume, 0.01), 2.0)
+            self._set_volume(command.volume)
         return action is not Action.STOP
 
     def now_playing(self) -> NowPlaying:

@@ -178,9 +178,11 @@ def play(
     keys: KeyReader | None = None,
     on_first_block: Callable[[float], None] | None = None,
     remote: Remote | None = None,
+    announce: bool = True,
 ) -> PlayResult:
     """Play ``rendering`` from ``start_frame`` to the end, or until quit. ``remote``: the
     desktop's media controls (their commands come in its inbox; it is shown what is playing).
+    ``announce``: answer each control by ear (a sound, the step's name).
 
     Returns how it ended. Ctrl+C fades out within a fraction of a second and returns
     ``"interrupted"``. A lost device ends with ``"error"`` and a `PlaybackError` in the result,
@@ -188,7 +190,7 @@ def play(
     """
     began = time.monotonic()
     transport = Transport(rendering, start_frame=start_frame)
-    actions = KeyActions(rendering, transport)
+    actions = KeyActions(rendering, transport, announce=announce)
     layout = _LayoutAhead(rendering, transport.finished)
     transport.start()  # the first blocks render while PortAudio loads
     first_block_s = None

@@ -22,7 +22,9 @@ import numpy as np
 
 from loosen.playback.ring import Audio, Block, BlockRing, Signal
 
-__all__ = ["FADE_S", "STOP_FADE_S", "Announce", "Command", "Pause", "Playhead", "Seek", "Stop"]
+__all__ = [
+    "FADE_S", "STOP_FADE_S", "Announce", "Command", "Pause", "Playhead", "Seek", "Sound", "Stop",
+]  # fmt: skip
 
 # pause, resume and seek fades, in seconds: short enough to feel instant, long enough not to click
 FADE_S = 0.02
@@ -31,10 +33,20 @@ STOP_FADE_S = 0.08
 
 @dataclass(frozen=True)
 class Seek:
-    """Go on from session frame ``frame``, with the blocks of seek generation ``generation``."""
+    """Go on from session frame ``frame``, with the blocks of seek generation ``generation``;
+    ``first``: words (float32, mono, shape (n,)) said before the session goes on there."""
 
     generation: int
     frame: int
+    first: Audio | None = None
+
+
+@dataclass(frozen=True)
+class Sound:
+    """Mix ``samples`` (float32, mono, shape (n,)) into the output from now on, whatever the
+    session does (paused, held): an answer to a control."""
+
+    samples: Audio
 
 
 @dataclass(frozen=True)
@@ -58,7 +70,26 @@ class Announce:
     hold: bool
 
 
-Command = Seek | Pause | Stop | Announce
+Command = Seek | Pause | Stop | Announce | Sound
+
+
+class _Sounds:
+    """The answers' sounds that are playing, each from where it has got to."""
+
+    def __init__(self) -> None:
+        self._playing: list[tuple[Audio, int]] = []  # samples, frames played
+
+    def add(self, samples: Audio) -> None:
+        self._playing.append((samples, 0))
+
+    def mix_into(self, out: Audio) -> None:
+        still = []
+        for samples, done in self._playing:
+            take = min(len(out), samples.size - done)
+            out[:take] += samples[done : done + take, None]
+            if done + take < samples.size:
+                still.append((samples, done + take))
+        self._playing = still
 
 
 @dataclass
@@ -105,6 +136,7 @@ class Playhead:
         self._holding = False  # the session is faded out and the held words are playing
         self._held_offset = 0  # frames of the held words played
         self._gain_now = 1.0
+        self._sounds = _Sounds()
 
     def post(self, command: Command) -> None:
         """Have the next `fill` take ``command`` in (from any thread, without waiting)."""
@@ -123,6 +155,7 @@ class Playhead:
             if done == 0:
                 break
             written += done
+        self._sounds.mix_into(out)
         self._apply_gain(out, gain)
         if self.first_sound_at is None and out.any():
             self.first_sound_at = time.time()
@@ -137,12 +170,17 @@ class Playhead:
             except queue.Empty:
                 return
             match command:
-                case Seek(generation, frame):
+                case Seek(generation, frame, first):
                     self._generation, self.position = generation, frame
                     self._current, self._ended = None, False
                     self._overlays.clear()
                     self._held, self._holding = None, False
                     self._ramp = ("in", 0)
+                    if first is not None:  # said first, then the session fades in there
+                        self._held, self._held_offset = Announce(first, frame, True), 0
+                        self._holding, self._ramp = True, None
+                case Sound(samples):
+                    self._sounds.add(samples)
                 case Pause(paused) if paused != self._paused:
                     self._paused = paused
                     if not self._holding:

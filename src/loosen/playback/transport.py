@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loosen.playback.playhead import Announce, Pause, Playhead, Seek, Stop
+from loosen.playback.playhead import Announce, Pause, Playhead, Seek, Sound, Stop
 from loosen.playback.ring import Audio, BlockRing, BlockSource, Signal
 
 __all__ = ["Transport"]
@@ -112,12 +112,14 @@ class Transport:
         return self._ring.wait_ready(timeout_s, ahead_s)
 
     # ------------------------------------------------------------------ controls
-    def seek(self, frame: int) -> None:
+    def seek(self, frame: int, *, saying: Audio | None = None) -> None:
         """Continue from session frame ``frame``: drop what is queued and fade the new position
-        in; words waiting to be said at the old place are dropped."""
+        in, after ``saying`` (float32, mono, shape (n,): the step's name) if given; words
+        waiting to be said at the old place are dropped."""
         self._requested_generation += 1
         generation, frame = self._requested_generation, max(0, frame)
-        self._playhead.post(Seek(generation, frame))  # before the producer makes new blocks
+        first = None if saying is None else np.asarray(saying, np.float32)
+        self._playhead.post(Seek(generation, frame, first))  # before the producer's new blocks
         self._playhead.position = frame
         self._ring.want(generation, frame)
 
@@ -135,6 +137,11 @@ class Transport:
         """Say ``speech`` (float32, shape (n,), mono) when playback reaches session frame
         ``at_frame``: mixed into the session, or (``hold``) with the session held there."""
         self._playhead.post(Announce(np.asarray(speech, np.float32), at_frame, hold))
+
+    def sound(self, samples: Audio) -> None:
+        """Play ``samples`` (float32, mono, shape (n,)) now, mixed into whatever plays (paused
+        or not), at the volume: an answer to a control."""
+        self._playhead.post(Sound(np.asarray(samples, np.float32)))
 
     # ------------------------------------------------------------------ audio callback side
     def fill(self, out: Audio) -> bool:

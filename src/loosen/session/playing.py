@@ -29,7 +29,8 @@ class PlayOptions:
     seconds, or as written: ``"5:00"``) and ``resume`` (the place saved when it last stopped).
     ``device``: an output device's index or part of its name (None: the default);
     ``latency_s``: the output latency in seconds (None: 0.1). ``media_keys``: answer the
-    desktop's media controls (headset buttons, media keys, the lock screen: `loosen.media`)."""
+    desktop's media controls (headset buttons, media keys, the lock screen: `loosen.media`).
+    ``announce``: answer each control by ear (a sound of its own, the step's name)."""
 
     from_step: str | None = None
     start: str | float | None = None
@@ -37,6 +38,7 @@ class PlayOptions:
     device: str | None = None
     latency_s: float | None = None
     media_keys: bool = True
+    announce: bool = True
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,7 @@ def play_session(
                 keys=keys,
                 on_first_block=on_first_block,
                 remote=remote,
+                announce=play.announce,
             )
         finally:
             if opening is not None:
