@@ -89,7 +89,7 @@ def play(
     breath_tone: BreathToneOpt = None,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Play a session now, with single-key controls (space, arrows, r, +/-, t, q)."""
+    """Play a session now, with single-key controls (space, arrows, r, +/-, t, e, q)."""
     with reported():
         from loosen.pipeline import PlayOptions, play_session
         from loosen.playback.terminal_keys import single_keys

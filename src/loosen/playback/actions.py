@@ -25,9 +25,11 @@ from loosen.playback.ring import Audio
 from loosen.playback.transport import Transport
 from loosen.render.rendering import Rendering
 
-__all__ = ["VOLUME_STEP_DB", "KeyActions"]
+__all__ = ["EXTEND_S", "VOLUME_STEP_DB", "KeyActions"]
 
 VOLUME_STEP_DB = 3.0
+EXTEND_S = 10.0  # what `e` adds to the hold that is running
+EXTENDED_WORDS = "Ten more seconds."
 
 
 class KeyActions:
@@ -64,6 +66,8 @@ class KeyActions:
             self._set_volume(t.gain * step if key in ("+", "up") else t.gain / step)
         elif key == "t" and rendering.finished:
             self.say_time_left()
+        elif key == "e":
+            self.extend_hold()
         return True
 
     def _go_to(self, frame: int) -> None:
@@ -93,6 +97,8 @@ class KeyActions:
             return self.handle("space")
         if action is Action.NEXT:
             return self.handle("right")
+        if action is Action.EXTEND:
+            return self.handle("e")
         if action is Action.PREVIOUS:
             return self.handle("left")
         if action is Action.GO_TO_STEP and command.step is not None:
@@ -107,6 +113,25 @@ class KeyActions:
         t = self.transport
         status = Status.PAUSED if t.paused else Status.PLAYING
         return now_playing(self.rendering, t.position, status=status, volume=t.gain)
+
+    def extend_hold(self) -> None:
+        """Make the hold that is running `EXTEND_S` longer, live only: the session waits that
+        long (the words "Ten more seconds." in it, unless answers are off) at the first moment
+        no sound is sounding, so the hold-end chime and all that follows come that much later.
+        Outside a hold it does nothing."""
+        position, rendering = self.transport.position, self.rendering
+        extra = round(EXTEND_S * self.rate)
+        events = rendering.events_between(0, position + extra)
+        hold = next((e for e in events if e.kind == "hold" and e.start <= position < e.end), None)
+        if hold is None:
+            return
+        sounding = [e.end for e in events if rendering.audible(e) and e.start <= position < e.end]
+        at = min(max([position, *sounding]), hold.end)
+        waited = np.zeros(extra, np.float32)
+        if self.announce:
+            words = self._spoken(EXTENDED_WORDS)[:extra]
+            waited[: words.size] = words
+        self.transport.announce(waited, at, hold=True)
 
     def repeat_instruction(self) -> None:
         """Say the last instruction again, once the line now sounding has ended, with the

@@ -34,7 +34,7 @@ __all__ = [
 
 CONTROLS = (
     "space: pause/resume   right or n: next step   left or p: previous   r: repeat instruction   "
-    "+/-: volume   t: time left   q: quit"
+    "+/-: volume   t: time left   e: 10 s more of this hold   q: quit"
 )
 STALL_S = 3.0  # no audio callback for this long while playing: the device is gone
 CLOSE_TIMEOUT_S = 1.5  # a stream that takes longer to close is abandoned (a hung server)
