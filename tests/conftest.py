@@ -2,6 +2,7 @@
 run."""
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +20,12 @@ settings.load_profile(
 )
 
 HERE = Path(__file__).parent
+
+# A run started in the background by a non-interactive shell (`pytest &`, nohup) inherits Ctrl+C
+# ignored, as every background job does, and so would each command it starts: the tests that
+# press Ctrl+C would find it ignored. The commands start from the default, as at a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True, scope="session")
