@@ -11,11 +11,11 @@ import pytest
 
 from loosen.playback.remote import Action, Command, Inbox, NowPlaying, Status
 from tests.session_bus import playerctl, private_session_bus
-from tests.tools import require
+from tests.tools import require, require_module
 
-pytest.importorskip("dbus_fast")
+require_module("dbus_fast")
 
-from loosen.media.mpris import MprisControls, track_id
+from loosen.media.mpris import MprisControls, track_id  # noqa: E402 - after the check above
 
 WAIT_S = 10.0
 STRETCH = NowPlaying(

@@ -20,8 +20,9 @@ from loosen.pipeline import MixOptions, SessionOptions, open_rendering
 from loosen.playback.answers import answer_sound
 from tests.audio_server import Recorder, align, find_in, mono, require_audio_server
 from tests.session_bus import playerctl, private_session_bus
+from tests.tools import require_module
 
-pytest.importorskip("dbus_fast")
+require_module("dbus_fast")
 
 HERE = Path(__file__).parent.parent
 TINY = HERE / "data" / "tiny.toml"
@@ -80,7 +81,7 @@ def test_media_keys_pause_resume_name_the_step_skip_and_stop(tmp_path: Path) -> 
             wait_for(lambda: recorded_frames(recording) > started + 2 * RATE, "2 s of playing")
             paused_at = recorded_frames(recording)
             playerctl(address, "pause")
-            assert playerctl(address, "status") == "Paused"
+            wait_for(lambda: playerctl(address, "status") == "Paused", "the status to follow")
             wait_for(lambda: recorded_frames(recording) > paused_at + 2 * RATE, "2 s paused")
             resumed_at = recorded_frames(recording)
             playerctl(address, "play")

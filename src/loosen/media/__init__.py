@@ -24,6 +24,7 @@ from loosen.playback.remote import Inbox, MediaControls, NowPlaying
 __all__ = ["MediaControlsOpening", "NoMediaControlsError", "open_media_controls"]
 
 # platform prefix -> module (in this package) whose `open_controls` opens its backend
+_CLOSE_TIMEOUT_S = 2.0
 _BACKENDS = {"linux": "mpris", "freebsd": "mpris", "openbsd": "mpris", "netbsd": "mpris"}
 
 
@@ -75,7 +76,8 @@ class MediaControlsOpening:
         self.failure: NoMediaControlsError | None = None
         self._controls: MediaControls | None = None
         self._latest = now
-        self._lock = threading.Lock()  # between `show` and the opening's hand-over
+        self._lock = threading.Lock()  # between `show`, `close` and the opening's hand-over
+        self._closed = False
         self._thread = threading.Thread(
             target=self._open, args=(inbox, platform), name="loosen-media-open", daemon=True
         )
@@ -87,7 +89,13 @@ class MediaControlsOpening:
         except NoMediaControlsError as error:
             self.failure = error
             return
+        except Exception as error:
+            self.failure = NoMediaControlsError(f"media controls failed to open: {error}")
+            return
         with self._lock:
+            if self._closed:  # the player ended while they opened
+                controls.close()
+                return
             self._controls = controls
             latest = self._latest
         controls.show(latest)
@@ -100,6 +108,11 @@ class MediaControlsOpening:
             controls.show(now)
 
     def close(self) -> None:
-        self._thread.join()
-        if self._controls is not None:
-            self._controls.close()
+        """Close the controls, or have the opening close them as soon as it has them (it is
+        not waited for longer than a moment: a bus that hangs does not hold the player)."""
+        with self._lock:
+            self._closed = True
+            controls = self._controls
+        if controls is not None:
+            controls.close()
+        self._thread.join(timeout=_CLOSE_TIMEOUT_S)

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import os
 import threading
+from dataclasses import replace
 from typing import Annotated
 
 from loosen.media import NoMediaControlsError
@@ -47,7 +48,8 @@ OBJECT_PATH = "/org/mpris/MediaPlayer2"
 NO_TRACK = "/org/mpris/MediaPlayer2/TrackList/NoTrack"
 _TRACK_PREFIX = "/org/loosen/step/"
 _US_PER_S = 1_000_000
-_LOUDEST = 2.0  # as the player's up key goes
+_CLOSE_TIMEOUT_S = 2.0
+_JUMP_S = 1.0  # a position that moves on by less, forward, is playing on; otherwise a seek
 
 DBusStrings = Annotated[list[str], DBusSignature("as")]
 DBusMetadata = Annotated[dict[str, Variant], DBusSignature("a{sv}")]
@@ -119,7 +121,7 @@ class _Player(ServiceInterface):
 
     def update(self, now: NowPlaying) -> None:
         """Show ``now``: PropertiesChanged for what changed (Position is asked for, as the
-        specification says; a jump within a step is a Seeked signal)."""
+        specification says); a jump within a step, a Seeked signal."""
         old, self.now = self.now, now
         changed: dict[str, object] = {}
         if now.status != old.status:
@@ -136,6 +138,9 @@ class _Player(ServiceInterface):
             changed["CanGoPrevious"] = now.can_go_previous
         if changed:
             self.emit_properties_changed(changed)
+        moved_s = now.position_s - old.position_s
+        if now.step == old.step and not 0 <= moved_s < _JUMP_S:
+            self.Seeked()  # the same step from elsewhere: its start again, or a hold extended
 
     def _put(self, action: Action, **values: float | int | None) -> None:
         self._inbox.put(Command(action, **values))  # type: ignore[arg-type]
@@ -214,7 +219,7 @@ class _Player(ServiceInterface):
 
     @Volume.setter
     def _set_volume(self, volume: DBusDouble) -> None:
-        self._put(Action.VOLUME, volume=min(max(float(volume), 0.0), _LOUDEST))
+        self._put(Action.VOLUME, volume=float(volume))  # the player keeps it in its range
 
     @dbus_property(access=PropertyAccess.READ)
     def Position(self) -> DBusInt64:  # noqa: N802
@@ -261,23 +266,31 @@ class MprisControls:
         self._failure: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._timeout_s = 5.0
         self._thread = threading.Thread(target=self._run, name="loosen-mpris", daemon=True)
 
     def start(self, timeout_s: float) -> None:
-        """Register on the bus; `NoMediaControlsError` if that fails or takes over ``timeout_s``."""
+        """Register on the bus; `NoMediaControlsError` if that fails or takes over ``timeout_s``
+        (a bus that takes the connection and never answers: the thread gives up by then too)."""
+        self._timeout_s = timeout_s
         self._thread.start()
-        if not self._ready.wait(timeout_s):
-            self.close()
-            raise NoMediaControlsError(f"the D-Bus session bus did not answer in {timeout_s:g} s")
+        self._ready.wait()  # set by the thread: registered, failed, or timed out
         if self._failure is not None:
             self._thread.join()
             raise NoMediaControlsError(f"the D-Bus session bus refused: {self._failure}")
 
     def show(self, now: NowPlaying) -> None:
+        """Show ``now`` (from any thread, without waiting); a change of position alone goes
+        without waking the bus's thread (``Position`` is asked for, never signalled)."""
+        player = self._player
+        moved_s = now.position_s - player.now.position_s
+        if now == replace(player.now, position_s=now.position_s) and 0 <= moved_s < _JUMP_S:
+            player.now = now  # playing on
+            return
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # closed meanwhile
-                loop.call_soon_threadsafe(self._player.update, now)
+                loop.call_soon_threadsafe(player.update, now)
 
     def close(self) -> None:
         loop, stop = self._loop, self._stop
@@ -285,7 +298,7 @@ class MprisControls:
             with contextlib.suppress(RuntimeError):  # the loop is over already
                 loop.call_soon_threadsafe(stop.set)
         if self._thread.is_alive():
-            self._thread.join()
+            self._thread.join(timeout=_CLOSE_TIMEOUT_S)  # a daemon: a hung bus dies with us
 
     def _run(self) -> None:
         try:
@@ -297,11 +310,13 @@ class MprisControls:
     async def _serve(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        bus = await MessageBus(bus_address=self._address).connect()
+        bus = await asyncio.wait_for(
+            MessageBus(bus_address=self._address).connect(), self._timeout_s
+        )
         try:
             bus.export(OBJECT_PATH, self._root)
             bus.export(OBJECT_PATH, self._player)
-            await bus.request_name(self.bus_name)
+            await asyncio.wait_for(bus.request_name(self.bus_name), self._timeout_s)
             self._ready.set()
             await self._stop.wait()
         finally:

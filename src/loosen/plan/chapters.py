@@ -36,6 +36,7 @@ __all__ = [
     "clock",
     "embed",
     "soundfile_tags",
+    "step_name",
     "step_title",
     "tags_for",
 ]
@@ -86,9 +87,14 @@ def tags_for(title: str, script: Path | str) -> Tags:
     return Tags(title=title, comment=f"Rendered by loosen from {name}")
 
 
+def step_name(span: StepSpan) -> str:
+    """``span``'s name, or its kind's title where it has none: ``reach``, ``Tense and release``."""
+    return span.name or KIND_TITLES.get(span.kind, span.kind.replace("_", " ").capitalize())
+
+
 def step_title(span: StepSpan) -> str:
     """Return ``span``'s name (or its kind's title), with its side: ``reach (left)``."""
-    base = span.name or KIND_TITLES.get(span.kind, span.kind.replace("_", " ").capitalize())
+    base = step_name(span)
     return f"{base} ({span.side})" if span.side else base
 
 

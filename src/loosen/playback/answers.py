@@ -15,6 +15,7 @@ import functools
 import numpy as np
 import numpy.typing as npt
 
+from loosen.plan.chapters import step_name
 from loosen.plan.timeline import StepSpan
 from loosen.resources import bundled_dir
 from loosen.sound.cues import AmbienceRecipe, load_recipe, synthesize
@@ -42,7 +43,8 @@ def answer_sound(name: str, sample_rate: int) -> Audio:
 
 def step_words(span: StepSpan) -> str:
     """The step's name as the voice says it when a control moves there: "Hip flexor stretch,
-    left side." (a step without a name: its kind, "Hold.")."""
-    name = (span.name or span.kind).strip().rstrip(".")
+    left side." (a step without a name: its kind's title, as chapters show it, "Tense and
+    release.")."""
+    name = step_name(span).strip().rstrip(".")
     name = name[:1].upper() + name[1:]
     return f"{name}, {span.side} side." if span.side else f"{name}."
