@@ -133,9 +133,6 @@ def play(
         result = outcome.result
         if verbose:
             typer.echo(f"play: {result.underruns} underrun(s)", err=True)
-            if result.first_sound_at is not None:
-                # wall-clock time, so a benchmark can measure from when it started us
-                typer.echo(f"play: first sound at {result.first_sound_at:.3f}", err=True)
         where = _where_it_stopped(outcome, script)
         if result.abandoned:  # the audio server hangs: PortAudio would wait for it at exit
             _leave_at_once(result, where)

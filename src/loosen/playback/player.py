@@ -63,7 +63,6 @@ class PlayResult:
     frame: int
     step: StepSpan | None
     first_block_s: float | None = None  # from `play` being called to the first block handed on
-    first_sound_at: float | None = None  # time.time() when the first audible sample was handed on
     underruns: int = 0
     error: LoosenError | None = None
     interruption: KeyboardInterrupt | None = (
@@ -273,7 +272,6 @@ def play(
         frame=frame,
         step=current_step(rendering.spans, frame),
         first_block_s=first_block_s,
-        first_sound_at=transport.first_sound_at,
         underruns=transport.underruns,
         error=error,
         interruption=interruption,

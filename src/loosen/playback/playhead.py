@@ -15,7 +15,6 @@ A spoken answer is placed at a frame of the session: mixed in there while the se
 from __future__ import annotations
 
 import queue
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +120,6 @@ class Playhead:
         self.rate = rate
         self.position = start_frame  # in frames of the session
         self.underruns = 0
-        self.first_sound_at: float | None = None  # time.time() of the first non-silent output
         self._commands: queue.SimpleQueue[Command] = queue.SimpleQueue()
         self._generation = 0
         self._paused = False
@@ -157,8 +155,6 @@ class Playhead:
             written += done
         self._sounds.mix_into(out)
         self._apply_gain(out, gain)
-        if self.first_sound_at is None and out.any():
-            self.first_sound_at = time.time()
         if self._ended and self._current is None and self.ring.empty() and not self._holding:
             self.finished.set()
         return True

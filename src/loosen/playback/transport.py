@@ -83,11 +83,6 @@ class Transport:
         self._playhead.underruns = count
 
     @property
-    def first_sound_at(self) -> float | None:
-        """The ``time.time()`` of the first non-silent output, None before it."""
-        return self._playhead.first_sound_at
-
-    @property
     def error(self) -> BaseException | None:
         """What stopped playback: the producer's failure, or the callback's (the player's)."""
         return self._ring.error
