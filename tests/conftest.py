@@ -21,11 +21,14 @@ settings.load_profile(
 
 HERE = Path(__file__).parent
 
-# A run started in the background by a non-interactive shell (`pytest &`, nohup) inherits Ctrl+C
-# ignored, as every background job does, and so would each command it starts: the tests that
-# press Ctrl+C would find it ignored. The commands start from the default, as at a terminal.
+# A run started in the background by a non-interactive shell (`pytest &`) inherits Ctrl+C
+# ignored, as every background job does, and under nohup the hang-up too; so would each command
+# it starts, and the tests that send them would find them ignored. The commands start from the
+# defaults, as at a terminal.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+if hasattr(signal, "SIGHUP") and signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True, scope="session")

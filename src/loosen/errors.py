@@ -18,6 +18,7 @@ __all__ = [
     "BadValueError",
     "ExportError",
     "LoosenError",
+    "NoMediaControlsError",
     "PlaybackError",
     "ScriptError",
     "SpeechError",
@@ -112,6 +113,11 @@ class ExportError(LoosenError):
 
 class PlaybackError(LoosenError):
     """Live playback failed: no PortAudio, no output device, or the device went away."""
+
+
+class NoMediaControlsError(LoosenError):
+    """No media controls of the desktop here (no backend for the platform, no session bus, a
+    bus that refused): the message says why; the player plays on with its keys."""
 
 
 def printable(text: str) -> str:

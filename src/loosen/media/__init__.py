@@ -12,13 +12,12 @@ none (`NoMediaControlsError`): then the terminal's keys still work. Backends:
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import threading
 from pathlib import Path
 
-from loosen.errors import LoosenError
+from loosen.errors import NoMediaControlsError
 from loosen.playback.remote import Inbox, MediaControls, NowPlaying
 
 __all__ = ["MediaControlsOpening", "NoMediaControlsError", "open_media_controls"]
@@ -26,10 +25,6 @@ __all__ = ["MediaControlsOpening", "NoMediaControlsError", "open_media_controls"
 # platform prefix -> module (in this package) whose `open_controls` opens its backend
 _CLOSE_TIMEOUT_S = 2.0
 _BACKENDS = {"linux": "mpris", "freebsd": "mpris", "openbsd": "mpris", "netbsd": "mpris"}
-
-
-class NoMediaControlsError(LoosenError):
-    """No media controls here; the message says why (shown with ``-v``)."""
 
 
 def _check_platform(platform: str) -> str:
@@ -56,9 +51,10 @@ def open_media_controls(
     """The desktop's media controls for a player whose commands go to ``inbox``, showing
     ``now`` until told otherwise; `NoMediaControlsError` if this platform or machine has none.
     Waits at most ``timeout_s`` for the backend to register."""
-    backend = importlib.import_module(f"loosen.media.{_check_platform(platform)}")
-    controls: MediaControls = backend.open_controls(inbox, now, timeout_s=timeout_s)
-    return controls
+    _check_platform(platform)  # (each backend is imported here, when it is the platform's)
+    from loosen.media import mpris
+
+    return mpris.open_controls(inbox, now, timeout_s=timeout_s)
 
 
 class MediaControlsOpening:

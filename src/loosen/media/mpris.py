@@ -23,7 +23,7 @@ import threading
 from dataclasses import replace
 from typing import Annotated
 
-from loosen.media import NoMediaControlsError
+from loosen.errors import NoMediaControlsError
 from loosen.playback.remote import Action, Command, Inbox, NowPlaying, Status
 
 try:
