@@ -11,8 +11,6 @@ The rows (back-loosening by default, 48 kHz, stereo, default options):
   ambience is measured;
 - the same from the sounds with no profiles kept (every line resampled and K-weighted again)
   / with them;
-- a cold export with two speech workers, each speaking every other line / with one, as whole
-  `export_session` calls into fresh caches;
 - the K-weighting filter's product in float32 / in float64 (`KFilter.filtered`), over the
   session's length of noise.
 
@@ -35,7 +33,7 @@ import numpy as np
 
 from loosen.loudness import meter as meter_module
 from loosen.loudness.meter import KFilter, LoudnessMeter
-from loosen.pipeline import ExportOptions, SessionOptions, export_session, open_rendering
+from loosen.pipeline import SessionOptions, export_session, open_rendering
 
 Timed = Callable[[], object]
 
@@ -91,19 +89,6 @@ def pass_one_rows(session: str, count: int, cache: Path) -> None:
         )
 
 
-def worker_rows(session: str, count: int, folder: Path) -> None:
-    def cold(speakers: int) -> Timed:
-        def run() -> object:
-            cache = Path(tempfile.mkdtemp(dir=folder))
-            os.environ["LOOSEN_CACHE_DIR"] = str(cache)
-            return export_session(session, cache / "out.wav", export=ExportOptions(),
-                                  speakers=speakers)  # fmt: skip
-
-        return run
-
-    pairs("cold export, two speech workers / one", cold(2), cold(1), count)
-
-
 def kernel_rows(session_s: float, count: int) -> None:
     rate = 48_000
     noise = (np.random.default_rng(1).standard_normal((int(session_s * rate), 1)) * 0.1).astype(
@@ -146,7 +131,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="loosen-paths-") as folder:
         pass_one_rows(args.session, args.pairs, Path(folder))
-        worker_rows(args.session, args.pairs, Path(folder))
     kernel_rows(15 * 60.0, args.pairs)
 
 

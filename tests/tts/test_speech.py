@@ -192,14 +192,11 @@ def speech_threads() -> list[threading.Thread]:
 
 def test_stopping_joins_every_thread_ahead_within_its_timeout(tmp_path: Path) -> None:
     before = speech_threads()
-    engine = GatedEngine("Line 2.")  # the main engine's second line (the spare has the odd ones)
-    with Speech(engine, SpeechCache(tmp_path), spares=[FakeEngine()]) as speech:
+    engine = GatedEngine("Line 2.")
+    with Speech(engine, SpeechCache(tmp_path)) as speech:
         speech.prepare_ahead([f"Line {n}." for n in range(6)])
         assert engine.reached.wait(5)
-        started = time.monotonic()
         assert not speech.stop(timeout_s=0.1)  # the gated engine is still on its line
-        assert time.monotonic() - started < 1.0
-        assert len(speech_threads()) == len(before) + 1  # the spare's thread was joined
         engine.gate.set()
     # leaving the block stopped it again: that thread ended after its line and was joined
     assert speech_threads() == before
@@ -238,59 +235,6 @@ def test_a_line_spoken_ahead_is_handed_over_while_the_engine_speaks_the_next(
     assert handed_over
 
 
-def test_spare_engines_each_speak_every_nth_line_ahead_and_every_line_arrives(
-    tmp_path: Path,
-) -> None:
-    main, spare = SlowEngine(), SlowEngine()
-    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
-    texts = [f"Line {n}." for n in range(9)]
-    speech.prepare_ahead(texts)
-    assert [speech.clip(t) for t in texts] == [quantize(FakeEngine()._tone(t)) for t in texts]
-    speech.stop()
-    # which engine speaks a line never depends on timing (espeak-ng's samples for a text
-    # depend a little on what it spoke before)
-    assert main.spoken == texts[0::2]
-    assert spare.spoken == texts[1::2]
-    assert speech.synthesized_count == len(texts)
-
-
-def test_spare_engines_sit_out_a_single_line_and_lines_wanted_at_once(tmp_path: Path) -> None:
-    main, spare = SlowEngine(), SlowEngine()
-    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
-    speech.prepare_ahead(["Only line."])
-    assert speech.clip("Only line.").n_frames > 0
-    assert speech.clip("Not ahead.").n_frames > 0
-    speech.stop()
-    assert main.spoken == ["Only line.", "Not ahead."] and spare.spoken == []
-
-
-def test_a_spare_engine_that_fails_stops_the_others_and_is_raised_where_wanted(
-    tmp_path: Path,
-) -> None:
-    main, spare = SlowEngine(), SlowEngine(fail_on="Line 1.")
-    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
-    speech.prepare_ahead([f"Line {n}." for n in range(40)])
-    with pytest.raises(SpeechError, match="Line 1"):
-        speech.clip("Line 39.")
-    speech.stop()
-    assert len(main.spoken) < 20
-
-
-def test_the_line_wanted_raises_its_own_failure_even_when_another_engine_failed_first(
-    tmp_path: Path,
-) -> None:
-    main = SlowEngine(delay_s=0.3, fail_on="Line 2.")  # speaks lines 0, 2, 4: fails at 0.6 s
-    spare = SlowEngine(delay_s=0.4, fail_on="Line 3.")  # 1, 3, 5: on 3 from 0.4 s, fails at 0.8
-    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
-    speech.prepare_ahead([f"Line {n}." for n in range(6)])
-    assert speech.clip("Line 0.").n_frames > 0
-    with pytest.raises(SpeechError, match="Line 2"):
-        speech.clip("Line 2.")
-    with pytest.raises(SpeechError, match="Line 3"):
-        speech.clip("Line 3.")
-    speech.stop()
-
-
 def test_a_line_left_unspoken_by_a_stop_is_spoken_when_it_is_wanted(tmp_path: Path) -> None:
     engine = SlowEngine(delay_s=0.05)
     speech = Speech(engine, SpeechCache(tmp_path))
@@ -311,10 +255,10 @@ class RestingEngine(SlowEngine):
 
 
 def test_an_engine_rests_once_it_has_spoken_its_lines_ahead(tmp_path: Path) -> None:
-    main, spare = RestingEngine(), RestingEngine()
-    speech = Speech(main, SpeechCache(tmp_path), spares=[spare])
+    engine = RestingEngine()
+    speech = Speech(engine, SpeechCache(tmp_path))
     texts = [f"Line {n}." for n in range(6)]
     speech.prepare_ahead(texts)
     assert [speech.clip(t).n_frames > 0 for t in texts] == [True] * 6
     speech.stop()
-    assert main.rests == [3] and spare.rests == [3]  # each after its last line
+    assert engine.rests == [6]  # after its last line

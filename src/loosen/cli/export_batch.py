@@ -121,5 +121,5 @@ def export_in_worker(job: ExportJob) -> str:
     """In a worker process: export ``job``; what it wrote, as the batch's report of it."""
     bars_off()  # several sessions' bars on one terminal would garble it
     said: list[str] = []
-    export_one(job, speakers=1, say=said.append)  # the sessions share the cores already
+    export_one(job, say=said.append)
     return "\n".join(said)

@@ -34,17 +34,15 @@ class ExportJob:
         return "." + self.export.split_format.lower().lstrip(".")
 
 
-def export_one(
-    job: ExportJob, speakers: int | None = None, say: Callable[[str], None] | None = None
-) -> None:
+def export_one(job: ExportJob, say: Callable[[str], None] | None = None) -> None:
     """Export one session (`loosen.pipeline.export_session`) and say what was written
-    (``say``: default, a line on stderr); ``speakers``: as `export_session` takes it."""
+    (``say``: default, a line on stderr)."""
     from loosen.pipeline import export_session
 
     with Bars() as bars:
         result = export_session(
             job.script, job.output, job.options, job.export,
-            listener=listener_for(bars, verbose=job.verbose), speakers=speakers,
+            listener=listener_for(bars, verbose=job.verbose),
         )  # fmt: skip
     say = say or _to_stderr
     out = result.output

@@ -63,16 +63,11 @@ def export_session(
     export: ExportOptions | None = None,
     *,
     listener: Listener = QUIET,
-    speakers: int | None = None,
 ) -> ExportResult:
     """Render ``script`` to ``output`` (default: ``STEM.wav``, or the folder ``STEM`` with
     ``split``), its format by its extension (.wav, .flac, .ogg, .mp3), with chapters, tags and
     the sidecars ``export`` asks for. Nothing is left half-written: on any error the files
     being written are removed.
-
-    ``speakers``: how many instances of an engine that speaks on one core synthesize the
-    session's lines at once; default two on a machine with two cores or more (more do not pay:
-    the mixing needs a core too).
     """
     from loosen.config import load_defaults
     from loosen.output.encoders import check_encoding
@@ -110,7 +105,6 @@ def export_session(
     synthesized = [0]
     with opened_rendering(
         script, options, listener=listener, progressive=False, ahead=True,
-        speakers=min(2, available_cores()) if speakers is None else speakers,
         mono_if_same=mono_if_same, on_synthesized=lambda count: synthesized.append(count),
     ) as rendering:  # fmt: skip
         # Speech is synthesized ahead while the loudness pass lays the session out; without

@@ -4,7 +4,7 @@ loaded with its settings, the speech engine chosen and opened, the pace fitted."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,7 +29,6 @@ def open_rendering(
     listener: Listener = QUIET,
     progressive: bool = False,
     ahead: bool = False,
-    speakers: int = 1,
     mono_if_same: bool = False,
 ) -> Iterator[Rendering]:
     """Load, expand and measure ``script`` (a file, or a bundled session's name); the speech
@@ -37,8 +36,8 @@ def open_rendering(
 
     By default every line is synthesized first and the whole timeline laid out.
     ``progressive``: steps are laid out as they are first played. ``ahead``: every line is
-    synthesized in the background meanwhile (an export: speech overlaps mixing), by up to
-    ``speakers`` instances of an engine that speaks on one core. ``mono_if_same``: when neither
+    synthesized in the background meanwhile (an export: speech overlaps mixing).
+    ``mono_if_same``: when neither
     the options nor the config file ask for a channel count, a session whose channels would all
     be the same (no ambience) renders as one channel. ``listener.detail`` hears the script, the
     engine and voice, any fitted pace, and at the end how many lines were synthesized.
@@ -49,7 +48,7 @@ def open_rendering(
 
     with opened_rendering(
         script, options, listener=listener, progressive=progressive, ahead=ahead,
-        speakers=speakers, mono_if_same=mono_if_same, on_synthesized=synthesized,
+        mono_if_same=mono_if_same, on_synthesized=synthesized,
     ) as rendering:  # fmt: skip
         yield rendering
 
@@ -62,7 +61,6 @@ def opened_rendering(
     listener: Listener,
     progressive: bool,
     ahead: bool,
-    speakers: int,
     mono_if_same: bool,
     on_synthesized: Callable[[int], None],
 ) -> Iterator[Rendering]:
@@ -72,7 +70,7 @@ def opened_rendering(
     from loosen.render.rendering import render_session
     from loosen.session.choices import choose_speech, load_for, open_chosen
     from loosen.sound.cues import load_cue_set
-    from loosen.tts import Speech, SpeechCache, open_engine
+    from loosen.tts import Speech, SpeechCache
     from loosen.tts.clips import MixReady
 
     options = options or SessionOptions()
@@ -101,16 +99,11 @@ def opened_rendering(
         preset=pacing.asked, configured_preset=pacing.configured,
     )  # fmt: skip
     speech_engine = open_chosen(choice, session, defaults)
-    with speech_engine, ExitStack() as spares:
+    with speech_engine:
         listener.tell(f"script: {session.path or script}")
         listener.tell(f"speech: {speech_engine.describe()}")
-        spare_engines = []
-        if ahead and speech_engine.speaks_on_one_core:
-            for _ in range(speakers - 1):  # each starts its worker when it is first given a line
-                spare = open_engine(choice.engine, voice=choice.voice, rate_wpm=choice.rate_wpm)
-                spare_engines.append(spares.enter_context(spare))
         speech = Speech(
-            speech_engine, SpeechCache() if options.cache else None, spare_engines,
+            speech_engine, SpeechCache() if options.cache else None,
             condition=MixReady(speech_engine.level_db),
         )  # fmt: skip
         speaking = None if progressive else listener.stage("Speaking")

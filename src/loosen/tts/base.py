@@ -135,11 +135,6 @@ class SpeechEngine(Protocol):
         sentences apart (Piper); ``None``: it speaks a text whole."""
         ...
 
-    @property
-    def speaks_on_one_core(self) -> bool:
-        """Whether one instance uses one core only, so that more instances speak faster."""
-        ...
-
     def rest(self) -> None:
         """Free what it holds while it is idle (a worker process), to be started again when
         it is next given a line."""
@@ -304,7 +299,6 @@ class ClosingEngine:
 
     level_db: float | None = None
     sentence_pause_s: float | None = None
-    speaks_on_one_core = False
 
     def rest(self) -> None:
         """Nothing to free while idle."""

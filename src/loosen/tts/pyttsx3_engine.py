@@ -61,9 +61,6 @@ class Pyttsx3Engine(WorkerEngine):
     """
 
     name = "pyttsx3"
-    # its worker speaks on one core: on a machine with more, another instance speaks as much
-    # again (`loosen.tts.Speech`'s spares)
-    speaks_on_one_core = True
 
     def __init__(
         self,

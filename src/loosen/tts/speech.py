@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Protocol
 
@@ -35,9 +35,6 @@ class Speech:
         Engine that speaks missing texts.
     cache
         Disk cache, or ``None`` (``--no-cache``) to keep clips in memory for this object only.
-    spares
-        More engines of the same name, voice and rate: `prepare_ahead` has them speak too, each
-        on its own texts, so an engine that uses one core (espeak-ng) speaks on several.
     condition
         Done to each clip once, as the engine gives it, before it is kept and handed out (in
         the thread that had it spoken); ``None``: clips as the engine speaks them.
@@ -56,13 +53,11 @@ class Speech:
         self,
         engine: SpeechEngine,
         cache: SpeechCache | None,
-        spares: Sequence[SpeechEngine] = (),
         condition: Conditioner | None = None,
     ) -> None:
         self.engine = engine
         self.cache = cache
         self.condition = condition
-        self.spares = list(spares)
         self.synthesized_count = 0
         self._memory: dict[str, Clip] = {}
         self._engine_lock = threading.Lock()  # engines serve one thread at a time
@@ -106,8 +101,9 @@ class Speech:
 
     def prepare_ahead(self, texts: Iterable[str], progress: Progress | None = None) -> None:
         """Start synthesizing every distinct text not stored yet, in order, in a background
-        thread per engine (the spares too), and return at once: the engines (worker processes)
-        speak while the caller mixes. With n engines, each speaks every n-th text.
+        thread, and return at once: the engine (a worker process) speaks while the caller
+        mixes. (A second engine speaking every other line gained nothing: measured 1.12 x the
+        time of one, `tests/benchmarks/bench_paths.py`.)
 
         `clip` waits for a text still to come, and raises what stopped a thread, if anything.
         ``progress`` as for `prepare`, called here first, then from those threads. `stop` ends
@@ -117,8 +113,6 @@ class Speech:
         # would cost a warm start tens of milliseconds (a damaged one is spoken when read)
         missing = [text for text in dict.fromkeys(texts) if not self.has(text)]
         speakers: list[Speaker] = [(self.engine, self._engine_lock)]
-        if len(missing) > 1:
-            speakers += [(spare, threading.Lock()) for spare in self.spares]
         self._ahead.start(speakers, missing, progress)
 
     def stop(self, timeout_s: float = 2.0) -> bool:
