@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from loosen.tts import Clip, VoiceInfo
+from loosen.tts import Clip, Speech, VoiceInfo
 from loosen.tts.base import ClosingEngine
 
-__all__ = ["FakeEngine"]
+__all__ = ["FakeEngine", "RecordingSpeech"]
 
 
 class FakeEngine(ClosingEngine):
@@ -60,3 +61,20 @@ class FakeEngine(ClosingEngine):
 
     def close(self) -> None:
         self.closed = True
+
+
+class RecordingSpeech(Speech):
+    """`Speech` that records every clip asked of it: ``asked`` holds ``(text, thread name)``.
+
+    Processed speech (`loosen.tts.clips.SpeechClips`) asks for a clip each time it processes
+    a sentence, so ``asked`` shows what was processed, and on which thread."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.asked: list[tuple[str, str]] = []
+        self._asked_lock = threading.Lock()
+
+    def clip(self, text: str) -> Clip:
+        with self._asked_lock:
+            self.asked.append((text, threading.current_thread().name))
+        return super().clip(text)

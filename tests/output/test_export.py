@@ -412,8 +412,8 @@ def test_a_cold_export_has_its_espeak_worker_speak_and_the_warm_one_comes_out_th
         assert result.exit_code == 0, result.stderr
     cold_engine, warm_engine = opened  # one engine each (a second one gained nothing)
     # (a worker that pyttsx3 fails now and then is replaced: at least one)
-    assert cold_engine._workers_started >= 1
-    assert warm_engine._workers_started == 0  # all cached
+    assert cold_engine.workers_started >= 1
+    assert warm_engine.workers_started == 0  # all cached
     assert (tmp_path / "cold.wav").read_bytes() == (tmp_path / "warm.wav").read_bytes()
 
 
@@ -461,11 +461,11 @@ def test_a_speech_worker_killed_mid_render_is_replaced_and_the_export_completes(
         session = load_session(Path(__file__).parent.parent / "data" / "tiny.toml")
         speech = Speech(engine, SpeechCache(tmp_path / "cache"))
         assert speech.clip("Welcome.").n_frames  # the worker is up and has spoken
-        assert engine._worker is not None
-        os.kill(engine._worker._process.pid, signal.SIGKILL)  # as the OOM killer would
+        assert engine.worker_pid is not None
+        os.kill(engine.worker_pid, signal.SIGKILL)  # as the OOM killer would
         rendering = render_session(session, speech=speech, cue_set=load_cue_set(session.cues))
         export_blocks(rendering.blocks(), tmp_path / "out.wav", sample_rate=RATE, channels=2)
-        assert engine._workers_started == 2
+        assert engine.workers_started == 2
     # each line is spoken from the worker's start-up state, so the new worker's clips are the
     # killed one's would have been: it replays nothing
     out, _ = sf.read(tmp_path / "out.wav", dtype="int16")

@@ -22,7 +22,7 @@ from loosen.script.loading import Mix, load_session
 from loosen.sound.cues import BREATH_TONE_PEAK_DBFS, load_cue_set
 from loosen.tts import Clip, Speech, SpeechCache
 from loosen.tts.clips import SPEECH_LIMIT_DB, SPEECH_LOUDNESS_LUFS, line_lufs, speech_frames
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, RecordingSpeech
 
 HERE = Path(__file__).parent.parent
 TINY = HERE / "data" / "tiny.toml"
@@ -153,22 +153,22 @@ def test_processed_speech_stays_within_its_memory_budget(engine: FakeEngine) -> 
     clips = SpeechClips(Speech(engine, None), RATE, budget_bytes=200_000)
     lengths = [clips.frames(f"line number {n} " * 4) for n in range(40)]
     assert all(n > 0 for n in lengths)
-    assert clips._bytes <= 200_000 + max(lengths) * 4
+    assert clips.held_bytes <= 200_000 + max(lengths) * 4
 
 
 def test_a_second_pass_over_more_speech_than_fits_finds_its_first_lines_kept(
     engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    clips = SpeechClips(Speech(engine, None), RATE, budget_bytes=2_000_000)  # 8 lines of 40
+    speech = RecordingSpeech(engine, None)
+    clips = SpeechClips(speech, RATE, budget_bytes=2_000_000)  # 8 lines of 40
     texts = [f"line number {n} " * 4 for n in range(40)]
     first_pass = [clips.samples(text) for text in texts]
-    processed: list[str] = []
-    process = clips._processed
-    monkeypatch.setattr(clips, "_processed", lambda unit: processed.append(unit) or process(unit))
+    speech.asked.clear()
     second_pass = [clips.samples(text) for text in texts]
+    processed = [text for text, _ in speech.asked]
     assert all(np.array_equal(a, b) for a, b in zip(first_pass, second_pass, strict=True))
     assert processed and texts[0] not in processed and len(processed) < len(texts) - 2
-    assert clips._bytes <= 2_000_000 + max(a.nbytes for a in first_pass)
+    assert clips.held_bytes <= 2_000_000 + max(a.nbytes for a in first_pass)
 
 
 def test_progressive_layout_plays_the_same_samples_and_synthesizes_only_what_it_needs() -> None:
@@ -177,7 +177,7 @@ def test_progressive_layout_plays_the_same_samples_and_synthesizes_only_what_it_
     progressive = render(engine, progressive=True)
     first = next(progressive.blocks(block_frames=RATE))
     assert engine.spoken == ["Welcome."]  # all that the first second needs
-    assert not progressive.cue_set._cache  # nor is a chime rendered before it is due
+    assert not progressive.cue_set.rendered_cues()  # nor is a chime rendered before it is due
     assert not progressive.finished
     rest = list(progressive.blocks(start_frame=RATE))
     assert progressive.finished

@@ -14,7 +14,7 @@ from loosen.script.loading import load_session
 from loosen.sound.cues import load_cue_set
 from loosen.tts import Clip, Speech
 from loosen.tts.clips import SpeechClips, db_to_gain, prepare_speech, speech_frames, split_sentences
-from tests.fakes import FakeEngine
+from tests.fakes import FakeEngine, RecordingSpeech
 
 HERE = Path(__file__).parent.parent
 RATE = 48_000
@@ -157,15 +157,8 @@ def test_what_is_kept_of_a_processed_line_is_named_by_the_clip_it_was_made_from(
 
 
 def test_a_prefetched_line_is_processed_on_a_helper_thread_and_comes_out_the_same() -> None:
-    clips = SpeechClips(Speech(FakeEngine(), None), RATE)
-    where: list[str] = []
-    process = clips._processed
-
-    def recording(unit: str) -> np.ndarray:
-        where.append(threading.current_thread().name)
-        return process(unit)
-
-    clips._processed = recording  # type: ignore[method-assign]
+    speech = RecordingSpeech(FakeEngine(), None)
+    clips = SpeechClips(speech, RATE)
     clips.prefetch(PARAGRAPH)
     clips.prefetch(PARAGRAPH)  # asked twice, made once
     for _ in range(500):
@@ -173,7 +166,7 @@ def test_a_prefetched_line_is_processed_on_a_helper_thread_and_comes_out_the_sam
             break
         threading.Event().wait(0.01)
     line = clips.samples(PARAGRAPH)
-    assert where == ["loosen-prefetch"]
+    assert speech.asked == [(PARAGRAPH, "loosen-prefetch")]
     assert np.array_equal(line, SpeechClips(Speech(FakeEngine(), None), RATE).samples(PARAGRAPH))
     assert clips.samples(PARAGRAPH) is line and not clips.prefetcher.waiting(PARAGRAPH)
 
@@ -217,19 +210,12 @@ def test_closing_waits_for_the_line_the_prefetch_thread_is_on() -> None:
 def test_the_mixer_has_the_next_line_prefetched_and_plays_the_same_samples() -> None:
     session = load_session(HERE / "data" / "tiny.toml")
     cues = load_cue_set(session.cues)
-    rendering = render_session(session, speech=Speech(FakeEngine(), None), cue_set=cues)
-    where: list[str] = []
-    process = rendering.clips._processed
-
-    def recording(unit: str) -> np.ndarray:
-        where.append(threading.current_thread().name)
-        return process(unit)
-
-    rendering.clips._processed = recording  # type: ignore[method-assign]
+    speech = RecordingSpeech(FakeEngine(), None)
+    rendering = render_session(session, speech=speech, cue_set=cues)
     mixed = np.concatenate(list(rendering.blocks(block_frames=RATE // 10)))
     plain = render_session(session, speech=Speech(FakeEngine(), None), cue_set=cues)
     assert np.array_equal(mixed, np.concatenate(list(plain.blocks(block_frames=RATE // 10))))
-    assert "loosen-prefetch" in where
+    assert "loosen-prefetch" in {where for _, where in speech.asked}
 
 
 def offset_tone(offset: float, drift: float = 0.0) -> Clip:

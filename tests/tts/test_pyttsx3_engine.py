@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -105,7 +106,7 @@ def test_the_voice_list_matches_what_espeak_itself_reports(real_engine: Pyttsx3E
     # Voices are read from espeak-ng's data files to keep `loosen voices` cheap; the library
     # (asked through the worker) must agree on ids, names and first languages.
     from_files = {(v.id, v.name, v.languages[0], v.gender) for v in real_engine.voices()}
-    from_library, variants = real_engine._call_worker(lambda w: w.voices(30.0), "list voices")
+    from_library, variants = real_engine.driver_voices()
     assert {(v.id, v.name.strip(), v.languages[0], v.gender) for v in from_library} == from_files
     assert "f3" in variants
 
@@ -168,12 +169,14 @@ def test_a_closed_engine_refuses_to_speak() -> None:
 def test_a_resting_engine_stops_its_worker_and_starts_another_for_the_next_text() -> None:
     with Pyttsx3Engine() as engine:
         [(_, first)] = engine.synthesize(["Rest."])
-        assert engine._worker is not None
-        process = engine._worker._process
+        pid = engine.worker_pid
+        assert pid is not None
         engine.rest()
-        assert engine._worker is None and not process.is_alive()
+        assert engine.worker_pid is None
+        with pytest.raises(ProcessLookupError):  # stopped and reaped
+            os.kill(pid, 0)
         [(_, again)] = engine.synthesize(["Rest, then more."])
-        assert engine._workers_started == 2
+        assert engine.workers_started == 2
     with Pyttsx3Engine() as unbroken:
         expected = [clip for _, clip in unbroken.synthesize(["Rest.", "Rest, then more."])]
     # espeak-ng carries state from text to text, but each text is spoken from the worker's
@@ -222,7 +225,7 @@ def test_listing_voices_starts_no_worker_process() -> None:
     with open_engine() as engine:
         assert engine.voices()
         assert isinstance(engine, Pyttsx3Engine)
-        assert engine._workers_started == 0
+        assert engine.workers_started == 0
 
 
 def test_the_default_voice_opens_without_looking_for_espeak(

@@ -1,4 +1,4 @@
-"""`SpeakingAhead` shares the texts among its engines, waits for them, stops and joins."""
+"""`SpeakingAhead` speaks the texts in order in its thread, waits for them, stops and joins."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from loosen.errors import SpeechError
-from loosen.tts import Clip, SpeechEngine
-from loosen.tts.speaking_ahead import Speaker, SpeakingAhead
+from loosen.tts import Clip
+from loosen.tts.speaking_ahead import SpeakingAhead
 from tests.fakes import FakeEngine
 
 TEXTS = [f"Line {n}." for n in range(5)]
@@ -22,65 +22,57 @@ class RestingEngine(FakeEngine):
         super().__init__()
         self.fail_on, self.held = fail_on, held
         self.gate, self.reached, self.rested = threading.Event(), threading.Event(), False
+        self.threads: set[str] = set()
 
     def rest(self) -> None:
         self.rested = True
 
-
-def speak(text: str, engine: SpeechEngine, lock: threading.Lock) -> Clip:
-    assert isinstance(engine, RestingEngine)
-    with lock:
-        if text == engine.held:
-            engine.reached.set()
-            assert engine.gate.wait(10)
-        if text == engine.fail_on:
+    def speak(self, text: str) -> Clip:
+        self.threads.add(threading.current_thread().name)
+        if text == self.held:
+            self.reached.set()
+            assert self.gate.wait(10)
+        if text == self.fail_on:
             raise SpeechError(f"cannot say {text!r}")
-        [(_, clip)] = engine.synthesize([text])
+        [(_, clip)] = self.synthesize([text])
         return clip
 
 
-def speakers(*engines: RestingEngine) -> list[Speaker]:
-    return [(engine, threading.Lock()) for engine in engines]
-
-
-def test_each_engine_speaks_every_nth_text_then_rests_and_progress_counts_them_all() -> None:
-    main, spare = RestingEngine(), RestingEngine()
+def test_the_texts_are_spoken_in_order_in_one_thread_then_the_engine_rests() -> None:
+    engine = RestingEngine()
     calls: list[tuple[int, int]] = []
-    ahead = SpeakingAhead(speak)
-    ahead.start(speakers(main, spare), TEXTS, lambda done, total: calls.append((done, total)))
+    ahead = SpeakingAhead(engine.speak, engine.rest)
+    ahead.start(TEXTS, lambda done, total: calls.append((done, total)))
     for text in TEXTS:
         ahead.wait_for(text)
         assert not ahead.pending(text)
     assert ahead.stop()
-    assert main.spoken == TEXTS[0::2] and spare.spoken == TEXTS[1::2]
-    assert main.rested and spare.rested
-    assert sorted(calls) == [(n, len(TEXTS)) for n in range(len(TEXTS) + 1)]
+    assert engine.spoken == TEXTS and engine.threads == {"loosen-speech"}
+    assert engine.rested
+    assert calls == [(n, len(TEXTS)) for n in range(len(TEXTS) + 1)]
 
 
-def test_a_failure_stops_every_engine_and_is_raised_for_the_texts_left_unspoken() -> None:
-    main = RestingEngine(fail_on="Line 2.", held="Line 2.")
-    spare = RestingEngine(held="Line 1.")
-    ahead = SpeakingAhead(speak)
-    ahead.start(speakers(main, spare), TEXTS)
-    assert main.reached.wait(5) and spare.reached.wait(5)
-    main.gate.set()  # main fails while the spare is on its first text
+def test_a_failure_gives_up_the_texts_left_and_is_raised_for_each_of_them() -> None:
+    engine = RestingEngine(fail_on="Line 2.")
+    ahead = SpeakingAhead(engine.speak, engine.rest)
+    ahead.start(TEXTS)
     with pytest.raises(SpeechError, match="Line 2"):
         ahead.wait_for("Line 2.")
     with pytest.raises(SpeechError, match="Line 2"):
-        ahead.wait_for("Line 4.")  # given up by the engine that failed
-    spare.gate.set()
+        ahead.wait_for("Line 4.")  # given up after the failure
     assert ahead.stop(timeout_s=5)
-    assert main.spoken == ["Line 0."] and spare.spoken == ["Line 1."]  # then it stopped
-    assert not main.rested and not spare.rested
+    assert engine.spoken == ["Line 0.", "Line 1."]  # then it stopped
+    assert not engine.rested
 
 
 def test_stop_reports_a_thread_still_on_its_text_and_joins_it_the_next_time() -> None:
-    main = RestingEngine(held="Line 0.")
-    ahead = SpeakingAhead(speak)
-    ahead.start(speakers(main), TEXTS)
-    assert main.reached.wait(5)
+    engine = RestingEngine(held="Line 0.")
+    ahead = SpeakingAhead(engine.speak, engine.rest)
+    ahead.start(TEXTS)
+    assert engine.reached.wait(5)
     assert ahead.pending("Line 0.")
     assert not ahead.stop(timeout_s=0.05)
-    main.gate.set()
+    engine.gate.set()
     assert ahead.stop(timeout_s=5)
-    assert main.spoken == ["Line 0."]  # stopped after the text it was on
+    assert engine.spoken == ["Line 0."]  # stopped after the text it was on
+    assert not engine.rested

@@ -187,7 +187,7 @@ def test_stopping_ends_the_synthesis_ahead_after_the_current_line(tmp_path: Path
 
 
 def speech_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name.startswith("loosen-speech-")]
+    return [t for t in threading.enumerate() if t.name == "loosen-speech"]
 
 
 def test_stopping_joins_every_thread_ahead_within_its_timeout(tmp_path: Path) -> None:

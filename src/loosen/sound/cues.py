@@ -126,6 +126,10 @@ class CueSet:
         default_factory=dict, init=False, repr=False, compare=False
     )
 
+    def rendered_cues(self) -> set[str]:
+        """The cue kinds rendered so far, at any rate: a cue is rendered when it is first due."""
+        return {cue for cue, _ in list(self._cache)}
+
 
 def user_sounds_dir() -> Path:
     """Return the folder of the user's own recipes: ``$LOOSEN_SOUNDS_DIR`` or the config folder."""

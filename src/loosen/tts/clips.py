@@ -106,6 +106,12 @@ class SpeechClips:
         self._derived: dict[str, str] = {}  # per line: its `derived_key`
         self.prefetcher = Prefetcher(self._made, self._lock, lambda text: text in self._cache)
 
+    @property
+    def held_bytes(self) -> int:
+        """Bytes of processed samples the cache holds now (at most about `budget_bytes`)."""
+        with self._lock:
+            return self._bytes
+
     def close(self, timeout_s: float = 2.0) -> None:
         """Stop the prefetching thread: it ends after the line it is on, if any, and is joined
         (waiting at most ``timeout_s`` for that line). Prefetching is off from now on, but the

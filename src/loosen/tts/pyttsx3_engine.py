@@ -132,10 +132,13 @@ class Pyttsx3Engine(WorkerEngine):
                     )
                 self._catalog = (voices, list(list_espeak_variants(data_path)))
             else:
-                self._catalog = self._call_worker(
-                    lambda worker: worker.voices(self.watchdog.start_s), "list voices"
-                )
+                self._catalog = self.driver_voices()
         return self._catalog
+
+    def driver_voices(self) -> tuple[list[VoiceInfo], list[str]]:
+        """The voices and variant names as the driver itself lists them, asked in a worker
+        (`voices` reads espeak-ng's data files instead where it can, which is cheaper)."""
+        return self._call_worker(lambda worker: worker.voices(self.watchdog.start_s), "list voices")
 
     def _resolve_voice(self, wanted: str | None) -> str:
         voices, variants = self._load_catalog()

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from loosen.tts.base import Clip, SpeechEngine
 from loosen.tts.cache import MAX_CLIP_RATE_HZ, SpeechCache, cache_key, quantize
-from loosen.tts.speaking_ahead import Progress, Speaker, SpeakingAhead
+from loosen.tts.speaking_ahead import Progress, SpeakingAhead
 
 __all__ = ["Conditioner", "Speech"]
 
@@ -45,7 +45,7 @@ class Speech:
         Texts this object has had the engine speak so far.
 
     Clips are the same whether they come from the engine, the disk or memory: float32 mono
-    at the engine's sample rate, rounded to 16 bits. The threads of `prepare_ahead` are a
+    at the engine's sample rate, rounded to 16 bits. The thread of `prepare_ahead` is a
     `loosen.tts.speaking_ahead.SpeakingAhead` of this object's, which `stop` stops and joins.
     """
 
@@ -62,7 +62,7 @@ class Speech:
         self._memory: dict[str, Clip] = {}
         self._engine_lock = threading.Lock()  # engines serve one thread at a time
         self._count_lock = threading.Lock()  # guards `synthesized_count`
-        self._ahead = SpeakingAhead(self._synthesize)  # the threads of `prepare_ahead`
+        self._ahead = SpeakingAhead(self._synthesize, self._rest)  # `prepare_ahead`'s thread
 
     def key(self, text: str) -> str:
         """Cache key of ``text`` for this engine's name, voice and rate."""
@@ -102,26 +102,24 @@ class Speech:
     def prepare_ahead(self, texts: Iterable[str], progress: Progress | None = None) -> None:
         """Start synthesizing every distinct text not stored yet, in order, in a background
         thread, and return at once: the engine (a worker process) speaks while the caller
-        mixes. (A second engine speaking every other line gained nothing: measured 1.12 x the
-        time of one, `tests/benchmarks/bench_paths.py`.)
+        mixes.
 
         `clip` waits for a text still to come, and raises what stopped a thread, if anything.
-        ``progress`` as for `prepare`, called here first, then from those threads. `stop` ends
-        them. An engine with a ``rest`` method is told to rest once its texts are spoken.
+        ``progress`` as for `prepare`, called here first, then from that thread. `stop` ends
+        it. The engine is told to rest once its texts are spoken.
         """
         # present is enough: reading and checking every cached clip before playback starts
         # would cost a warm start tens of milliseconds (a damaged one is spoken when read)
         missing = [text for text in dict.fromkeys(texts) if not self.has(text)]
-        speakers: list[Speaker] = [(self.engine, self._engine_lock)]
-        self._ahead.start(speakers, missing, progress)
+        self._ahead.start(missing, progress)
 
     def stop(self, timeout_s: float = 2.0) -> bool:
-        """Stop the background synthesis after the texts it is on, and join its threads (waiting
-        at most ``timeout_s`` in all). Whether every thread has ended: one still on its text
-        (a worker's watchdog bounds it) ends after it and is joined by the next `stop`.
+        """Stop the background synthesis after the texts it is on, and join its thread (waiting
+        at most ``timeout_s``). Whether it has ended: one still on its text (a worker's
+        watchdog bounds it) ends after it and is joined by the next `stop`.
 
         The owner of this object calls it (or uses it as a context manager) before closing the
-        engines, then `loosen.tts.clips.SpeechClips.close` if it made any."""
+        engine, then `loosen.tts.clips.SpeechClips.close` if it made any."""
         return self._ahead.stop(timeout_s)
 
     def __enter__(self) -> Speech:
@@ -165,17 +163,19 @@ class Speech:
         """Whether clips are kept in this object only: no cache, or one that cannot be written."""
         return self.cache is None or self.cache.unwritable is not None
 
-    def _synthesize(
-        self, text: str, engine: SpeechEngine | None = None, lock: threading.Lock | None = None
-    ) -> Clip:
-        """``text`` spoken by ``engine`` (default: the main one) while holding its ``lock``."""
-        with lock or self._engine_lock:
+    def _synthesize(self, text: str) -> Clip:
+        """``text`` spoken by the engine, which serves one thread at a time."""
+        with self._engine_lock:
             found = self._lookup(text)  # another thread may have spoken it meanwhile
             if found is not None:
                 return found
-            for _, clip in (engine or self.engine).synthesize([text]):
+            for _, clip in self.engine.synthesize([text]):
                 return self._store(text, clip)
         raise AssertionError("engine yielded no clip")  # pragma: no cover
+
+    def _rest(self) -> None:
+        with self._engine_lock:
+            self.engine.rest()
 
     def _lookup(self, text: str) -> Clip | None:
         if text in self._memory or self.cache is None:

@@ -79,6 +79,17 @@ class WorkerEngine(ClosingEngine):
         self._sample_rate = sample_rate
         self.clip_rate_hz: int | None = None
 
+    @property
+    def workers_started(self) -> int:
+        """How many worker processes this engine has started, each replacement counted."""
+        return self._workers_started
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The process id of the running worker, or None while none runs."""
+        worker = self._worker
+        return None if worker is None else worker.pid
+
     def _worker_config(self) -> WorkerConfig:
         """How to start a worker."""
         raise NotImplementedError

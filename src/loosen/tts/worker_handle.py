@@ -62,6 +62,11 @@ class WorkerHandle:
             raise SpeechError(f"{config.backend} could not start: {reply[1]}")
         self.backend: str = reply[1]
 
+    @property
+    def pid(self) -> int | None:
+        """The worker process's id (None before it started)."""
+        return self._process.pid
+
     def _receive(self, timeout_s: float, doing: str) -> tuple[Any, ...]:
         try:
             if not self._conn.poll(timeout_s):
