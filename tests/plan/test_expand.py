@@ -2,7 +2,7 @@ import pytest
 
 from loosen.errors import ScriptError
 from loosen.plan.expand import MAX_EXPANDED_STEPS, Hold, Reps, TenseRelease, expand_session
-from loosen.script.loading import parse_session
+from loosen.script.loading import parse_session, session_from_dict
 
 HEADER = 'title = "T"\n'
 
@@ -69,3 +69,27 @@ def test_an_expansion_past_the_limit_is_refused_before_any_work() -> None:
     )
     with pytest.raises(ScriptError, match=f"limit is {MAX_EXPANDED_STEPS}"):
         expand(body)
+
+
+def test_a_wait_is_the_pacings_pause_scaled_by_the_pace_with_its_line_filled_in() -> None:
+    from loosen.plan.expand import Wait
+    from loosen.plan.pace import Pace
+
+    document = {
+        "title": "T",
+        "pacing": {"wait": "4s"},
+        "steps": [
+            {"kind": "hold", "name": "twist", "sides": ["right", "left"], "text": "Twist {side}.",
+             "seconds": 20, "wait": "Lie on your {side} side, then press play.",
+             "per_side": {"left": {"wait": False}}},
+            {"kind": "say", "text": "Sit up.", "wait": True},
+            {"kind": "say", "text": "Done."},
+        ],
+    }  # fmt: skip
+    right, left, sit, done = expand_session(session_from_dict(document))
+    assert right.wait == Wait(seconds_s=4.0, text="Lie on your right side, then press play.")
+    assert left.wait is None  # per_side turned it off for the second side
+    assert sit.wait == Wait(seconds_s=4.0, text=None)
+    assert done.wait is None
+    slow = expand_session(session_from_dict(document), pace=Pace(factor=1.5))
+    assert slow[2].wait == Wait(seconds_s=6.0, text=None)

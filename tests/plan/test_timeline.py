@@ -62,11 +62,20 @@ def steps(draw: Any, depth: int = 0) -> dict[str, Any]:
             "times": draw(st.integers(1, 3)),
             "steps": draw(st.lists(steps(depth + 1), min_size=1, max_size=3)),
         }
+    if kind != "repeat":
+        wait = draw(st.sampled_from([None, None, True, False, "ab"]))
+        if wait is not None:
+            step["wait"] = wait
     return step
 
 
+WAIT_S = 2.5
 sessions = st.lists(steps(), min_size=1, max_size=6).map(
-    lambda s: {"title": "generated", "pacing": {"gap": 0.75, "transition": 4}, "steps": s}
+    lambda s: {
+        "title": "generated",
+        "pacing": {"gap": 0.75, "transition": 4, "wait": WAIT_S},
+        "steps": s,
+    }
 )
 
 
@@ -139,6 +148,33 @@ def test_the_total_is_the_sum_of_its_parts(document: dict[str, Any]) -> None:
     step_frames = sum(s.end - s.start for s in spans)
     assert timeline.total_frames == lead_in + step_frames + cue_frames("session_end") + lead_out
     assert all(0 <= e.start <= e.end <= timeline.total_frames for e in timeline.events)
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions)
+def test_a_step_that_waits_has_one_silent_wait_of_the_pacing_s_length_in_its_span(
+    document: dict[str, Any],
+) -> None:
+    result = layout(document)
+    if result is None:
+        return
+    expanded, timeline = result
+    waits = [e for e in timeline.events if e.kind == "wait"]
+    assert [e.step for e in waits] == [s.index for s in expanded if s.wait is not None]
+    sounds = [e for e in timeline.events if e.kind in ("speech", "chime")]
+    for wait in waits:
+        span = timeline.steps[wait.step - 1]
+        assert span.start <= wait.start and wait.end <= span.end
+        assert wait.frames == round(WAIT_S * RATE)
+        assert not any(s.start < wait.end and wait.start < s.end for s in sounds)
+        step = expanded[wait.step - 1]
+        assert wait.text == (step.wait.text if step.wait else None)
+        before = [s for s in sounds if s.step == wait.step and s.start < wait.start]
+        if step.kind in ("pause", "tense_release"):  # they wait first (a switch aside)
+            assert all(s.cue == "switch_sides" or s.text == getattr(step.switch, "text", "")
+                       for s in before)  # fmt: skip
+        elif getattr(step, "text", None):
+            assert [s.text for s in before if s.kind == "speech"][-1] == step.text
 
 
 def test_a_spoken_count_that_does_not_fit_its_cadence_is_an_error_naming_the_step() -> None:

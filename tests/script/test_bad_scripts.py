@@ -77,7 +77,12 @@ EXPECTED = {
     "unknown-top-level-key.toml": "key 'author': unknown key 'author'; allowed: cues, description",
     "unknown-pacing-key.toml": "pacing.speed: unknown key 'speed'; allowed: breath_hold, cadence",
     "unknown-step-key.toml": "step 1 'hello', key 'colour': unknown key 'colour'; allowed: name, "
-    "per_side, sides, switch_text, text for a say step",
+    "per_side, sides, switch_text, text, wait for a say step",
+    "wait-number.toml": "step 1 'lie down', key 'wait': expected true, false or a line to say, "
+    "got a number",
+    "wait-on-repeat.toml": "step 1 'rounds', key 'wait': a repeat step does not wait; give "
+    "wait to the first step it repeats",
+    "wait-empty.toml": "step 1 'lie down', key 'wait': text is empty",
     "unknown-template-key.toml": "templates.stretch: unknown key 'stretch'; allowed: release, "
     "tense",
     "key-of-another-kind.toml": "step 1, key 'seconds': unknown key 'seconds'",

@@ -74,6 +74,14 @@ def play(
             help="Answer the controls silently (no sound for pause and volume, no step names).",
         ),
     ] = False,
+    wait_reminder: Annotated[
+        str | None,
+        typer.Option(
+            "--wait-reminder",
+            metavar="DURATION|off",
+            help="While a step waits for you, a reminder sound this often (default 30s), or off.",
+        ),
+    ] = None,
     engine: EngineOpt = None,
     voice: VoiceOpt = None,
     voice_model: VoiceModelOpt = None,
@@ -110,6 +118,7 @@ def play(
             device=device,
             latency_s=latency,
             announce=not no_announce,
+            wait_reminder_s=_reminder_s(wait_reminder),
         )
         console = None if quiet else _TerminalConsole()
 
@@ -219,3 +228,21 @@ def devices() -> None:
         for index, name, channels, default in list_devices():
             mark = "*" if default else " "
             typer.echo(f"{mark} {index:>3}  {name}  ({channels} channels)")
+
+
+def _reminder_s(value: str | None) -> float | None:
+    """``--wait-reminder``: seconds between reminders (30 if not given), None for ``off``."""
+    from loosen.pipeline import PlayOptions
+    from loosen.script.durations import parse_duration_s
+
+    if value is None:
+        return PlayOptions().wait_reminder_s
+    if value.strip().lower() == "off":
+        return None
+    try:
+        seconds = parse_duration_s(value)
+    except ValueError as error:
+        raise BadInputError(f"--wait-reminder {value}: {error}; or off") from None
+    if seconds < 1.0:
+        raise BadInputError(f"--wait-reminder {value}: must be at least 1 second, or off")
+    return seconds

@@ -161,6 +161,9 @@ def _what(event: Event, step: Step | None, step_start: int | None) -> str:
         if step.switch is not None and event.start == step_start:
             return "switch sides"
         return "release"
+    if event.kind == "wait":
+        said = f", saying '{event.text}'" if event.text else ""
+        return f"waits for you in play{said} (this long in an export)"
     return ""
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "Step",
     "Switch",
     "TenseRelease",
+    "Wait",
     "expand_session",
     "numbered_places",
 ]
@@ -55,6 +56,16 @@ class Switch:
     text: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class Wait:
+    """A step that waits for the listener once its instruction is said: `loosen play` pauses
+    there until resumed; an export has a fixed pause of ``seconds_s`` instead. ``text``: the
+    line the player says when it starts waiting (None: only the pause sound)."""
+
+    seconds_s: float
+    text: str | None = None
+
+
 @dataclass(frozen=True)
 class BlockRound:
     """A named repeat block that a step is part of, and which round of it (1-based) this is."""
@@ -79,6 +90,7 @@ class Step:
     name: str | None
     side: str | None
     switch: Switch | None = None
+    wait: Wait | None = None
     blocks: tuple[BlockRound, ...] = ()
     script_path: tuple[int, ...] = ()  # where its script step stands (`ScriptStep.path`)
 
@@ -257,7 +269,17 @@ class _Context:
             "script_path": step.path,
         }
         self.next_index += 1
-        yield self._build(step, sides, header)
+        built = self._build(step, sides, header)
+        wait = self._wait(step, sides)
+        yield built if wait is None else replace(built, wait=wait)
+
+    def _wait(self, step: ScriptStep, sides: tuple[str, str] | None) -> Wait | None:
+        wanted = step.values_for(sides[0] if sides else None).get("wait", False)
+        if wanted is False:
+            return None
+        seconds_s = self.pace.scaled_s(self.pacing.wait_s, "wait")
+        text = self._fill(step, "wait", wanted, sides) if isinstance(wanted, str) else None
+        return Wait(seconds_s=seconds_s, text=text)
 
     def _build(
         self, step: ScriptStep, sides: tuple[str, str] | None, header: dict[str, Any]

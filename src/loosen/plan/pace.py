@@ -1,11 +1,11 @@
 """Pacing: scale every scripted silence by one factor within safe bounds, and find the factors
 that fit a session to a length. Speech is never touched (`--rate` sets it).
 
-`Pace` is the one place where silences are scaled: the expansion (`loosen.plan.expand`) asks it for
-every hold, rest, pause, release, cadence, breath and transition as it builds each step, before
-the step's text is filled in, so a line that says how long a hold lasts ("Hold for {seconds}
-seconds") says the paced length. Such announced holds are scaled to whole seconds, a length a
-person can say. The gap after each spoken line is scaled here too (`Pace.gap_s`).
+`Pace` is the one place where silences are scaled: the expansion (`loosen.plan.expand`) asks it
+for every hold, rest, pause, release, cadence, breath, transition and wait as it builds each
+step, before the step's text is filled in, so a line that says how long a hold lasts ("Hold for
+{seconds} seconds") says the paced length. Such announced holds are scaled to whole seconds, a
+length a person can say. The gap after each spoken line is scaled here too (`Pace.gap_s`).
 
 This module knows nothing of steps (no import of `loosen.plan.expand`), so the expansion can use it.
 Presets and bounds are data: src/loosen/data/pacing.toml.
@@ -75,6 +75,7 @@ SILENCE_KINDS: dict[str, tuple[str | None, str | None]] = {
     "breath": ("breath_min", None),
     "breath_hold": (None, None),
     "transition": ("transition_min", None),
+    "wait": ("pause_min", None),
 }
 
 

@@ -26,7 +26,7 @@ __all__ = [
     "leading_speech",
 ]
 
-EVENT_KINDS = ("speech", "chime", "hold", "pause", "rep", "breath")
+EVENT_KINDS = ("speech", "chime", "hold", "pause", "rep", "breath", "wait")
 LEAD_IN_S = 0.25  # short: the first words come quickly, and the fade-in fits in it
 LEAD_OUT_S = 1.5
 
@@ -235,6 +235,8 @@ def leading_speech(step: Step) -> str | None:
     what `_Placer.place` lays out first (nothing comes before it in the step)."""
     if step.switch is not None or isinstance(step, Pause):
         return None
+    if isinstance(step, TenseRelease) and step.wait is not None:
+        return None  # it waits first
     text: str | None = getattr(step, "text", None)
     return text or None
 
@@ -302,15 +304,19 @@ class _Placer:
         match step:
             case Say():
                 self.say(step, step.text)
+                self.wait(step)
             case Pause():
+                self.wait(step)
                 end = self.t + self.frames(step.seconds_s)
                 self.add(step, self.t, end, "pause")
                 self.t = end
             case Hold():
                 self.say(step, step.text)
+                self.wait(step)
                 self.hold(step, step.seconds_s)
                 self.say(step, step.release_text)
             case TenseRelease():
+                self.wait(step)  # before its instruction: the words begin the tension
                 self.say(step, step.text)
                 release_start = self.hold(step, step.tense_s)
                 release_end = release_start + self.frames(step.release_s)
@@ -324,6 +330,7 @@ class _Placer:
                 self.t = release_end
             case Reps():
                 self.say(step, step.text)
+                self.wait(step)
                 cadence = self.frames(step.cadence_s)
                 for rep_text in step.rep_texts:
                     self.add(step, self.t, self.t + cadence, "rep", text=rep_text)
@@ -335,10 +342,19 @@ class _Placer:
                 self.say(step, step.release_text)
             case Breathe():
                 self.say(step, step.text)
+                self.wait(step)
                 for _ in range(step.cycles):
                     self.breath(step, "inhale", step.inhale_s, step.inhale_text)
                     self.breath(step, "hold", step.hold_s, step.hold_text)
                     self.breath(step, "exhale", step.exhale_s, step.exhale_text)
+
+    def wait(self, step: Step) -> None:
+        """Where ``step`` waits for the listener, if it does: a silence of the export's length,
+        at which the player pauses instead."""
+        if step.wait is not None:
+            end = self.t + self.frames(step.wait.seconds_s)
+            self.add(step, self.t, end, "wait", text=step.wait.text)
+            self.t = end
 
     def hold(self, step: Hold | TenseRelease, seconds: float) -> int:
         """Place a hold at the cursor: start chime, exactly ``seconds``, end chime.

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from loosen.playback.answers import answer_sound, step_words
+from loosen.playback.answers import answer_samples, spoken, step_words
 from loosen.playback.controls import (
     announcement_frame,
     current_step,
@@ -23,6 +23,7 @@ from loosen.playback.controls import (
 from loosen.playback.remote import Action, Command, NowPlaying, Status, now_playing
 from loosen.playback.ring import Audio
 from loosen.playback.transport import Transport
+from loosen.playback.waits import WAIT_REMINDER_S, Waits
 from loosen.render.rendering import Rendering
 
 __all__ = ["EXTEND_S", "VOLUME_STEP_DB", "KeyActions"]
@@ -34,13 +35,23 @@ EXTENDED_WORDS = "Ten more seconds."
 
 class KeyActions:
     """The keys' actions on ``transport``, which plays ``rendering``; each answered by ear
-    (`loosen.playback.answers`) unless ``announce`` is False."""
+    (`loosen.playback.answers`) unless ``announce`` is False. ``waits``: the steps that wait
+    for the listener (`loosen.playback.waits`), a reminder every ``wait_reminder_s`` seconds
+    (None: none); space resumes from one."""
 
-    def __init__(self, rendering: Rendering, transport: Transport, *, announce: bool = True):
+    def __init__(
+        self,
+        rendering: Rendering,
+        transport: Transport,
+        *,
+        announce: bool = True,
+        wait_reminder_s: float | None = WAIT_REMINDER_S,
+    ):
         self.rendering = rendering
         self.transport = transport
         self.rate = rendering.sample_rate  # frames per second
         self.announce = announce
+        self.waits = Waits(rendering, transport, reminder_s=wait_reminder_s, announce=announce)
 
     def handle(self, key: str) -> bool:
         """Act on one key; False means quit."""
@@ -48,6 +59,9 @@ class KeyActions:
         if key == "q":
             return False
         if key == "space":
+            if self.waits.resume():
+                self._answer("resume")
+                return True
             t.set_paused(not t.paused)
             self._answer("pause" if t.paused else "resume")
         elif key in ("right", "n"):
@@ -84,8 +98,7 @@ class KeyActions:
 
     def _answer(self, sound: str) -> None:
         if self.announce:
-            samples = answer_sound(sound, self.rate) * np.float32(self.rendering.voice_gain)
-            self.transport.sound(samples)
+            self.transport.sound(answer_samples(self.rendering, sound))
 
     def obey(self, command: Command) -> bool:
         """Act on a remote's ``command`` (the desktop's media controls) as on its key; False
@@ -93,7 +106,8 @@ class KeyActions:
         t, action = self.transport, command.action
         if action is Action.PLAY_PAUSE:
             return self.handle("space")
-        if (action is Action.PLAY and t.paused) or (action is Action.PAUSE and not t.paused):
+        paused = t.paused or self.waits.waiting
+        if (action is Action.PLAY and paused) or (action is Action.PAUSE and not paused):
             return self.handle("space")
         if action is Action.NEXT:
             return self.handle("right")
@@ -111,7 +125,7 @@ class KeyActions:
     def now_playing(self) -> NowPlaying:
         """What a remote shows now."""
         t = self.transport
-        status = Status.PAUSED if t.paused else Status.PLAYING
+        status = Status.PAUSED if t.paused or self.waits.waiting else Status.PLAYING
         return now_playing(self.rendering, t.position, status=status, volume=t.gain)
 
     def extend_hold(self) -> None:
@@ -163,7 +177,7 @@ class KeyActions:
 
     def _spoken(self, text: str) -> Audio:
         """``text`` as the session's voice says it, at the voice's level (float32, mono)."""
-        return self.rendering.clips.samples(text) * np.float32(self.rendering.voice_gain)
+        return spoken(self.rendering, text)
 
     def status_text(self, width: int = 80) -> str:
         """The status line, fitted to ``width`` columns: playing or paused, the step, the time."""
@@ -177,6 +191,7 @@ class KeyActions:
         total_s = rendering.timeline.duration_s if rendering.finished else None
         return status_line(
             paused=t.paused,
+            waiting=self.waits.waiting,
             step=step,
             elapsed_s=t.position / self.rate,
             total_s=total_s,

@@ -17,10 +17,11 @@ import numpy.typing as npt
 
 from loosen.plan.chapters import step_name
 from loosen.plan.timeline import StepSpan
+from loosen.render.rendering import Rendering
 from loosen.resources import bundled_dir
 from loosen.sound.cues import AmbienceRecipe, load_recipe, synthesize
 
-__all__ = ["ANSWER_SOUNDS", "answer_sound", "step_words"]
+__all__ = ["ANSWER_SOUNDS", "answer_samples", "answer_sound", "spoken", "step_words"]
 
 Audio = npt.NDArray[np.float32]
 
@@ -39,6 +40,16 @@ def answer_sound(name: str, sample_rate: int) -> Audio:
     samples = synthesize(recipe, sample_rate)
     samples.setflags(write=False)
     return samples
+
+
+def answer_samples(rendering: Rendering, name: str) -> Audio:
+    """`answer_sound` ``name`` for ``rendering``: at its rate and its voice's level."""
+    return answer_sound(name, rendering.sample_rate) * np.float32(rendering.voice_gain)
+
+
+def spoken(rendering: Rendering, text: str) -> Audio:
+    """``text`` as ``rendering``'s voice says it, at the voice's level (float32, mono)."""
+    return rendering.clips.samples(text) * np.float32(rendering.voice_gain)
 
 
 def step_words(span: StepSpan) -> str:

@@ -151,6 +151,7 @@ def remaining_words(seconds: float) -> str:
 def status_line(
     *,
     paused: bool,
+    waiting: bool = False,
     step: str,
     elapsed_s: float,
     total_s: float | None,
@@ -159,8 +160,9 @@ def status_line(
 ) -> str:
     """The player's status line, at most ``width - 1`` characters (the last column is left
     free, so the line never wraps): state, step, time, and a progress bar where there is room.
+    ``waiting``: a step waits for the listener to resume.
     """
-    state = "Paused " if paused else "Playing"
+    state = "Waiting" if waiting else "Paused " if paused else "Playing"
     clock = f"{format_length(elapsed_s)} / {format_length(total_s) if total_s else '--:--'}"
     level = f" vol {volume_db:+.0f} dB" if abs(volume_db) > 0.1 else ""
     room = max(0, width - 1)

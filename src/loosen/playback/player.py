@@ -23,6 +23,7 @@ from loosen.playback.keys import KeyReader
 from loosen.playback.remote import Remote
 from loosen.playback.ring import Audio, Signal
 from loosen.playback.transport import Transport
+from loosen.playback.waits import WAIT_REMINDER_S
 from loosen.render.rendering import Rendering
 
 __all__ = [
@@ -178,10 +179,13 @@ def play(
     on_first_block: Callable[[float], None] | None = None,
     remote: Remote | None = None,
     announce: bool = True,
+    wait_reminder_s: float | None = WAIT_REMINDER_S,
 ) -> PlayResult:
     """Play ``rendering`` from ``start_frame`` to the end, or until quit. ``remote``: the
     desktop's media controls (their commands come in its inbox; it is shown what is playing).
-    ``announce``: answer each control by ear (a sound, the step's name).
+    ``announce``: answer each control by ear (a sound, the step's name). A step that waits
+    for the listener pauses playback until they resume, with a reminder sound every
+    ``wait_reminder_s`` seconds (None: none).
 
     Returns how it ended. Ctrl+C fades out within a fraction of a second and returns
     ``"interrupted"``. A lost device ends with ``"error"`` and a `PlaybackError` in the result,
@@ -189,7 +193,7 @@ def play(
     """
     began = time.monotonic()
     transport = Transport(rendering, start_frame=start_frame)
-    actions = KeyActions(rendering, transport, announce=announce)
+    actions = KeyActions(rendering, transport, announce=announce, wait_reminder_s=wait_reminder_s)
     layout = _LayoutAhead(rendering, transport.finished)
     transport.start()  # the first blocks render while PortAudio loads
     first_block_s = None
@@ -240,6 +244,7 @@ def play(
                 transport.stop()
                 transport.finished.wait(0.5)
                 break
+            actions.waits.follow()
             if console is not None:
                 console.status(actions.status_text(console.width))
             if remote is not None:
@@ -247,7 +252,7 @@ def play(
             # (after a Ctrl+Z the callback, stopped with the rest, has not run: not a stall)
             last_heard = max(callback.last_fill, keys.resumed_at if keys is not None else 0.0)
             stalled = time.monotonic() - last_heard > STALL_S
-            if stalled and not transport.paused:
+            if stalled and not transport.paused and transport.waiting_at is None:
                 raise PlaybackError("the audio output stopped (was the device removed?)")
         if layout.error is not None:
             raise layout.error

@@ -10,6 +10,9 @@ writes.
 A spoken answer is placed at a frame of the session: mixed in there while the session goes on
 (``hold=False``: it never shifts the timeline), or played with the session held at that frame
 (``hold=True``: a short fade out, the words, a fade back in).
+
+A step that waits for the listener is a `PauseAt` its frame: the session fades out there and
+stays paused (``waiting_at``) until a seek goes on, to the wait's end or elsewhere.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ import numpy as np
 from loosen.playback.ring import Audio, Block, BlockRing, Signal
 
 __all__ = [
-    "FADE_S", "STOP_FADE_S", "Announce", "Command", "Pause", "Playhead", "Seek", "Sound", "Stop",
+    "FADE_S", "STOP_FADE_S", "Announce", "Command", "Pause", "PauseAt", "Playhead", "Seek", "Sound",
+    "Stop",
 ]  # fmt: skip
 
 # pause, resume and seek fades, in seconds: short enough to feel instant, long enough not to click
@@ -56,6 +60,14 @@ class Pause:
 
 
 @dataclass(frozen=True)
+class PauseAt:
+    """Pause when playback reaches session frame ``frame`` (at once if it is past it): a step
+    that waits for the listener. A seek cancels it, and ends the wait."""
+
+    frame: int
+
+
+@dataclass(frozen=True)
 class Stop:
     """Fade out quickly and finish."""
 
@@ -69,7 +81,7 @@ class Announce:
     hold: bool
 
 
-Command = Seek | Pause | Stop | Announce | Sound
+Command = Seek | Pause | PauseAt | Stop | Announce | Sound
 
 
 class _Sounds:
@@ -112,6 +124,11 @@ class Playhead:
         Frames per second.
     start_frame
         Where playback begins, in frames of the session.
+
+    Attributes
+    ----------
+    waiting_at
+        The frame of the `PauseAt` that has paused playback, until a seek ends the wait.
     """
 
     def __init__(self, ring: BlockRing, finished: Signal, *, rate: int, start_frame: int = 0):
@@ -135,6 +152,8 @@ class Playhead:
         self._held_offset = 0  # frames of the held words played
         self._gain_now = 1.0
         self._sounds = _Sounds()
+        self._pause_at: int | None = None
+        self.waiting_at: int | None = None
 
     def post(self, command: Command) -> None:
         """Have the next `fill` take ``command`` in (from any thread, without waiting)."""
@@ -171,6 +190,7 @@ class Playhead:
                     self._current, self._ended = None, False
                     self._overlays.clear()
                     self._held, self._holding = None, False
+                    self._pause_at = self.waiting_at = None
                     self._ramp = ("in", 0)
                     if first is not None:  # said first, then the session fades in there
                         self._held, self._held_offset = Announce(first, frame, True), 0
@@ -181,6 +201,8 @@ class Playhead:
                     self._paused = paused
                     if not self._holding:
                         self._ramp = ("out", 0) if paused else ("in", 0)
+                case PauseAt(frame):
+                    self._pause_at = frame
                 case Stop():
                     self._fade_frames = min(self._fade_frames, round(STOP_FADE_S * self.rate))
                     if self._paused and self._ramp is None and not self._holding:
@@ -199,17 +221,23 @@ class Playhead:
         silent this time: paused, an underrun, or the end)."""
         if self._holding:
             return self._play_held(out)
-        if self._paused and self._ramp is None:
+        if (self._paused or self.waiting_at is not None) and self._ramp is None:
             return 0
         limit = len(out)
         if self._ramp is not None and self._ramp[0] == "out":
             limit = min(limit, self._fade_frames - self._ramp[1])
+        elif self._pause_at is not None and self.position >= self._pause_at:
+            self.waiting_at, self._pause_at = self._pause_at, None  # a step waits: fade out
+            self._ramp = ("out", 0)
+            limit = min(limit, self._fade_frames)
         elif self._held is not None:
             if self.position >= self._held.frame:  # the words are due: fade the session out
                 self._ramp = ("out", 0)
                 limit = min(limit, self._fade_frames)
             else:
                 limit = min(limit, self._held.frame - self.position)
+        if self._pause_at is not None and self._pause_at > self.position:
+            limit = min(limit, self._pause_at - self.position)
         start = self.position
         written = self._copy(out[:limit])
         self._mix_overlays(out[:written], start)
@@ -272,7 +300,7 @@ class Playhead:
         if self._stop_after_ramp:
             self.finished.set()
         elif direction == "out" and self._held is not None and not self._paused:
-            self._holding = True
+            self._holding = self.waiting_at is None
 
     def _play_held(self, out: Audio) -> int:
         """Play the held words; once they are said, fade the session back in."""

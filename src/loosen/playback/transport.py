@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from loosen.playback.playhead import Announce, Pause, Playhead, Seek, Sound, Stop
+from loosen.playback.playhead import Announce, Pause, PauseAt, Playhead, Seek, Sound, Stop
 from loosen.playback.ring import Audio, BlockRing, BlockSource, Signal
 
 __all__ = ["Transport"]
@@ -63,6 +63,7 @@ class Transport:
             self._ring, self.finished, rate=self.rate, start_frame=start_frame
         )
         self._requested_generation = 0
+        self._pause_at: tuple[int, int] | None = None  # (generation, frame) asked
         # what the controls asked for (read by the interface at once)
         self.paused = False
         self.gain = 1.0  # linear
@@ -72,6 +73,12 @@ class Transport:
     def position(self) -> int:
         """Where playback is, in frames of the session (a seek's frame as soon as it is asked)."""
         return self._playhead.position
+
+    @property
+    def waiting_at(self) -> int | None:
+        """The session frame where a step waits for the listener and playback has paused, until
+        a seek (`seek`) goes on; None otherwise."""
+        return self._playhead.waiting_at
 
     @property
     def underruns(self) -> int:
@@ -116,6 +123,7 @@ class Transport:
         first = None if saying is None else np.asarray(saying, np.float32)
         self._playhead.post(Seek(generation, frame, first))  # before the producer's new blocks
         self._playhead.position = frame
+        self._playhead.waiting_at = None  # (as the callback will, taking the seek in)
         self._ring.want(generation, frame)
 
     def set_paused(self, paused: bool) -> None:
@@ -123,6 +131,15 @@ class Transport:
         if paused != self.paused:
             self.paused = paused
             self._playhead.post(Pause(paused))
+
+    def pause_at(self, frame: int) -> None:
+        """Pause when playback reaches session frame ``frame``, for a step that waits for the
+        listener (`waiting_at`); a seek, asked before or after, cancels it. Asking again for
+        the same frame does nothing."""
+        wanted = (self._requested_generation, frame)
+        if wanted != self._pause_at:
+            self._pause_at = wanted
+            self._playhead.post(PauseAt(frame))
 
     def stop(self) -> None:
         """Fade out quickly and finish."""

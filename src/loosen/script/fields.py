@@ -179,6 +179,15 @@ def halfway(value: object) -> str:
     return text(value)
 
 
+def wait(value: object) -> bool | str:
+    """A step's ``wait``: true, false, or the line the player says when it waits."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise ValueError(f"expected true, false or a line to say, got {type_name(value)}")
+    return text(value)
+
+
 def decibels(value: object) -> float:
     """A level change in dB, from -60 to +12."""
     if isinstance(value, bool) or not isinstance(value, int | float):

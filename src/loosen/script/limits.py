@@ -218,7 +218,12 @@ def _step_floor_s(step: ScriptStep, pacing: Pacing, silence: float) -> float:
 
 
 def _silence_s(kind: str, v: Mapping[str, Any], p: Pacing) -> float:
-    """The silences a step of any kind but repeat holds as written, in seconds."""
+    """The silences a step of any kind but repeat holds as written, in seconds (a wait for
+    the listener counted as an export's fixed pause)."""
+    return _kind_silence_s(kind, v, p) + (p.wait_s if v.get("wait", False) else 0.0)
+
+
+def _kind_silence_s(kind: str, v: Mapping[str, Any], p: Pacing) -> float:
     if kind == "pause":
         return float(v.get("seconds", p.rest_s))
     if kind == "hold":

@@ -62,6 +62,7 @@ class Pacing:
     inhale_s: float = 4.0
     breath_hold_s: float = 0.0
     exhale_s: float = 6.0
+    wait_s: float = 5.0  # a step that waits for the listener: its pause in an export
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ STEP_KEYS: dict[str, dict[str, Checker]] = {
     },
     "repeat": {"times": fields.integer(1, MAX_REPEAT_TIMES)},
 }
+for _kind, _keys in STEP_KEYS.items():
+    if _kind != "repeat":  # a repeat says nothing to wait after: its first step may wait
+        _keys["wait"] = fields.wait
 REQUIRED_KEYS = {
     "say": ("text",),
     "hold": ("text",),
@@ -83,6 +86,7 @@ PACING_KEYS: dict[str, tuple[str, Checker]] = {
     "inhale": ("inhale_s", fields.duration(0.5)),
     "breath_hold": ("breath_hold_s", fields.duration(0.0, allow_zero=True)),
     "exhale": ("exhale_s", fields.duration(0.5)),
+    "wait": ("wait_s", fields.duration(0.0, allow_zero=True)),
 }
 TEMPLATE_KEYS = ("tense", "release")
 HEADER_KEYS = (

@@ -93,10 +93,10 @@ def _step_from(raw: object, path: tuple[int, ...], depth: int, number: int) -> S
         if key in common:
             continue
         if key not in spec:
-            raise ScriptError(
-                unknown_key(key, set(spec) | common - {"kind"}) + f" for a {kind} step",
-                where=f"{label}, key {shown(key)}",
-            )
+            message = unknown_key(key, set(spec) | common - {"kind"}) + f" for a {kind} step"
+            if kind == "repeat" and key == "wait":
+                message = "a repeat step does not wait; give wait to the first step it repeats"
+            raise ScriptError(message, where=f"{label}, key {shown(key)}")
         values[key] = _checked(spec, key, value, f"{label}, key {key!r}")
     for key in REQUIRED_KEYS.get(kind, ()):
         if key not in values:

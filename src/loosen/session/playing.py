@@ -30,7 +30,9 @@ class PlayOptions:
     ``device``: an output device's index or part of its name (None: the default);
     ``latency_s``: the output latency in seconds (None: 0.1). ``media_keys``: answer the
     desktop's media controls (headset buttons, media keys, the lock screen: `loosen.media`).
-    ``announce``: answer each control by ear (a sound of its own, the step's name)."""
+    ``announce``: answer each control by ear (a sound of its own, the step's name).
+    ``wait_reminder_s``: while a step waits for the listener (``wait`` in the script), a
+    reminder sound this often, in seconds (None: none)."""
 
     from_step: str | None = None
     start: str | float | None = None
@@ -39,6 +41,7 @@ class PlayOptions:
     latency_s: float | None = None
     media_keys: bool = True
     announce: bool = True
+    wait_reminder_s: float | None = 30.0  # as `loosen.playback.waits.WAIT_REMINDER_S`
 
 
 @dataclass(frozen=True)
@@ -135,6 +138,7 @@ def play_session(
                 on_first_block=on_first_block,
                 remote=remote,
                 announce=play.announce,
+                wait_reminder_s=play.wait_reminder_s,
             )
         finally:
             if opening is not None:
