@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from loosen.errors import BadInputError
 from loosen.plan.expand import Breathe, Hold, Pause, Reps, TenseRelease, expand_session
 from loosen.plan.pace import Pace, fit_factor, load_bounds
-from loosen.plan.timeline import FrameMeasure, build_timeline
+from loosen.plan.placer import FrameMeasure
+from loosen.plan.timeline import build_timeline
 from loosen.script.loading import Pacing, Session
 
 __all__ = ["FIT_TOLERANCE_S", "Measures", "fit_pace", "floors_reached", "paced_length_s"]

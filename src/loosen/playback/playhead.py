@@ -84,6 +84,26 @@ class Announce:
 Command = Seek | Pause | PauseAt | Stop | Announce | Sound
 
 
+class _Volume:
+    """The volume as played: moved smoothly to each new gain over one block (no click)."""
+
+    def __init__(self) -> None:
+        self._gain_now = 1.0  # linear
+
+    def apply(self, out: Audio, target: float) -> None:
+        """Scale ``out`` (frames, channels) to the linear gain ``target``, gliding from the
+        gain of the last block, and clip it to full scale."""
+        if target == self._gain_now == 1.0:
+            return
+        if target == self._gain_now:
+            out *= target
+        else:
+            ramp = np.linspace(self._gain_now, target, len(out), dtype=np.float32)
+            out *= ramp[:, None]
+            self._gain_now = target
+        np.clip(out, -1.0, 1.0, out=out)
+
+
 class _Sounds:
     """The answers' sounds that are playing, each from where it has got to."""
 
@@ -124,11 +144,6 @@ class Playhead:
         Frames per second.
     start_frame
         Where playback begins, in frames of the session.
-
-    Attributes
-    ----------
-    waiting_at
-        The frame of the `PauseAt` that has paused playback, until a seek ends the wait.
     """
 
     def __init__(self, ring: BlockRing, finished: Signal, *, rate: int, start_frame: int = 0):
@@ -150,10 +165,10 @@ class Playhead:
         self._held: Announce | None = None  # words to play with the session held
         self._holding = False  # the session is faded out and the held words are playing
         self._held_offset = 0  # frames of the held words played
-        self._gain_now = 1.0
+        self._volume = _Volume()
         self._sounds = _Sounds()
         self._pause_at: int | None = None
-        self.waiting_at: int | None = None
+        self.waiting_at: int | None = None  # the `PauseAt` frame it waits at, until a seek
 
     def post(self, command: Command) -> None:
         """Have the next `fill` take ``command`` in (from any thread, without waiting)."""
@@ -173,7 +188,7 @@ class Playhead:
                 break
             written += done
         self._sounds.mix_into(out)
-        self._apply_gain(out, gain)
+        self._volume.apply(out, gain)
         if self._ended and self._current is None and self.ring.empty() and not self._holding:
             self.finished.set()
         return True
@@ -315,15 +330,3 @@ class Playhead:
             self._held, self._holding = None, False
             self._ramp = ("in", 0)
         return take
-
-    def _apply_gain(self, out: Audio, target: float) -> None:
-        """The volume, moved smoothly over the block to the linear gain ``target`` (no click)."""
-        if target == self._gain_now == 1.0:
-            return
-        if target == self._gain_now:
-            out *= target
-        else:
-            ramp = np.linspace(self._gain_now, target, len(out), dtype=np.float32)
-            out *= ramp[:, None]
-            self._gain_now = target
-        np.clip(out, -1.0, 1.0, out=out)
