@@ -1,7 +1,9 @@
-"""A step that waits for the listener, tried as they meet it: the real player on the CI's null
-sink, recorded from its monitor, resumed with the real `playerctl` over a private session bus.
-The player says the step's line and then stays silent, a faint reminder aside, until play is
-pressed; then the session goes on from the wait's end. The export has the fixed pause."""
+"""What the listener makes of a step live, tried as they meet it: the real player on the CI's
+null sink, recorded from its monitor, driven by the real `playerctl` over a private session bus.
+
+A step that waits: the player says the step's line and then stays silent, a faint reminder
+aside, until play is pressed; then the session goes on from the wait's end. The export has the
+fixed pause. A hold extended (seek forward, `e`): its end chime comes ten seconds later."""
 
 from __future__ import annotations
 
@@ -125,3 +127,71 @@ def _status(address: str) -> str:
         return playerctl(address, "status")
     except subprocess.CalledProcessError:  # "No players found" until it has registered
         return ""
+
+
+def test_seeking_forward_extends_the_hold_and_its_end_chime_comes_ten_s_later(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """The extend control (`e`, MPRIS seek forward), heard: between the recorded hold-start and
+    hold-end chimes lie the hold's seconds and ten more, "Ten more seconds." said in them."""
+    require_module("dbus_fast")
+    sink = require_audio_server()
+    tiny = HERE / "data" / "tiny.toml"
+    exported, timeline_path = tmp_path / "tiny.wav", tmp_path / "tiny.json"
+    loosen("export", str(tiny), "-o", str(exported), "--timeline", str(timeline_path),
+           "--loudness", "off", env=env)  # fmt: skip
+    document = json.loads(timeline_path.read_text())
+    reference = mono(sf.read(exported, dtype="float32")[0])
+    [reach] = [s for s in document["steps"] if s["name"] == "reach" and s["side"] == "right"]
+    chime_at = {
+        e["cue"]: round(e["start_s"] * RATE)
+        for e in document["events"]
+        if e["step"] == reach["step"] and e["cue"] in ("hold_start", "hold_end")
+    }
+    into_hold_s = chime_at["hold_start"] / RATE - reach["start_s"] + 1.0
+    recording = tmp_path / "played.wav"
+    with private_session_bus() as address, Recorder(sink, recording) as recorder:
+        player = subprocess.Popen(
+            [sys.executable, "-m", "loosen", "play", str(tiny), "--quiet", "--from", "reach"],
+            env={**env, "DBUS_SESSION_BUS_ADDRESS": address},
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: _position_s(address) >= into_hold_s, "a second into the hold")
+            playerctl(address, "position", "10+")
+            wait_for(
+                lambda: playerctl(address, "metadata", "xesam:title") == "Reach, left side",
+                "the next step, the hold-end chime heard",
+                timeout_s=60,
+            )
+            playerctl(address, "stop")
+            _, err = player.communicate(timeout=30)
+        finally:
+            if player.poll() is None:
+                player.kill()
+                player.communicate()
+    assert player.returncode == 0, err
+    recorded = mono(recorder.read())
+    offset, similarity = align(recorded[: 4 * RATE], reference[round(reach["start_s"] * RATE) :])
+    assert similarity > 0.9
+
+    def heard_at(cue: str, extra_frames: int) -> int:
+        at = chime_at[cue]
+        template = reference[at - RATE // 100 : at + RATE // 5]
+        expected = offset + at - round(reach["start_s"] * RATE) + extra_frames
+        return find_in(recorded, template, expected - RATE // 100, RATE // 2) + RATE // 100
+
+    start = heard_at("hold_start", 0)
+    end = heard_at("hold_end", 10 * RATE)
+    scheduled = chime_at["hold_end"] - chime_at["hold_start"]
+    assert abs((end - start) - (scheduled + 10 * RATE)) <= 0.02 * RATE
+    with open_rendering(tiny, SessionOptions()) as rendering:
+        words = rendering.clips.samples("Ten more seconds.") * rendering.voice_gain
+    assert align(recorded[start:end], words)[1] > 0.9
+
+
+def _position_s(address: str) -> float:
+    try:
+        return float(playerctl(address, "position"))
+    except (subprocess.CalledProcessError, ValueError):  # not registered yet
+        return -1.0
