@@ -168,3 +168,32 @@ def test_the_status_line_says_waiting() -> None:
         volume_db=0, width=60,
     )  # fmt: skip
     assert line.startswith("Waiting 1/2 lie down")
+
+
+def test_a_step_that_waits_first_still_waits_when_the_loop_arms_it_late(tmp_path: Path) -> None:
+    script = tmp_path / "first.toml"
+    script.write_text(
+        'title = "First"\n[pacing]\nwait = "2s"\n'
+        '[[steps]]\nkind = "say"\ntext = "Welcome."\n'
+        '[[steps]]\nkind = "tense_release"\nname = "hands"\ntext = "Make fists."\n'
+        'tense = "3s"\nrelease = "5s"\nwait = true\n'
+    )
+    session = load_session(script)
+    rendering = render_session(
+        session, speech=Speech(FakeEngine(), None), cue_set=load_cue_set(session.cues)
+    )
+    transport = Transport(rendering)
+    transport.start()
+    try:
+        assert transport.wait_ready(timeout_s=30.0)
+        actions = KeyActions(rendering, transport, announce=False)
+        actions.obey(Command(Action.GO_TO_STEP, step=2))  # its wait comes before its words
+        start, end = the_wait(rendering)
+        assert transport.position == start
+        pull(transport, 3 * BLOCK)  # the loop is late: playback is already in the wait
+        actions.waits.follow()
+        halted = pull(transport, 20 * BLOCK, actions.waits)
+        assert transport.waiting_at is not None and start < transport.position < end
+        assert not halted.any()  # the words of the step are not said until resumed
+    finally:
+        transport.close()

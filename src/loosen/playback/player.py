@@ -211,6 +211,7 @@ def play(
                 raise transport.error
             raise PlaybackError("rendering did not keep up: nothing to play after 60 s")
         layout.start()
+        actions.waits.follow()  # a step that waits at the very start is armed before it plays
         callback = _AudioCallback(
             transport, stop=sd.CallbackStop, abort=sd.CallbackAbort, last_fill=began
         )

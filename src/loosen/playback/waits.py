@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from loosen.plan.timeline import Event
 from loosen.playback.answers import answer_samples, spoken
+from loosen.playback.controls import current_step
 from loosen.playback.transport import Transport
 from loosen.render.rendering import Rendering
 
@@ -91,10 +92,14 @@ class Waits:
         return True
 
     def _next_wait(self) -> Event | None:
+        """The first wait not yet over, from the current step's start to `ARM_AHEAD_S` ahead
+        (one playback has already entered, after a seek to a step that waits first, is still
+        armed: the session pauses at once)."""
         position = self.transport.position
+        span = current_step(self.rendering.spans, position)
         horizon = position + round(ARM_AHEAD_S * self.rendering.sample_rate)
-        for event in self.rendering.events_between(position, horizon):
-            if event.kind == "wait" and event.start >= position:
+        for event in self.rendering.events_between(span.start if span else 0, horizon):
+            if event.kind == "wait" and event.end > position:
                 return event
         return None
 
