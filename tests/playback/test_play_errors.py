@@ -68,6 +68,8 @@ finally:
         (["--start", "9:00"], "Error: --start 9:00: past the end of the session (0:52)"),
         (["--set", "reach.hold=abc"], "Error: --set reach.hold=abc: expected a duration"),
         (["--voice-db", "99"], "Error: --voice-db 99.0: must be from -60 to +12 dB"),
+        (["--wait-reminder", "soon"], "Error: --wait-reminder soon: "),
+        (["--wait-reminder", "0.5s"], "Error: --wait-reminder 0.5s: must be at least 1 second"),
     ],
 )
 def test_a_bad_option_is_refused_in_one_line_before_portaudio_is_loaded(
