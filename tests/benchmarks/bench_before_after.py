@@ -1,8 +1,8 @@
 """Warm exports of two trees of loosen taking turns (before, after, before, after, ...), the
 ratio per pair, median and range: a change's cost measured in one run, machine noise shared.
 
-Run: python tests/benchmarks/bench_before_after.py BEFORE_TREE AFTER_TREE [--pairs N]
-     [--session NAME] [-- EXPORT OPTIONS...]
+Run: python tests/benchmarks/bench_before_after.py [--pairs N] [--session NAME] BEFORE_TREE
+     AFTER_TREE [-- EXPORT OPTIONS...]   (the options last: all after the trees is for export)
 
 Each tree is a checkout whose ``src`` is put first on PYTHONPATH; each has a speech cache of
 its own, filled by one untimed export first.
@@ -35,8 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("after", type=Path)
     parser.add_argument("--pairs", type=int, default=11)
     parser.add_argument("--session", default="back-loosening")
-    parser.add_argument("options", nargs="*", help="export options (after --)")
+    parser.add_argument("options", nargs=argparse.REMAINDER, help="export options (after --)")
     args = parser.parse_args(argv)
+    args.options = args.options[1:] if args.options[:1] == ["--"] else args.options
     with tempfile.TemporaryDirectory() as folder:
         caches = {tree: Path(folder) / name for tree, name in
                   ((args.before, "before"), (args.after, "after"))}  # fmt: skip
