@@ -32,11 +32,11 @@ def stream_of(path: Path) -> dict:
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     found = json.loads(run.stdout)
-    (stream,) = found["streams"]
+    (stream,) = [s for s in found["streams"] if s["codec_type"] == "audio"]  # (MP4: chapters)
     return stream | {"format_bit_rate": int(found["format"]["bit_rate"])}
 
 
-@pytest.mark.parametrize("extension", [".ogg", ".mp3"])
+@pytest.mark.parametrize("extension", [".ogg", ".mp3", ".opus", ".m4a"])
 def test_a_lossy_export_of_a_session_without_ambience_is_mono_at_the_mono_target(
     tmp_path: Path, extension: str
 ) -> None:
@@ -50,7 +50,7 @@ def test_a_lossy_export_of_a_session_without_ambience_is_mono_at_the_mono_target
     assert peak <= -1.0
 
 
-@pytest.mark.parametrize("extension", [".ogg", ".mp3"])
+@pytest.mark.parametrize("extension", [".ogg", ".mp3", ".opus", ".m4a"])
 def test_a_lossy_export_is_stereo_when_asked_on_the_command_line_or_in_the_config(
     tmp_path: Path, extension: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -68,7 +68,7 @@ def test_a_lossy_export_is_stereo_when_asked_on_the_command_line_or_in_the_confi
     assert int(stream_of(out)["channels"]) == 2
 
 
-@pytest.mark.parametrize("extension", [".ogg", ".mp3"])
+@pytest.mark.parametrize("extension", [".ogg", ".mp3", ".opus", ".m4a"])
 def test_a_lossy_export_with_an_ambience_stays_stereo(tmp_path: Path, extension: str) -> None:
     out = tmp_path / f"ambient{extension}"
     code, err = export(TINY, "-o", out, "--ambience", "brown-noise")
@@ -113,7 +113,7 @@ def test_each_quality_of_an_ogg_gives_a_bigger_file_than_the_one_below(tmp_path:
     assert bitrates == sorted(bitrates) and len(set(bitrates)) == 3
 
 
-@pytest.mark.parametrize("extension", [".ogg", ".mp3"])
+@pytest.mark.parametrize("extension", [".ogg", ".mp3", ".opus", ".m4a"])
 @pytest.mark.parametrize("quality", ["low", "high"])
 def test_every_quality_decodes_to_the_loudness_target(
     tmp_path: Path, extension: str, quality: str
@@ -130,13 +130,14 @@ def test_every_quality_decodes_to_the_loudness_target(
     ("args", "message"),
     [
         (["-o", "x.wav", "--quality", "high"],
-         "--quality high: goes with .ogg and .mp3 files; WAV is lossless"),
+         "--quality high: goes with .ogg, .opus, .mp3, .m4a and .m4b files; WAV is lossless"),
         (["-o", "x.flac", "--quality", "low"],
-         "--quality low: goes with .ogg and .mp3 files; FLAC is lossless"),
-        (["--quality", "low"], "--quality low: goes with .ogg and .mp3 files; WAV is lossless"),
+         "--quality low: goes with .ogg, .opus, .mp3, .m4a and .m4b files; FLAC is lossless"),
+        (["--quality", "low"],
+         "--quality low: goes with .ogg, .opus, .mp3, .m4a and .m4b files; WAV is lossless"),
         (["-o", "x.mp3", "--quality", "best"], "--quality best: choose low, standard or high"),
         (["-o", "parts", "--split", "--format", "flac", "--quality", "high"],
-         "--quality high: goes with .ogg and .mp3 files; FLAC is lossless"),
+         "--quality high: goes with .ogg, .opus, .mp3, .m4a and .m4b files; FLAC is lossless"),
     ],
 )  # fmt: skip
 def test_a_quality_the_format_does_not_take_is_refused_in_one_line(

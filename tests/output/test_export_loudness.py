@@ -39,7 +39,7 @@ def export(*args: str | Path) -> tuple[int, str]:
     return result.exit_code, result.stderr
 
 
-@pytest.mark.parametrize("extension", [".wav", ".flac", ".ogg", ".mp3"])
+@pytest.mark.parametrize("extension", [".wav", ".flac", ".ogg", ".mp3", ".opus", ".m4a", ".m4b"])
 @pytest.mark.parametrize(("channels", "target"), [(2, -16.0), (1, -19.0)])
 def test_every_format_decodes_to_the_loudness_target_under_minus_1_dbtp(
     tmp_path: Path, extension: str, channels: int, target: float

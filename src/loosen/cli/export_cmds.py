@@ -65,7 +65,9 @@ def export(
     ] = False,
     file_format: Annotated[
         str,
-        typer.Option("--format", help="With --split or several scripts: wav, flac, ogg or mp3."),
+        typer.Option(
+            "--format", help="With --split or several scripts: wav, flac, ogg, mp3, opus, m4a, m4b."
+        ),
     ] = "wav",
     jobs: Annotated[
         int | None,

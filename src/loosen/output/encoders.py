@@ -1,5 +1,6 @@
-"""The writers behind `loosen.output.export`: libsndfile for WAV, FLAC and Ogg Vorbis, LAME through
-`lameenc` for MP3; and ``--quality`` for the lossy formats.
+"""The writers behind `loosen.output.export`: libsndfile for WAV, FLAC and Ogg Vorbis, LAME
+through `lameenc` for MP3, FFmpeg through PyAV for MP4 and Ogg Opus (`loosen.output.pyav`);
+and ``--quality`` for the lossy formats.
 
 MP3 is not written through libsndfile: libsndfile 1.2.2 never calls ``lame_set_quality``, so
 LAME runs its slowest algorithm (``-q 0``), and its stereo default is 320 kbps: a 30-minute
@@ -25,6 +26,7 @@ from loosen.errors import BadInputError, BadValueError
 __all__ = [
     "DEFAULT_QUALITY",
     "ENCODER_DELAY",
+    "OPUS_RATES_HZ",
     "QUALITIES",
     "Mp3Writer",
     "Quality",
@@ -36,6 +38,7 @@ __all__ = [
 QUALITIES = ("low", "standard", "high")
 DEFAULT_QUALITY = "standard"
 ENCODER_DELAY = 576  # samples LAME 3.100 puts before the audio when it does not resample
+OPUS_RATES_HZ = (8000, 12000, 16000, 24000, 48000)  # what Opus encodes
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class Quality:
     1 - level); for MP3, LAME's VBR quality ``-V`` (0 best to 9). ``algorithm``: for MP3,
     LAME's ``-q`` (0 slowest to 9 fastest). ``loss_db``: how much quieter the encoder makes a
     session, as ffmpeg's ebur128 meter finds after decoding (an export aims that much higher).
+    MP4 and Opus take their bit rates from `loosen.output.pyav` instead of ``level``.
     """
 
     level: float
@@ -57,12 +61,24 @@ class Quality:
 # ~50, -V2 ~64; LAME's -q costs little time in VBR (-q 5 is 16 % slower than -q 7 at -V4,
 # -q 2 25 % at -V2). Vorbis ~26, ~30 and ~41 kbps. The losses: what each encoder takes off the
 # sessions' loudness (ffmpeg's ebur128 after decoding), stereo and mono alike within 0.01 LU;
-# LAME's at most 0.005 LU.
+# LAME's at most 0.005 LU. Opus (libopus) and AAC (FFmpeg's) on tiny, back-loosening and
+# pmr-16, mono (ffmpeg's loudnorm, to 0.01 LU): Opus 0.19-0.30 at low, 0.18-0.25 standard,
+# 0.16-0.18 high; AAC 0.09-0.13.
 _QUALITIES = {
     "OGG": {
         "low": Quality(0.8, loss_db=0.16),
         "standard": Quality(0.6, loss_db=0.12),  # libsndfile's default
         "high": Quality(0.4, loss_db=0.02),
+    },
+    "OPUS": {  # the level is unused: `loosen.output.pyav.bit_rate_bps` sets the rate
+        "low": Quality(0.0, loss_db=0.22),
+        "standard": Quality(0.0, loss_db=0.20),
+        "high": Quality(0.0, loss_db=0.17),
+    },
+    "MP4": {
+        "low": Quality(0.0, loss_db=0.13),
+        "standard": Quality(0.0, loss_db=0.11),
+        "high": Quality(0.0, loss_db=0.09),
     },
     "MP3": {
         "low": Quality(7, algorithm=7),
@@ -87,8 +103,15 @@ def check_encoding(
         if quality not in QUALITIES:
             raise BadValueError("quality", quality, "choose low, standard or high")
         if container not in _QUALITIES:
-            reason = f"goes with .ogg and .mp3 files; {container} is lossless"
+            reason = f"goes with .ogg, .opus, .mp3, .m4a and .m4b files; {container} is lossless"
             raise BadValueError("quality", quality, reason)
+    if container in ("MP4", "OPUS"):
+        from loosen.output.pyav import require_av
+
+        require_av()
+    if container == "OPUS" and sample_rate is not None and sample_rate not in OPUS_RATES_HZ:
+        shown = ", ".join(map(str, OPUS_RATES_HZ))
+        raise BadInputError(f"an Opus file cannot have {sample_rate} Hz; use one of {shown}")
     if container == "MP3" and sample_rate is not None:
         from loosen.output.lame_tag import supported_rates_hz
 
@@ -110,10 +133,22 @@ def open_writer(
     strings: dict[str, str],
 ) -> Iterator[Any]:
     """The file at ``path`` (it exists, empty) open for writing blocks of samples (shape
-    (frames, channels); int16 for 16-bit PCM and MP3, float32 for Vorbis) with ``write``;
+    (frames, channels); int16 for 16-bit PCM and MP3, float32 for Vorbis and Opus) with ``write``;
     closed, complete, when the block ends. ``strings``: libsndfile's tags, set before the
     first frame (WAV puts them up front)."""
     settings = quality_of(container, quality)
+    if container in ("MP4", "OPUS"):
+        from loosen.output.pyav import PyavWriter
+
+        names = {"tracknumber": "track"}  # libsndfile's names to FFmpeg's
+        metadata = {names.get(key, key): value for key, value in strings.items()}
+        with PyavWriter(
+            path, container=container, sample_rate=sample_rate, channels=channels,
+            quality=quality or DEFAULT_QUALITY, audiobook=subtype == "AAC_AUDIOBOOK",
+            metadata=metadata,
+        ) as writer:  # fmt: skip
+            yield writer
+        return
     if container == "MP3":
         assert settings is not None
         with Mp3Writer(path, sample_rate=sample_rate, channels=channels, quality=settings) as mp3:

@@ -71,15 +71,15 @@ def export_blocks(
         # its name holds the process id (`loosen.atomic.temp_prefix`), which tells a later run
         # whether the writer is still alive (`remove_stale_parts`)
         with atomic_path(path) as temp:
-            _write_samples(
+            chapters = _write_samples(
                 temp, blocks, fmt, container=container, sample_rate=sample_rate,
                 channels=channels, quality=quality, tags=tags, progress=progress,
+                chapters=chapters,
             )  # fmt: skip
-            if callable(chapters):
-                chapters = chapters()
             try:
                 embed(temp, container, sample_rate=sample_rate, chapters=chapters, tags=tags)
-                if container == "OGG":  # libsndfile's serial is random: the same file every time
+                if container in ("OGG", "OPUS"):  # libsndfile's serial is random: make it
+                    # the same file every time
                     from loosen.output.ogg_pages import stabilize_serial
 
                     stabilize_serial(temp)
@@ -100,8 +100,11 @@ def _write_samples(
     quality: str | None,
     tags: Tags | None,
     progress: Callable[[int], None] | None,
-) -> None:
-    """Encode ``blocks`` into the file ``temp`` (`export_blocks`' temporary file)."""
+    chapters: Sequence[Chapter] | Callable[[], Sequence[Chapter]] | None,
+) -> Sequence[Chapter] | None:
+    """Encode ``blocks`` into the file ``temp`` (`export_blocks`' temporary file); return the
+    chapters (those of a function once the last block is written), which a writer that holds
+    them itself (MP4's) has been given before it completes the file."""
     import soundfile as sf
 
     try:
@@ -125,6 +128,11 @@ def _write_samples(
             # the disk takes the file as it is written, so closing it waits for little
             with _flushing(temp) as flush:
                 _write_behind(out, blocks, progress, encode, flush)
+            if callable(chapters):
+                chapters = chapters()
+            if chapters and hasattr(out, "set_chapters"):
+                out.set_chapters(chapters)
+            return chapters
     except sf.LibsndfileError:
         # libsndfile says only "System error."; looked at while the temporary file, which
         # gives the space back once removed, is still there

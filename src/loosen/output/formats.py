@@ -14,21 +14,31 @@ __all__ = ["FORMATS", "AudioFormat", "check_output_path", "format_for", "wav_lim
 
 @dataclass(frozen=True)
 class AudioFormat:
-    """A container and codec as libsndfile names them. ``lossy``: its encoder changes the
-    samples (they get room under the true-peak ceiling; see `loosen.output.encoders` for their
-    ``--quality`` and what each encoder takes off the loudness)."""
+    """A container and codec as libsndfile names them (``MP4``, ``OPUS``: FFmpeg's).
+    ``lossy``: its encoder changes the samples (they get room under the true-peak ceiling; see
+    `loosen.output.encoders` for their ``--quality`` and what each encoder takes off the
+    loudness). ``ceiling_dbtp``: the true peak an export is limited to: lower for a lossy
+    format, whose encoder raises peaks a little."""
 
     name: str
     container: str
     subtype: str
     lossy: bool = False
+    ceiling_dbtp: float = -1.0
 
 
 FORMATS = {
     ".wav": AudioFormat("WAV (PCM 16-bit)", "WAV", "PCM_16"),
     ".flac": AudioFormat("FLAC (16-bit)", "FLAC", "PCM_16"),
-    ".ogg": AudioFormat("Ogg Vorbis", "OGG", "VORBIS", lossy=True),
-    ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III", lossy=True),  # LAME, not libsndfile
+    ".ogg": AudioFormat("Ogg Vorbis", "OGG", "VORBIS", lossy=True, ceiling_dbtp=-2.0),
+    # LAME, not libsndfile
+    ".mp3": AudioFormat("MP3", "MP3", "MPEG_LAYER_III", lossy=True, ceiling_dbtp=-2.0),
+    # the phones' formats through PyAV (loosen.output.pyav), an optional extra
+    ".opus": AudioFormat("Ogg Opus", "OPUS", "OPUS", lossy=True, ceiling_dbtp=-2.0),
+    ".m4a": AudioFormat("MPEG-4 audio (AAC)", "MP4", "AAC", lossy=True, ceiling_dbtp=-2.0),
+    ".m4b": AudioFormat(
+        "MPEG-4 audiobook (AAC)", "MP4", "AAC_AUDIOBOOK", lossy=True, ceiling_dbtp=-2.0
+    ),
 }
 _WAV_LIMIT_BYTES = 2**32 - 2**20  # past this a RIFF size field overflows: write RF64 instead
 

@@ -73,7 +73,8 @@ def level_blocks(
 ) -> Levelled:
     """The blocks of ``rendering`` for a file of format ``fmt``: loudness-normalised to
     ``loudness`` (LUFS; None: -16 stereo, -19 mono; "off": as rendered) with true peaks under
-    -1 dBTP (-2 dBTP for a lossy format, whose encoder raises peaks a little). ``progress``
+    the format's ceiling (-1 dBTP; lower for a lossy format, whose encoder raises peaks).
+    ``progress``
     hears the frames measured since it was last called."""
     from loosen.loudness.normalizer import MAKE_UP_MOST_DB, Normalizer, default_target_lufs
     from loosen.output.encoders import quality_of
@@ -89,7 +90,7 @@ def level_blocks(
     settings = quality_of(fmt.container, quality)
     encoder_loss_db = settings.loss_db if settings is not None else 0.0
     target = default_target_lufs(rendering.channels) if asked is None else asked
-    ceiling_dbtp = -2.0 if fmt.lossy else -1.0
+    ceiling_dbtp = fmt.ceiling_dbtp
     normalizer = Normalizer(
         blocks,
         sample_rate=rendering.sample_rate,

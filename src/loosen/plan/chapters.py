@@ -157,8 +157,8 @@ def embed(
     """Write ``chapters`` (and, for MP3 and WAV, ``tags``) into the finished file at ``path``.
 
     ``container`` is libsndfile's name for the format (``WAV``, ``RF64``, ``FLAC``, ``OGG``,
-    ``MP3``). Raises `ValueError` when the chapters do not fit the format, and mutagen's errors
-    (`mutagen.MutagenError`) when it cannot rewrite the file.
+    ``OPUS``, ``MP3``). Raises `ValueError` when the chapters do not fit the format, and
+    mutagen's errors (`mutagen.MutagenError`) when it cannot rewrite the file.
     """
     if container in ("WAV", "RF64"):
         from loosen.output.riff import append_chunks, id3_chunk, marker_chunks
@@ -174,23 +174,26 @@ def embed(
             chunks += id3_chunk(id3_tag(_id3_texts(tags), ()))
         if chunks:
             append_chunks(path, chunks)
-    elif container in ("FLAC", "OGG"):
+    elif container in ("FLAC", "OGG", "OPUS"):
         if chapters:
             _embed_vorbis(path, container, chapters)
     elif container == "MP3":
         if chapters or tags:
             _embed_id3(path, chapters or (), tags)
+    elif container == "MP4":
+        pass  # its writer holds them (`loosen.output.pyav`)
     else:
         raise ValueError(f"no chapter writer for {container}")
 
 
 def _embed_vorbis(path: Path, container: str, chapters: Sequence[Chapter]) -> None:
     """Add ``CHAPTERnnn`` / ``CHAPTERnnnNAME`` Vorbis comments (time first: ffmpeg needs it)."""
-    from mutagen import flac, oggvorbis
+    from mutagen import flac, oggopus, oggvorbis
 
     if len(chapters) > MAX_VORBIS_CHAPTERS:
         raise ValueError(f"Vorbis comments hold at most {MAX_VORBIS_CHAPTERS} chapters")
-    opener: Any = flac.FLAC if container == "FLAC" else oggvorbis.OggVorbis  # unannotated
+    openers: dict[str, Any] = {"FLAC": flac.FLAC, "OGG": oggvorbis.OggVorbis}  # unannotated
+    opener = openers.get(container, oggopus.OggOpus)
     audio = opener(path)
     if audio.tags is None:
         audio.add_tags()
