@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from tests.tools import require
@@ -41,3 +42,22 @@ def playerctl(address: str, *arguments: str) -> str:
         env=env, capture_output=True, text=True, timeout=20, check=True,
     )  # fmt: skip
     return done.stdout.strip()
+
+
+@contextmanager
+def playing_on_bus(
+    address: str, arguments: Sequence[str], env: Mapping[str, str]
+) -> Iterator[subprocess.Popen[str]]:
+    """Run ``loosen play ARGUMENTS`` (stdin closed) with the session bus at ``address``; on
+    leaving, a player still running is killed and reaped."""
+    player = subprocess.Popen(
+        [sys.executable, "-m", "loosen", "play", *arguments],
+        env={**env, "DBUS_SESSION_BUS_ADDRESS": address},
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        yield player
+    finally:
+        if player.poll() is None:
+            player.kill()
+            player.communicate()

@@ -19,7 +19,7 @@ import soundfile as sf
 from loosen.pipeline import MixOptions, SessionOptions, open_rendering
 from loosen.playback.answers import answer_sound
 from tests.audio_server import Recorder, align, find_in, mono, require_audio_server
-from tests.session_bus import playerctl, private_session_bus
+from tests.session_bus import playerctl, playing_on_bus, private_session_bus
 from tests.tools import require_module
 
 require_module("dbus_fast")
@@ -69,38 +69,32 @@ def test_media_keys_pause_resume_name_the_step_skip_and_stop(tmp_path: Path) -> 
     )  # fmt: skip
     reference = sf.read(exported, dtype="float32")[0]
     recording = tmp_path / "played.wav"
-    with private_session_bus() as address, Recorder(sink, recording) as recorder:
-        player = subprocess.Popen(
-            [sys.executable, "-m", "loosen", "play", str(TINY), "--quiet", *MIX],
-            env={**env, "DBUS_SESSION_BUS_ADDRESS": address},
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
-        try:
-            wait_for(lambda: answers(address), "the player on the session bus")
-            started = recorded_frames(recording)
-            wait_for(lambda: recorded_frames(recording) > started + 2 * RATE, "2 s of playing")
-            paused_at = recorded_frames(recording)
-            playerctl(address, "pause")
-            wait_for(lambda: playerctl(address, "status") == "Paused", "the status to follow")
-            wait_for(lambda: recorded_frames(recording) > paused_at + 2 * RATE, "2 s paused")
-            resumed_at = recorded_frames(recording)
-            playerctl(address, "play")
-            wait_for(lambda: recorded_frames(recording) > resumed_at + 2 * RATE, "2 s resumed")
-            assert playerctl(address, "metadata", "xesam:title") == "Reach, right side"
-            assert playerctl(address, "metadata", "xesam:album") == "Tiny"
-            next_at = recorded_frames(recording)
-            playerctl(address, "next")
-            wait_for(
-                lambda: playerctl(address, "metadata", "xesam:title") == "Reach, left side",
-                "the next step",
-            )
-            wait_for(lambda: recorded_frames(recording) > next_at + 4 * RATE, "4 s of the next")
-            playerctl(address, "stop")
-            _, err = player.communicate(timeout=30)
-        finally:
-            if player.poll() is None:
-                player.kill()
-                player.communicate()
+    with (
+        private_session_bus() as address,
+        Recorder(sink, recording) as recorder,
+        playing_on_bus(address, [str(TINY), "--quiet", *MIX], env) as player,
+    ):
+        wait_for(lambda: answers(address), "the player on the session bus")
+        started = recorded_frames(recording)
+        wait_for(lambda: recorded_frames(recording) > started + 2 * RATE, "2 s of playing")
+        paused_at = recorded_frames(recording)
+        playerctl(address, "pause")
+        wait_for(lambda: playerctl(address, "status") == "Paused", "the status to follow")
+        wait_for(lambda: recorded_frames(recording) > paused_at + 2 * RATE, "2 s paused")
+        resumed_at = recorded_frames(recording)
+        playerctl(address, "play")
+        wait_for(lambda: recorded_frames(recording) > resumed_at + 2 * RATE, "2 s resumed")
+        assert playerctl(address, "metadata", "xesam:title") == "Reach, right side"
+        assert playerctl(address, "metadata", "xesam:album") == "Tiny"
+        next_at = recorded_frames(recording)
+        playerctl(address, "next")
+        wait_for(
+            lambda: playerctl(address, "metadata", "xesam:title") == "Reach, left side",
+            "the next step",
+        )
+        wait_for(lambda: recorded_frames(recording) > next_at + 4 * RATE, "4 s of the next")
+        playerctl(address, "stop")
+        _, err = player.communicate(timeout=30)
     assert player.returncode == 0, err
     recorded = recorder.read()
 
