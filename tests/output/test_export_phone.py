@@ -17,6 +17,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from loosen.cli import app
+from tests.output.test_export_mp3 import decoded
 from tests.tools import require, require_module
 
 require_module("av")
@@ -29,14 +30,6 @@ PHONE = [".m4a", ".m4b", ".opus"]
 def export(*args: str | Path) -> None:
     result = runner.invoke(app, ["export", *map(str, args)])
     assert result.exit_code == 0, result.stderr
-
-
-def decoded(path: Path) -> np.ndarray:
-    run = subprocess.run(
-        [require("ffmpeg"), "-v", "error", "-i", str(path), "-ac", "1", "-f", "f32le", "-"],
-        capture_output=True, check=True,
-    )  # fmt: skip
-    return np.frombuffer(run.stdout, np.float32)
 
 
 @pytest.fixture(scope="module")
