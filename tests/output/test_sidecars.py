@@ -46,14 +46,14 @@ def vtt_seconds(stamp: str) -> float:
 @pytest.mark.parametrize(
     ("kind", "name"),
     [("cue", "session.cue"), ("audacity", "session.txt"), ("json", "session.json"),
-     ("vtt", "session.vtt")],
+     ("vtt", "session.vtt"), ("podcast", "session.chapters.json")],
 )  # fmt: skip
 def test_a_sidecar_is_named_like_the_export_with_its_own_extension(kind: str, name: str) -> None:
     assert sidecar_path(Path("out/session.wav"), kind) == Path("out") / name
 
 
 def test_an_unknown_kind_is_refused_with_the_kinds_listed() -> None:
-    with pytest.raises(BadInputError, match="'srt'; use one of cue, audacity, json, vtt"):
+    with pytest.raises(BadInputError, match="'srt'; use one of cue, audacity, json, vtt, podcast"):
         sidecar_path(Path("session.wav"), "srt")
 
 
@@ -69,6 +69,7 @@ def test_every_kind_is_written_atomically_beside_the_export(
         "session.txt",
         "session.json",
         "session.vtt",
+        "session.chapters.json",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in written)
 
@@ -188,3 +189,20 @@ def test_sidecars_get_ordinary_permissions(tmp_path: Path, timeline: Timeline) -
     umask = os.umask(0)
     os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def test_podcast_chapters_hold_the_chapters_in_the_podcasting_2_format(
+    tmp_path: Path, timeline: Timeline
+) -> None:
+    chapters = chapters_from(timeline)
+    (path,) = write_sidecars(
+        tmp_path / "s.mp3", ["podcast"], timeline=timeline, title="Tiny", chapters=chapters
+    )
+    document = json.loads(path.read_text(encoding="utf-8"))
+    assert document["version"] == "1.2.0"
+    assert [c["title"] for c in document["chapters"]] == [c.title for c in chapters]
+    starts = [c["startTime"] for c in document["chapters"]]
+    assert starts == sorted(starts) and starts[0] == 0
+    for written, chapter in zip(document["chapters"], chapters, strict=True):
+        assert abs(written["startTime"] - chapter.start_s) <= 0.0005
+        assert abs(written["endTime"] - chapter.end_s) <= 0.0005

@@ -56,8 +56,9 @@ def export(
         list[str] | None,
         typer.Option(
             "--chapters",
-            help="Also write chapters beside the export: cue, audacity, json or vtt "
-            "(captions of every spoken line). Repeatable.",
+            help="Also write chapters beside the export: cue, audacity, json, vtt "
+            "(captions of every spoken line) or podcast (Podcasting 2.0 JSON chapters). "
+            "Repeatable.",
         ),
     ] = None,
     split: Annotated[

@@ -2,9 +2,10 @@
 
 ``session.wav`` gets ``session.cue`` (a CUE sheet: one track per chapter), ``session.txt`` (an
 Audacity label track, which Audacity imports with File > Import > Labels, since it does not read
-WAV markers), ``session.json`` (the timeline of ``loosen show --json``) and ``session.vtt``
+WAV markers), ``session.json`` (the timeline of ``loosen show --json``), ``session.vtt``
 (WebVTT captions, one cue per spoken line, for people who cannot hear the voice well and for
-video). Each is written atomically (`loosen.atomic`): whole, or not at all.
+video) and ``session.chapters.json`` (Podcasting 2.0 JSON chapters, which a feed's
+``podcast:chapters`` links to: podcast apps show them as they play). Each is written atomically (`loosen.atomic`): whole, or not at all.
 """
 
 from __future__ import annotations
@@ -23,13 +24,22 @@ __all__ = [
     "audacity_labels",
     "check_sidecars",
     "cue_sheet",
+    "podcast_chapters",
     "sidecar_path",
     "webvtt",
     "write_sidecars",
 ]
 
-SIDECAR_KINDS = ("cue", "audacity", "json", "vtt")
-_EXTENSIONS = {"cue": ".cue", "audacity": ".txt", "json": ".json", "vtt": ".vtt"}
+SIDECAR_KINDS = ("cue", "audacity", "json", "vtt", "podcast")
+_EXTENSIONS = {
+    "cue": ".cue",
+    "audacity": ".txt",
+    "json": ".json",
+    "vtt": ".vtt",
+    "podcast": ".chapters.json",
+}
+PODCAST_CHAPTERS_VERSION = "1.2.0"  # of the Podcasting 2.0 JSON chapters format
+PODCAST_CHAPTERS_TYPE = "application/json+chapters"  # its media type, as a feed names it
 CUE_FRAMES_PER_S = 75  # a CUE sheet counts time in CD frames
 MAX_CUE_TRACKS = 99
 
@@ -103,6 +113,7 @@ def write_sidecars(
         "audacity": lambda: audacity_labels(chapters),
         "json": lambda: json.dumps(timeline.to_json(title), indent=2) + "\n",
         "vtt": lambda: webvtt(timeline),
+        "podcast": lambda: podcast_chapters(title, chapters),
     }
     written = []
     for kind in unique:
@@ -137,6 +148,24 @@ def cue_sheet(audio_name: str, title: str, chapters: Sequence[Chapter]) -> str:
 def audacity_labels(chapters: Sequence[Chapter]) -> str:
     """Return an Audacity label track: ``start<TAB>end<TAB>label`` per chapter, in seconds."""
     return "".join(f"{c.start_s:.6f}\t{c.end_s:.6f}\t{_one_line(c.title)}\n" for c in chapters)
+
+
+def podcast_chapters(title: str, chapters: Sequence[Chapter]) -> str:
+    """Return Podcasting 2.0 JSON chapters: ``{"version", "title", "chapters": [{"startTime",
+    "endTime", "title"}]}``, times in seconds (three decimals: the format's millisecond)."""
+    document = {
+        "version": PODCAST_CHAPTERS_VERSION,
+        "title": _one_line(title),
+        "chapters": [
+            {
+                "startTime": round(c.start_s, 3),
+                "endTime": round(c.end_s, 3),
+                "title": _one_line(c.title),
+            }
+            for c in chapters
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
 def webvtt(timeline: Timeline) -> str:
