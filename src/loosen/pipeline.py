@@ -16,13 +16,22 @@ gets (loudness, quality, sidecars, split parts, the timeline as JSON) and `PlayO
 and how playback starts. A `Listener` hears progress, details, notices and warnings: the
 library prints nothing. Errors are the project's (`loosen.errors`): a bad value is a
 `BadValueError` naming the value ("pace '9': the factor must be from 0.25 to 4"), never a
-command's option.
+command's option. `find_sessions`, `describe_session`, `length_without_speaking`, `session_voices` and
+`pace_presets` say what there is to offer before anything is rendered (`loosen serve`'s lists).
 """
 
 from __future__ import annotations
 
+from loosen.session.catalog import (
+    SessionEntry,
+    SessionSummary,
+    describe_session,
+    find_sessions,
+    pace_presets,
+    session_voices,
+)
 from loosen.session.exporting import ExportResult, check_export, export_session
-from loosen.session.opening import open_rendering
+from loosen.session.opening import length_without_speaking, open_rendering
 from loosen.session.options import QUIET, ExportOptions, Listener, MixOptions, SessionOptions
 from loosen.session.playing import PlayOptions, PlayOutcome, play_session
 
@@ -34,9 +43,16 @@ __all__ = [
     "MixOptions",
     "PlayOptions",
     "PlayOutcome",
+    "SessionEntry",
     "SessionOptions",
+    "SessionSummary",
     "check_export",
+    "describe_session",
     "export_session",
+    "find_sessions",
+    "length_without_speaking",
     "open_rendering",
+    "pace_presets",
     "play_session",
+    "session_voices",
 ]

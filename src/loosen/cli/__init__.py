@@ -10,6 +10,7 @@ from loosen.cli import (  # noqa: F401  (they register commands)
     info_cmds,
     play_cmds,
     render_cmds,
+    serve_cmds,
 )
 from loosen.cli.common import app
 

@@ -1,0 +1,70 @@
+"""`loosen serve`: the web player and podcast feed for a phone (`loosen.serve`)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from loosen.cli.common import EngineOpt, app, reported
+from loosen.errors import BadInputError
+
+INSTALL_HINT = "pip install 'loosen[phone]'"
+
+
+@app.command()
+def serve(
+    scripts: Annotated[
+        list[str] | None,
+        typer.Argument(help="Script files or session names to serve (default: all of them)."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port",
+            help="Port to listen on (default 8777, or a free one if it is taken; 0: any free).",
+        ),
+    ] = None,
+    lan: Annotated[
+        bool,
+        typer.Option(
+            "--lan",
+            help="Listen on the local network too (for a phone), every address with a secret "
+            "token. Default: this computer only.",
+        ),
+    ] = False,
+    engine: EngineOpt = None,
+) -> None:
+    """Serve sessions to a phone's browser and podcast app: a web player and a feed."""
+    with reported():
+        _require_server()
+        from loosen.serve import Address, ServeOptions, qr_code
+        from loosen.serve import serve as run_server
+
+        def ready(address: Address) -> None:
+            if address.fell_back:
+                typer.echo(f"Port 8777 is in use; listening on port {address.port} instead.")
+            if address.lan:
+                typer.echo("On your phone (same network), scan this or open the address:")
+                typer.echo(qr_code(address.url), nl=False)
+                typer.echo(f"  {address.url}")
+                typer.echo(f"  Podcast feed: {address.url}feed.xml")
+                typer.echo("Anyone with this address can listen: it holds a secret token.")
+            else:
+                typer.echo(f"Open {address.url}  (this computer only; --lan for a phone)")
+                typer.echo(f"Podcast feed: {address.url}feed.xml")
+            typer.echo("Press Ctrl+C to stop.")
+
+        def warn(line: str) -> None:
+            typer.echo(f"Warning: {line}", err=True)
+
+        options = ServeOptions(tuple(scripts or ()), port=port, lan=lan, engine=engine)
+        run_server(options, on_ready=ready, warn=warn)
+
+
+def _require_server() -> None:
+    import importlib.util
+
+    for module in ("starlette", "uvicorn", "segno"):
+        if importlib.util.find_spec(module) is None:
+            raise BadInputError(f"loosen serve needs the phone extra: {INSTALL_HINT}")
