@@ -149,3 +149,15 @@ def test_the_library_prints_nothing_and_keeps_the_front_ends_libraries_out() -> 
             elif isinstance(node, ast.ImportFrom) and node.module:
                 names.add(node.module.split(".")[0])
         assert not names & {"typer", "rich", "click"}, path
+
+
+def test_the_web_front_end_calls_the_front_door_and_nothing_below_it() -> None:
+    known = modules()
+    allowed = {"loosen", "loosen.pipeline", "loosen.errors"}
+    for name, path in known.items():
+        imported = imports_of(path, known, inside_functions=True)
+        if name.startswith("loosen.serve"):
+            below = {m for m in imported if not m.startswith("loosen.serve")} - allowed
+            assert not below, (name, below)
+        elif not name.startswith("loosen.cli"):
+            assert not {m for m in imported if m.startswith("loosen.serve")}, name

@@ -67,6 +67,8 @@ FORMAT_ROWS: dict[str, tuple[str, tuple[str, ...], str]] = {
     "export warm .ogg --channels 2": (".ogg", ("--channels", "2"), "export warm .wav"),
     "export warm .mp3 --channels 2": (".mp3", ("--channels", "2"), "export warm .wav"),
     "export warm .mp3 --quality high": (".mp3", ("--quality", "high"), "export warm .wav"),
+    "export warm .m4a (mono)": (".m4a", (), "export warm .wav"),  # the phone extra's formats
+    "export warm .opus (mono)": (".opus", (), "export warm .wav"),
     "export warm .wav, ambience": (".wav", AMBIENCE, "export warm .wav, ambience"),
     "export warm .ogg, ambience": (".ogg", AMBIENCE, "export warm .wav, ambience"),
     "export warm .mp3, ambience": (".mp3", AMBIENCE, "export warm .wav, ambience"),

@@ -86,9 +86,9 @@ def _read_lines(stream: object, lines: "queue.Queue[str | None]") -> None:
 @contextlib.contextmanager
 def serving(
     scripts: Sequence[str], *options: str, env: dict[str, str] | None = None,
-    cache: Path | None = None, port: str | None = "0",
+    cache: Path | None = None, port: str | None = "0", engine: str = "espeak",
 ) -> Iterator[Served]:  # fmt: skip
-    """Run ``loosen serve SCRIPTS --port PORT --engine espeak OPTIONS`` until the block ends,
+    """Run ``loosen serve SCRIPTS --port PORT --engine ENGINE OPTIONS`` until the block ends,
     then stop it with Ctrl+C (SIGINT) and reap it. ``cache``: its ``LOOSEN_CACHE_DIR``;
     ``port`` None: none asked for (the default)."""
     environment = dict(os.environ, **(env or {}))
@@ -97,7 +97,7 @@ def serving(
     command = [sys.executable, "-m", "loosen", "serve", *scripts]
     if port is not None:
         command += ["--port", port]
-    command += ["--engine", "espeak", *options]
+    command += ["--engine", engine, *options]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment
     )

@@ -118,3 +118,19 @@ def test_a_pace_chosen_on_the_page_is_rendered_and_played(player: Any) -> None:
         now(driver, "window.loosenPlayer.session.audio")
         == served.ready("hold", "?pace=gentle")["audio"]
     )
+
+
+def test_keep_the_screen_on_holds_a_wake_lock_or_says_why_not(player: Any) -> None:
+    served, driver = player
+    driver.get(served.url + "session/tiny")
+    wait_for(driver, "!document.getElementById('play').disabled")
+    driver.find_element("id", "wake").click()
+    outcome = wait_for(
+        driver,
+        "(window.loosenPlayer.wakeLock && 'held') || "
+        "(!document.getElementById('wake').checked && document.getElementById('status').textContent)",
+    )
+    assert outcome == "held" or "screen" in outcome
+    if outcome == "held":
+        driver.find_element("id", "wake").click()
+        wait_for(driver, "window.loosenPlayer.wakeLock === null")
