@@ -12,8 +12,9 @@
 ``"STEP.KEY=VALUE"``, `MixOptions` for the levels and the ambience, sample rate, channels, the
 speech cache); what it leaves unset comes from the user's config file (`loosen.config`), then
 the script (`loosen.session.choices` says in which order). `ExportOptions` says what a file
-gets (loudness, quality, sidecars, split parts, the timeline as JSON) and `PlayOptions` where
-and how playback starts. A `Listener` hears progress, details, notices and warnings: the
+gets (loudness, quality, sidecars, split parts, the timeline as JSON, the cover) and
+`PlayOptions` where and how playback starts; `session_cover` gives a session's generated cover
+(a JPEG) for a front end to show. A `Listener` hears progress, details, notices and warnings: the
 library prints nothing. Errors are the project's (`loosen.errors`): a bad value is a
 `BadValueError` naming the value ("pace '9': the factor must be from 0.25 to 4"), never a
 command's option.
@@ -21,6 +22,7 @@ command's option.
 
 from __future__ import annotations
 
+from loosen.session.covers import session_cover
 from loosen.session.exporting import ExportResult, check_export, export_session
 from loosen.session.opening import open_rendering
 from loosen.session.options import QUIET, ExportOptions, Listener, MixOptions, SessionOptions
@@ -39,4 +41,5 @@ __all__ = [
     "export_session",
     "open_rendering",
     "play_session",
+    "session_cover",
 ]
