@@ -32,6 +32,7 @@ _EXPORTS = {
     "export_session": "loosen.pipeline",
     "open_rendering": "loosen.pipeline",
     "play_session": "loosen.pipeline",
+    "session_cover": "loosen.pipeline",
     "BadInputError": "loosen.errors",
     "ExportError": "loosen.errors",
     "LoosenError": "loosen.errors",
@@ -84,6 +85,7 @@ if TYPE_CHECKING:
     from loosen.pipeline import export_session as export_session
     from loosen.pipeline import open_rendering as open_rendering
     from loosen.pipeline import play_session as play_session
+    from loosen.pipeline import session_cover as session_cover
     from loosen.plan.expand import expand_session as expand_session
     from loosen.plan.timeline import Timeline as Timeline
     from loosen.plan.timeline import build_timeline as build_timeline

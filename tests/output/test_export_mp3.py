@@ -90,7 +90,8 @@ def test_ffprobe_and_mutagen_read_its_length_and_encoder_delay_from_the_info_fra
     assert info.length == pytest.approx(frames / RATE, abs=1e-9)  # delay and padding taken off
     assert info.bitrate_mode == mutagen.mp3.BitrateMode.VBR
     assert info.encoder_info == "LAME 3.100.0+"
-    (stream,) = probe(mp3, "-count_packets", "-show_streams")["streams"]
+    # the audio: the cover is a stream too
+    (stream,) = probe(mp3, "-count_packets", "-show_streams", "-select_streams", "a")["streams"]
     assert stream["tags"]["encoder"] == "LAME3.100"  # ffmpeg names it only if its CRC holds
     # ffmpeg skips the delay when it decodes (its start time) and counts whole frames in its
     # duration: so it read the frame count, not a guess from the first frame's bitrate
@@ -140,7 +141,7 @@ def test_the_info_frame_counts_every_frame_and_byte_and_its_checksums_hold(
     lame = xing + 120
     assert stream[lame : lame + 9] == b"LAME3.100"
     audio = stream[first.frame_bytes :]
-    (packets,) = probe(mp3, "-count_packets", "-show_streams")["streams"]
+    (packets,) = probe(mp3, "-count_packets", "-show_streams", "-select_streams", "a")["streams"]
     assert frames == int(packets["nb_read_packets"])
     assert total == len(stream) == int.from_bytes(stream[lame + 28 : lame + 32], "big")
     assert toc[0] == 0 and toc == sorted(toc) and toc[-1] > 240

@@ -123,6 +123,7 @@ _OPTION_FOR = {
     "jobs": "--jobs",
     "latency": "--latency",
     "quality": "--quality",
+    "cover": "--cover",
 }
 
 

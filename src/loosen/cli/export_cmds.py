@@ -92,6 +92,15 @@ def export(
             "sound).",
         ),
     ] = None,
+    cover: Annotated[
+        str | None,
+        typer.Option(
+            "--cover",
+            metavar="FILE|off",
+            help="The front cover of every format but .wav: a JPEG or PNG file, or 'off' for "
+            "none (default: one made from the session's title).",
+        ),
+    ] = None,
     engine: EngineOpt = None,
     voice: VoiceOpt = None,
     voice_model: VoiceModelOpt = None,
@@ -120,6 +129,7 @@ def export(
         export_options = ExportOptions(
             loudness=loudness, quality=quality, sidecars=tuple(dict.fromkeys(chapters or [])),
             split=split, split_format=file_format, timeline=timeline,
+            cover=None if cover is None else "off" if cover == "off" else Path(cover),
         )  # fmt: skip
         options = session_options(
             engine=engine, voice=voice, voice_model=voice_model, rate=rate, no_cache=no_cache,

@@ -16,12 +16,15 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
 from loosen.errors import BadInputError, BadValueError
+
+if TYPE_CHECKING:
+    from loosen.plan.chapters import Cover
 
 __all__ = [
     "DEFAULT_QUALITY",
@@ -131,11 +134,13 @@ def open_writer(
     channels: int,
     quality: str | None,
     strings: dict[str, str],
+    cover: Cover | None = None,
 ) -> Iterator[Any]:
     """The file at ``path`` (it exists, empty) open for writing blocks of samples (shape
     (frames, channels); int16 for 16-bit PCM and MP3, float32 for Vorbis and Opus) with ``write``;
     closed, complete, when the block ends. ``strings``: libsndfile's tags, set before the
-    first frame (WAV puts them up front)."""
+    first frame (WAV puts them up front). ``cover``: an MP4's, which its writer holds (the
+    other formats' are `loosen.plan.chapters.embed`'s)."""
     settings = quality_of(container, quality)
     if container in ("MP4", "OPUS"):
         from loosen.output.pyav import PyavWriter
@@ -145,7 +150,7 @@ def open_writer(
         with PyavWriter(
             path, container=container, sample_rate=sample_rate, channels=channels,
             quality=quality or DEFAULT_QUALITY, audiobook=subtype == "AAC_AUDIOBOOK",
-            metadata=metadata,
+            metadata=metadata, cover=cover if container == "MP4" else None,
         ) as writer:  # fmt: skip
             yield writer
         return

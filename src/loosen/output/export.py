@@ -50,7 +50,8 @@ def export_blocks(
     The format follows the extension (see `FORMATS`). ``progress(frames)`` is called after each
     block with the number of frames it held. ``chapters`` (or a function giving them once the
     last block is written, for a session laid out as it is rendered) and ``tags``, when given,
-    are written into the file (see `loosen.plan.chapters`) before it is renamed into place.
+    are written into the file (see `loosen.plan.chapters`; ``tags.cover`` in every format but
+    WAV) before it is renamed into place.
     ``total_frames``, when known, lets a WAV past 4 GB be written as RF64. ``quality`` (low,
     standard, high; None: standard) sets a lossy format's encoder (`loosen.output.encoders`); a
     lossless format takes none, and an MP3 only its sample rates (`BadInputError`, before
@@ -111,6 +112,7 @@ def _write_samples(
         with open_writer(
             temp, container=container, subtype=fmt.subtype, sample_rate=sample_rate,
             channels=channels, quality=quality, strings=soundfile_tags(container, tags),
+            cover=tags.cover if tags is not None else None,
         ) as out:  # fmt: skip
             # numpy's conversion is quicker than libsndfile's, most of what a 16-bit write
             # takes; LAME takes 16-bit samples too

@@ -3,7 +3,8 @@ WAV file's ``id3 `` chunk).
 
 The tag holds the text frames ``TIT2`` (title), ``TPE1`` (artist), ``TALB`` (album), ``COMM``
 (comment) and ``TRCK`` (track), a top-level ordered table of contents (``CTOC``) and one
-``CHAP`` frame per chapter with a ``TIT2`` sub-frame, written in chapter order.
+``CHAP`` frame per chapter with a ``TIT2`` sub-frame, written in chapter order, and last an
+``APIC`` frame with the front cover, if any.
 
 Written here rather than with mutagen: mutagen sorts frames by size when it saves, so the
 ``CHAP`` frames land out of order (quodlibet/mutagen#506), and ffmpeg lists chapters in the
@@ -20,8 +21,13 @@ import shutil
 import struct
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loosen.atomic import atomic_file
+from loosen.output.pictures import FRONT_COVER
+
+if TYPE_CHECKING:
+    from loosen.plan.chapters import Cover
 
 __all__ = ["ChapterFrame", "id3_tag", "prepend_tag"]
 
@@ -30,6 +36,7 @@ ChapterFrame = tuple[int, int, str]  # (start in ms, end in ms, title)
 _NO_OFFSET = 0xFFFFFFFF  # CHAP byte offsets unused: players seek by time
 _PADDING_BYTES = 1024  # room for a tag editor to grow the tag without moving the audio
 _MAX_CTOC_ENTRIES = 255  # the entry count of a CTOC frame is one byte
+_MAX_FRAME_BYTES = 2**28 - 1  # a syncsafe size holds 28 bits
 
 
 def _syncsafe(size: int) -> bytes:
@@ -39,6 +46,8 @@ def _syncsafe(size: int) -> bytes:
 
 def _frame(frame_id: str, payload: bytes) -> bytes:
     """A frame: id, size (syncsafe in version 2.4), no flags, payload."""
+    if len(payload) > _MAX_FRAME_BYTES:
+        raise ValueError(f"an ID3 frame holds at most {_MAX_FRAME_BYTES:,} bytes")
     return frame_id.encode("ascii") + _syncsafe(len(payload)) + b"\0\0" + payload
 
 
@@ -60,8 +69,18 @@ def _toc(
     return _frame("CTOC", payload)
 
 
+def _picture(cover: Cover) -> bytes:
+    """An ``APIC`` frame: the front cover, its MIME type, no description."""
+    mime = cover.mime.encode("latin-1")
+    return _frame("APIC", _UTF8 + mime + b"\0" + bytes((FRONT_COVER,)) + b"\0" + cover.data)
+
+
 def id3_tag(
-    texts: dict[str, str], chapters: Sequence[ChapterFrame], toc_title: str | None = None
+    texts: dict[str, str],
+    chapters: Sequence[ChapterFrame],
+    toc_title: str | None = None,
+    *,
+    cover: Cover | None = None,
 ) -> bytes:
     """Return a whole ID3v2.4 tag.
 
@@ -75,6 +94,8 @@ def id3_tag(
         contents; more by a top-level table of tables of 255 each.
     toc_title
         Title of the table of contents, if any.
+    cover
+        The front cover, if any: an ``APIC`` frame after the chapters.
     """
     frames = []
     for frame_id, text in texts.items():
@@ -98,6 +119,8 @@ def id3_tag(
     for element_id, (start_ms, end_ms, title) in zip(ids, chapters, strict=True):
         times = struct.pack(">IIII", start_ms, end_ms, _NO_OFFSET, _NO_OFFSET)
         frames.append(_frame("CHAP", element_id + b"\0" + times + _text("TIT2", title)))
+    if cover is not None:
+        frames.append(_picture(cover))
     body = b"".join(frames) + bytes(_PADDING_BYTES)
     return b"ID3\x04\x00\x00" + _syncsafe(len(body)) + body
 

@@ -9,8 +9,9 @@ and Nero's ``chpl``, which VLC, ffprobe and mutagen read). For Opus, libsndfile'
 speech up to 1 dB quieter after decoding, by a margin that depended on the session (FFmpeg's
 libopus: 0.06 dB), and Ogg's pre-skip and end trim are FFmpeg's too. It is an optional extra
 (about 100 MB installed): ``pip install 'loosen[phone]'``. mutagen adds what FFmpeg does not
-write: ``iTunSMPB`` (Apple's gapless note), an ``.m4b``'s audiobook media kind, and Opus's
-chapters (Vorbis comments; FFmpeg writes them only at the start).
+write: ``iTunSMPB`` (Apple's gapless note), an ``.m4b``'s audiobook media kind and an MP4's
+cover (``covr``), and Opus's chapters and cover (Vorbis comments, `loosen.plan.chapters.embed`;
+FFmpeg writes them only at the start).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from loosen.errors import BadInputError
-from loosen.plan.chapters import Chapter
+from loosen.plan.chapters import Chapter, Cover
 
 __all__ = ["AAC_DELAY", "AAC_FRAME", "PyavWriter", "bit_rate_bps", "require_av"]
 
@@ -64,6 +65,7 @@ class PyavWriter:
 
     ``audiobook``: an ``.m4b`` (the audiobook media kind; players keep the place in it).
     ``metadata``: tags by FFmpeg's names (title, artist, album, comment, track).
+    ``cover``: an MP4's front cover (an Opus file's is `loosen.plan.chapters.embed`'s).
     """
 
     def __init__(
@@ -76,6 +78,7 @@ class PyavWriter:
         quality: str,
         audiobook: bool,
         metadata: dict[str, str],
+        cover: Cover | None = None,
     ):
         import av
 
@@ -84,6 +87,7 @@ class PyavWriter:
         self._rate = sample_rate
         self._channels = channels
         self._audiobook = audiobook
+        self._cover = cover
         self._layout = "mono" if channels == 1 else "stereo"
         self._samples = 0
         self._packets = 0  # AAC frames written
@@ -152,7 +156,10 @@ class PyavWriter:
         except av.FFmpegError as error:
             raise RuntimeError(f"FFmpeg: {error}") from None
         if self._mp4:
-            _note_gapless(self._path, self._samples, self._packets, audiobook=self._audiobook)
+            _note_gapless(
+                self._path, self._samples, self._packets, audiobook=self._audiobook,
+                cover=self._cover,
+            )  # fmt: skip
 
     def __enter__(self) -> PyavWriter:
         return self
@@ -164,10 +171,15 @@ class PyavWriter:
             self._container.close()
 
 
-def _note_gapless(path: Path, samples: int, frames: int, *, audiobook: bool) -> None:
+def _note_gapless(
+    path: Path, samples: int, frames: int, *, audiobook: bool, cover: Cover | None
+) -> None:
     """Add ``iTunSMPB`` (the encoder delay, the padding and the length in samples of the
-    ``frames`` AAC frames, as Apple's players read them) and, for an audiobook, its kind."""
+    ``frames`` AAC frames, as Apple's players read them), for an audiobook its kind, and the
+    cover: one rewrite of the file."""
     from mutagen import mp4
+
+    from loosen.output.pictures import mp4_cover
 
     padding = max(0, frames * AAC_FRAME - AAC_DELAY - samples)
     fields = [0, AAC_DELAY, padding, samples] + [0] * 8
@@ -183,4 +195,6 @@ def _note_gapless(path: Path, samples: int, frames: int, *, audiobook: bool) -> 
     audio.tags["----:com.apple.iTunes:iTunSMPB"] = [free_form(note.encode("ascii"))]
     if audiobook:
         audio.tags["stik"] = [2]  # the audiobook media kind
+    if cover is not None:
+        audio.tags["covr"] = [mp4_cover(cover)]
     audio.save()

@@ -16,12 +16,17 @@ frames for MP3 (`loosen.output.id3v2`). Tags go in each format's usual place: li
 for FLAC and Ogg (see `soundfile_tags`); an ID3v2.4 tag carries them for MP3 (libsndfile only
 writes ID3v1 there: 30 Latin-1 characters a field) and, in an ``id3 `` chunk, for WAV, whose
 ``LIST``/``INFO`` chunk (libsndfile's) is left out when a text is not ASCII.
+
+A cover (`Cover`, in `Tags`) goes where each format's players look (`loosen.output.pictures`):
+an ``APIC`` frame (front cover) in MP3's ID3 tag, a ``PICTURE`` block in FLAC, a
+``METADATA_BLOCK_PICTURE`` comment in Ogg Vorbis and Opus, and MP4's ``covr`` (its writer's,
+`loosen.output.pyav`). A WAV carries none: few players read a picture from one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +35,7 @@ from loosen.plan.timeline import StepSpan, Timeline
 __all__ = [
     "Chapter",
     "ChapterSpan",
+    "Cover",
     "Tags",
     "chapter_spans",
     "chapters_from",
@@ -71,20 +77,37 @@ class ChapterSpan:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Cover:
+    """A front cover picture: its bytes, a JPEG or PNG (``mime``: ``image/jpeg``,
+    ``image/png``), its width and height in pixels, its bits per pixel and, for an indexed
+    picture, its palette's colours (0 otherwise): what a FLAC picture block states."""
+
+    data: bytes = field(repr=False)
+    mime: str
+    width_px: int
+    height_px: int
+    depth_bits: int = 24
+    colors: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class Tags:
-    """What a file says it is. ``comment`` names the script; ``track`` numbers a split part."""
+    """What a file says it is. ``comment`` names the script; ``track`` numbers a split part;
+    ``cover``: its front cover, if any."""
 
     title: str
     artist: str = "loosen"
     album: str = "loosen sessions"
     comment: str
     track: int | None = None
+    cover: Cover | None = None
 
 
-def tags_for(title: str, script: Path | str) -> Tags:
-    """Return the tags of a session titled ``title`` rendered from ``script`` (a path or name)."""
+def tags_for(title: str, script: Path | str, cover: Cover | None = None) -> Tags:
+    """Return the tags of a session titled ``title`` rendered from ``script`` (a path or name),
+    with ``cover`` as its front cover."""
     name = Path(script).name
-    return Tags(title=title, comment=f"Rendered by loosen from {name}")
+    return Tags(title=title, comment=f"Rendered by loosen from {name}", cover=cover)
 
 
 def step_name(span: StepSpan) -> str:
@@ -154,7 +177,8 @@ def embed(
     chapters: Sequence[Chapter] | None,
     tags: Tags | None,
 ) -> None:
-    """Write ``chapters`` (and, for MP3 and WAV, ``tags``) into the finished file at ``path``.
+    """Write ``chapters`` (and, for MP3 and WAV, ``tags``; the cover of ``tags`` but in a WAV
+    or an MP4, whose writer holds it) into the finished file at ``path``.
 
     ``container`` is libsndfile's name for the format (``WAV``, ``RF64``, ``FLAC``, ``OGG``,
     ``OPUS``, ``MP3``). Raises `ValueError` when the chapters do not fit the format, and
@@ -175,8 +199,9 @@ def embed(
         if chunks:
             append_chunks(path, chunks)
     elif container in ("FLAC", "OGG", "OPUS"):
-        if chapters:
-            _embed_vorbis(path, container, chapters)
+        cover = tags.cover if tags is not None else None
+        if chapters or cover is not None:
+            _embed_vorbis(path, container, chapters or (), cover)
     elif container == "MP3":
         if chapters or tags:
             _embed_id3(path, chapters or (), tags)
@@ -186,9 +211,14 @@ def embed(
         raise ValueError(f"no chapter writer for {container}")
 
 
-def _embed_vorbis(path: Path, container: str, chapters: Sequence[Chapter]) -> None:
-    """Add ``CHAPTERnnn`` / ``CHAPTERnnnNAME`` Vorbis comments (time first: ffmpeg needs it)."""
+def _embed_vorbis(
+    path: Path, container: str, chapters: Sequence[Chapter], cover: Cover | None
+) -> None:
+    """Add ``CHAPTERnnn`` / ``CHAPTERnnnNAME`` Vorbis comments (time first: ffmpeg needs it)
+    and the cover: a FLAC picture block, or an Ogg file's ``METADATA_BLOCK_PICTURE``."""
     from mutagen import flac, oggopus, oggvorbis
+
+    from loosen.output.pictures import flac_picture, vorbis_picture
 
     if len(chapters) > MAX_VORBIS_CHAPTERS:
         raise ValueError(f"Vorbis comments hold at most {MAX_VORBIS_CHAPTERS} chapters")
@@ -200,6 +230,11 @@ def _embed_vorbis(path: Path, container: str, chapters: Sequence[Chapter]) -> No
     for number, chapter in enumerate(chapters, start=1):
         audio.tags[f"CHAPTER{number:03d}"] = clock(chapter.start_s)
         audio.tags[f"CHAPTER{number:03d}NAME"] = chapter.title
+    if cover is not None and container == "FLAC":
+        audio.clear_pictures()
+        audio.add_picture(flac_picture(cover))
+    elif cover is not None:
+        audio.tags["METADATA_BLOCK_PICTURE"] = [vorbis_picture(cover)]
     audio.save()
 
 
@@ -209,7 +244,8 @@ def _embed_id3(path: Path, chapters: Sequence[Chapter], tags: Tags | None) -> No
 
     texts = _id3_texts(tags) if tags is not None else {}
     frames = [(round(c.start_s * 1000), round(c.end_s * 1000), c.title) for c in chapters]
-    prepend_tag(path, id3_tag(texts, frames, tags.title if tags else None))
+    cover = tags.cover if tags is not None else None
+    prepend_tag(path, id3_tag(texts, frames, tags.title if tags else None, cover=cover))
 
 
 def _id3_texts(tags: Tags) -> dict[str, str]:

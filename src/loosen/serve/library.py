@@ -168,13 +168,13 @@ class Library:
 
     def cover(self, name: str | None) -> bytes | None:
         """The JPEG cover of the session ``name`` (None: the feed's own), or None if unknown."""
-        from loosen.pipeline import render_cover, session_cover
+        from loosen.pipeline import session_cover, title_cover
 
         if name is None:
             key = "\0feed"
             with self._lock:
                 if key not in self._covers:
-                    self._covers[key] = render_cover(self.title, "loosen")
+                    self._covers[key] = title_cover(self.title, "guided relaxation")
                 return self._covers[key]
         entry = self.entry(name)
         if entry is None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from loosen.errors import BadValueError
+from loosen.session.covers import asked_cover_file, export_cover
 from loosen.session.opening import opened_rendering
 from loosen.session.options import QUIET, ExportOptions, Listener, SessionOptions
 
@@ -41,13 +42,14 @@ class ExportResult:
 
 def check_export(output: Path | None, export: ExportOptions, *, several: bool = False) -> None:
     """Refuse export options that no session could be written with, before any work: a format
-    we do not write, a quality it has not, a loudness out of range. ``several``: the output is
-    a folder of sessions (`loosen.output.batch`)."""
+    we do not write, a quality it has not, a loudness out of range, a cover file that is not a
+    JPEG or PNG. ``several``: the output is a folder of sessions (`loosen.output.batch`)."""
     from loosen.output.encoders import check_encoding
     from loosen.output.formats import format_for
     from loosen.output.levelled import loudness_target
 
     loudness_target(export.loudness)
+    asked_cover_file(export.cover)
     extension = "." + export.split_format.lower().lstrip(".")
     format_for(Path(f"session{extension}"))
     if export.quality is not None:
@@ -65,9 +67,9 @@ def export_session(
     listener: Listener = QUIET,
 ) -> ExportResult:
     """Render ``script`` to ``output`` (default: ``STEM.wav``, or the folder ``STEM`` with
-    ``split``), its format by its extension (.wav, .flac, .ogg, .mp3), with chapters, tags and
-    the sidecars ``export`` asks for. Nothing is left half-written: on any error the files
-    being written are removed.
+    ``split``), its format by its extension (.wav, .flac, .ogg, .mp3, .opus, .m4a, .m4b), with
+    chapters, tags, a cover (but in a WAV) and the sidecars ``export`` asks for. Nothing is
+    left half-written: on any error the files being written are removed.
     """
     from loosen.config import load_defaults
     from loosen.output.encoders import check_encoding
@@ -84,6 +86,7 @@ def export_session(
     defaults = load_defaults()
     loudness = export.loudness if export.loudness is not None else defaults.loudness
     check_export(output, export)
+    cover_file = asked_cover_file(export.cover)  # read once, checked before any rendering
     stem = resolve_script(str(script)).stem
     kinds = list(dict.fromkeys(export.sidecars))
     extension = "." + export.split_format.lower().lstrip(".")
@@ -126,7 +129,11 @@ def export_session(
             # parts, a CUE sheet's track limit and a WAV's size field need the whole layout
             rendering.place_until(None)
         total = rendering.timeline.total_frames if rendering.finished else 0
-        tags = tags_for(rendering.session.title, rendering.session.path or str(script))
+        title = rendering.session.title
+        cover = export_cover(export.cover, title, cover_file) if fmt.container != "WAV" else None
+        if cover_file is not None and cover is None:
+            listener.warn(f"a WAV file carries no cover: {export.cover} is left out")
+        tags = tags_for(title, rendering.session.path or str(script), cover)
         writing = listener.counter(f"Writing {out.name}", total)
         if export.split:
             parts = export_split(

@@ -52,8 +52,10 @@ class ExportOptions:
     """What an export writes besides the audio. ``loudness``: LUFS, None (the config file's,
     else -16 stereo, -19 mono) or ``"off"`` (the renderer's own levels). ``quality`` of a
     lossy format: low, standard or high. ``sidecars``: cue, audacity, json, vtt. ``split``: one
-    file per chapter into a folder, of ``split_format`` (wav, flac, ogg, mp3). ``timeline``:
-    also write the timeline as JSON there."""
+    file per chapter into a folder, of ``split_format`` (wav, flac, ogg, mp3, opus, m4a, m4b).
+    ``timeline``: also write the timeline as JSON there. ``cover``: the front cover every
+    format but WAV carries: None, one generated from the session's title; a JPEG or PNG file
+    (a path: a string other than "off" is one too); or ``"off"``, none."""
 
     loudness: str | float | None = None
     quality: str | None = None
@@ -61,6 +63,7 @@ class ExportOptions:
     split: bool = False
     split_format: str = "wav"
     timeline: Path | None = None
+    cover: Path | str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,334 @@
+"""A session's cover, generated: a calm square picture with its title, as a JPEG.
+
+The design is a soft vertical gradient, a few faint rings round a low "sun" and gentle waves
+along the bottom, in one of a few muted palettes (blue, teal, sand, dusk) picked from a hash of
+the title, so that sessions differ and all stay calm; the title is word-wrapped and centred,
+the subtitle smaller below it. The font is the one Pillow bundles (`ImageFont.load_default`,
+through the FreeType its wheels include): nothing is downloaded and no system font is read.
+
+The bundled font (Aileron) draws ASCII and a little punctuation: an accented letter is drawn as
+its base letter (``É`` as ``E``, ``ß`` as ``ss``), and what it has no glyph for (an emoji, another
+script) is left out (`drawable`); the file's tags keep the title whole.
+
+The same title gives the same bytes (same Pillow): no timestamps, no random draws, a baseline
+JPEG. 1400 pixels square by default, the least Apple Podcasts takes.
+
+`generated_cover` makes it a `loosen.plan.chapters.Cover`; `read_cover` reads a user's own
+picture (a JPEG or PNG), checked before any work.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import unicodedata
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from loosen.errors import BadValueError, ScriptError
+from loosen.files import read_regular
+from loosen.plan.chapters import Cover
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from PIL import Image, ImageFont
+
+__all__ = [
+    "COVER_MIME",
+    "COVER_SIZE_PX",
+    "MAX_COVER_BYTES",
+    "MAX_COVER_SIDE_PX",
+    "TextLine",
+    "cover_of",
+    "drawable",
+    "generated_cover",
+    "layout_text",
+    "margin_px",
+    "read_cover",
+    "render_cover",
+]
+
+COVER_MIME = "image/jpeg"
+COVER_SIZE_PX = 1400  # Apple Podcasts' least (and 3000 its most)
+MAX_COVER_BYTES = 8 * 2**20  # a user's picture; Apple's covers are well under 1 MB
+MAX_COVER_SIDE_PX = 8192
+_QUALITY = 88  # JPEG quality: no visible banding in the gradient at about 100 KB
+_MIN_SIZE_PX, _MAX_SIZE_PX = 64, 4096
+_MARGIN = 0.11  # of the side: the text stays this far from every edge
+_TITLE_MAX = 0.105  # the title's font size, at most, as a part of the side
+_TITLE_MIN = 0.035  # ... and at least: a longer title is cut short with an ellipsis
+_SUBTITLE = 0.036
+_MAX_LINES = 6
+_LINE_SPACING = 1.22  # of the font size
+
+
+@dataclass(frozen=True)
+class _Palette:
+    top: tuple[int, int, int]
+    bottom: tuple[int, int, int]
+    accent: tuple[int, int, int]  # the rings and waves
+    text: tuple[int, int, int]
+
+
+# muted, low-contrast colours; the text is the palette's own, legible on both ends
+_PALETTES = (
+    _Palette((196, 214, 222), (92, 128, 150), (238, 244, 246), (28, 44, 58)),  # mist blue
+    _Palette((186, 216, 208), (70, 122, 120), (236, 246, 242), (22, 48, 48)),  # sea teal
+    _Palette((236, 222, 198), (176, 150, 118), (250, 244, 232), (64, 48, 34)),  # sand
+    _Palette((204, 200, 222), (98, 98, 138), (240, 238, 248), (34, 32, 60)),  # dusk
+    _Palette((214, 226, 206), (112, 138, 112), (244, 248, 238), (34, 50, 34)),  # sage
+)
+
+
+@dataclass(frozen=True)
+class TextLine:
+    """A line of text as placed on the cover: its font size and its ink's box in pixels
+    (left, top, right, bottom), measured with the font it is drawn in."""
+
+    text: str
+    font_px: int
+    box: tuple[int, int, int, int]
+
+
+def margin_px(size_px: int) -> int:
+    """How far the text stays from every edge of a cover ``size_px`` pixels square."""
+    return round(size_px * _MARGIN)
+
+
+def render_cover(title: str, subtitle: str = "loosen", *, size_px: int = COVER_SIZE_PX) -> bytes:
+    """Return the cover of a session titled ``title``: a baseline RGB JPEG ``size_px``
+    pixels square (64 to 4096), the same bytes for the same arguments. ``subtitle`` is drawn
+    smaller under the title. `BadValueError` for a size out of range."""
+    from PIL import ImageDraw
+
+    if not _MIN_SIZE_PX <= size_px <= _MAX_SIZE_PX:
+        raise BadValueError("cover size", str(size_px), f"from {_MIN_SIZE_PX} to {_MAX_SIZE_PX} px")
+    palette = _palette(title)
+    image = _background(palette, size_px, _digest(title))
+    draw = ImageDraw.Draw(image)
+    for line in layout_text(title, subtitle, size_px=size_px):
+        font = _font(line.font_px)
+        left, top, _, _ = line.box
+        ink_left, ink_top, _, _ = (int(edge) for edge in font.getbbox(line.text))
+        draw.text((left - ink_left, top - ink_top), line.text, font=font, fill=palette.text)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=_QUALITY, optimize=False, progressive=False)
+    return out.getvalue()
+
+
+def generated_cover(title: str, subtitle: str = "loosen") -> Cover:
+    """The cover `render_cover` makes for ``title``, as the tags carry it."""
+    size = COVER_SIZE_PX
+    return Cover(data=render_cover(title, subtitle), mime=COVER_MIME, width_px=size, height_px=size)
+
+
+_MIMES = {"JPEG": "image/jpeg", "PNG": "image/png"}
+_DEPTHS = {"1": 1, "L": 8, "P": 8, "LA": 16, "I;16": 16, "RGB": 24, "CMYK": 32, "RGBA": 32}
+
+
+def read_cover(path: Path) -> Cover:
+    """The picture at ``path`` (a JPEG or PNG of at most `MAX_COVER_BYTES` bytes and
+    `MAX_COVER_SIDE_PX` pixels a side), embedded as it is. `BadValueError` ("cover") naming
+    the file when it cannot be read, is too big or is no such picture."""
+    try:
+        data = read_regular(path, MAX_COVER_BYTES, "a cover")
+    except ScriptError as error:
+        raise BadValueError("cover", str(path), error.message) from None
+    return cover_of(data, str(path))
+
+
+def cover_of(data: bytes, name: str) -> Cover:
+    """``data``, a JPEG or PNG, as a cover; ``name`` names it in a `BadValueError`."""
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                kind, mode, (width, height) = image.format, image.mode, image.size
+                colors = len(image.getpalette() or ()) // 3 if mode == "P" else 0
+                image.verify()
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise BadValueError("cover", name, "is not a JPEG or PNG picture") from None
+    except (OSError, SyntaxError, ValueError) as error:  # Pillow's words for a broken file
+        raise BadValueError("cover", name, f"is a broken picture: {error}") from None
+    if kind not in _MIMES:
+        raise BadValueError("cover", name, f"is a {kind} picture; use a JPEG or PNG")
+    if max(width, height) > MAX_COVER_SIDE_PX:
+        reason = f"is {width}x{height} px; a cover has at most {MAX_COVER_SIDE_PX} a side"
+        raise BadValueError("cover", name, reason)
+    return Cover(
+        data=data, mime=_MIMES[kind], width_px=width, height_px=height,
+        depth_bits=_DEPTHS.get(mode, 24), colors=colors,
+    )  # fmt: skip
+
+
+def layout_text(
+    title: str, subtitle: str = "loosen", *, size_px: int = COVER_SIZE_PX
+) -> list[TextLine]:
+    """The title's lines (word-wrapped, at the largest size that fits inside the margins,
+    `margin_px`) and the subtitle's, centred on a cover ``size_px`` pixels square."""
+    inner = size_px - 2 * margin_px(size_px)
+    title, subtitle = drawable(title), drawable(subtitle)
+    title_px, lines = _fitted_title(title, inner, size_px) if title else (0, [])
+    sub_px = max(8, round(size_px * _SUBTITLE))
+    subs = _wrapped(subtitle, _font(sub_px), inner)[:1] if subtitle else []
+    if subs and _width(_font(sub_px), subs[0]) > inner:
+        subs = [_shortened(subs[0], _font(sub_px), inner)]
+    step = round(title_px * _LINE_SPACING)
+    gap = round(title_px * 0.9) if subs else 0
+    height = step * len(lines) + gap + (round(sub_px * _LINE_SPACING) if subs else 0)
+    top = (size_px - height) // 2 - round(size_px * 0.06)  # a little above the middle
+    placed = [_centred(text, title_px, top + step * row, size_px) for row, text in enumerate(lines)]
+    if subs:
+        placed.append(_centred(subs[0], sub_px, top + step * len(lines) + gap, size_px))
+    return placed
+
+
+# what the font lacks, written with the letters it has
+_SPELLED = str.maketrans({"ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O",
+                          "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Þ": "Th",
+                          "þ": "th", "—": "-", "–": "-", "‐": "-", "−": "-"})  # fmt: skip
+
+
+def drawable(text: str) -> str:
+    """``text`` as the bundled font can draw it: spaces collapsed, accents dropped (``É`` as
+    ``E``), a few letters spelled out (``ß`` as ``ss``), and what it has no glyph for left out."""
+    spelled = unicodedata.normalize("NFKD", text.translate(_SPELLED))
+    kept = "".join(c for c in spelled if c.isspace() or _has_glyph(c))
+    return " ".join(kept.split())
+
+
+@functools.lru_cache(maxsize=1024)
+def _has_glyph(character: str) -> bool:
+    font = _font(32)
+    return bytes(font.getmask(character)) != _missing_glyph()
+
+
+@functools.lru_cache(maxsize=1)
+def _missing_glyph() -> bytes:
+    return bytes(_font(32).getmask("\ue000"))  # a private-use character: no glyph
+
+
+def _fitted_title(title: str, inner: int, size_px: int) -> tuple[int, list[str]]:
+    """The largest font size (px) at which ``title`` wraps into at most `_MAX_LINES` lines
+    ``inner`` pixels wide, and the lines; at the least size, what does not fit is cut short."""
+    font_px = round(size_px * _TITLE_MAX)
+    least = round(size_px * _TITLE_MIN)
+    while True:
+        font = _font(font_px)
+        lines = _wrapped(title, font, inner)
+        tall = round(font_px * _LINE_SPACING) * len(lines) <= inner * 0.62
+        if len(lines) <= _MAX_LINES and tall:
+            return font_px, lines
+        if font_px <= least:
+            kept = lines[:_MAX_LINES]
+            kept[-1] = _shortened(kept[-1] + " …", font, inner)
+            return font_px, kept
+        font_px = max(least, round(font_px * 0.92))
+
+
+def _wrapped(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> list[str]:
+    """``text`` in lines no wider than ``width_px``; a word too wide alone is broken."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if _width(font, candidate) <= width_px:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        while _width(font, word) > width_px:  # a word wider than a line: broken where it fills
+            cut = max(
+                1, next(i for i in range(len(word), 0, -1) if _width(font, word[:i]) <= width_px)
+            )
+            lines.append(word[:cut])
+            word = word[cut:]
+        line = word
+    if line:
+        lines.append(line)
+    return lines
+
+
+def _shortened(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> str:
+    """``text``, cut short with an ellipsis until it is no wider than ``width_px``."""
+    while _width(font, text) > width_px and len(text) > 1:
+        text = text[:-2].rstrip() + "…"
+    return text
+
+
+def _centred(text: str, font_px: int, top_px: int, size_px: int) -> TextLine:
+    font = _font(font_px)
+    left, ink_top, right, bottom = (int(edge) for edge in font.getbbox(text))
+    width, height = right - left, bottom - ink_top
+    x = (size_px - width) // 2
+    # the line's origin at ``top_px``: every line's ink sits on the same baseline spacing
+    return TextLine(text, font_px, (x, top_px + ink_top, x + width, top_px + ink_top + height))
+
+
+def _width(font: ImageFont.FreeTypeFont, text: str) -> int:
+    left, _, right, _ = font.getbbox(text)
+    return int(right - left)
+
+
+def _font(font_px: int) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont
+
+    font = ImageFont.load_default(size=font_px)
+    if not isinstance(font, ImageFont.FreeTypeFont):  # a Pillow built without FreeType
+        raise RuntimeError("Pillow has no FreeType here; reinstall Pillow from its wheels")
+    return font
+
+
+def _digest(title: str) -> bytes:
+    return hashlib.sha256(title.encode("utf-8")).digest()
+
+
+def _palette(title: str) -> _Palette:
+    return _PALETTES[_digest(title)[0] % len(_PALETTES)]
+
+
+def _background(palette: _Palette, size_px: int, digest: bytes) -> Image.Image:
+    """The gradient, the rings round a low sun and the waves, softened."""
+    import numpy as np
+    from PIL import Image, ImageDraw, ImageFilter
+
+    ramp = np.linspace(0.0, 1.0, size_px, dtype=np.float32)[:, None, None]
+    top = np.asarray(palette.top, np.float32)
+    bottom = np.asarray(palette.bottom, np.float32)
+    rows = top + (bottom - top) * ramp**1.3  # lighter for longer at the top
+    pixels = np.broadcast_to(rows, (size_px, size_px, 3)).round().astype(np.uint8)
+    image = Image.fromarray(np.ascontiguousarray(pixels))
+    overlay = Image.new("L", (size_px, size_px), 0)
+    draw = ImageDraw.Draw(overlay)
+    sun_x = size_px * (0.25 + 0.5 * digest[1] / 255)
+    sun_y = size_px * (0.74 + 0.06 * digest[2] / 255)
+    for ring in range(4):
+        radius = size_px * (0.09 + 0.075 * ring)
+        box = (sun_x - radius, sun_y - radius, sun_x + radius, sun_y + radius)
+        draw.ellipse(box, outline=70 - 14 * ring, width=max(2, size_px // 350))
+    draw.ellipse(
+        (
+            sun_x - size_px * 0.06,
+            sun_y - size_px * 0.06,
+            sun_x + size_px * 0.06,
+            sun_y + size_px * 0.06,
+        ),
+        fill=60,
+    )
+    phase = digest[3] / 255 * 2 * np.pi
+    xs = np.linspace(0, size_px, 80)
+    for wave in range(3):
+        base = size_px * (0.86 + 0.045 * wave)
+        crest = size_px * 0.012 * (1 + wave * 0.4)
+        ys = base + crest * np.sin(xs / size_px * 2 * np.pi * (1.5 + wave * 0.5) + phase + wave)
+        points = [(float(x), float(y)) for x, y in zip(xs, ys, strict=True)]
+        draw.polygon([*points, (size_px, size_px), (0, size_px)], fill=40 + 22 * wave)
+    overlay = overlay.filter(ImageFilter.GaussianBlur(size_px / 400))
+    accent = Image.new("RGB", (size_px, size_px), palette.accent)
+    return Image.composite(accent, image, overlay.point(lambda level: level * 0.8))
