@@ -78,7 +78,11 @@ def main() -> None:
     with serving([name], cache=cache, engine=args.engine) as served:
         started = time.perf_counter()
         document = served.ready(name)
-        row(f"first rendering of {name} (cold speech), to ready", [time.perf_counter() - started], "s")
+        row(
+            f"first rendering of {name} (cold speech), to ready",
+            [time.perf_counter() - started],
+            "s",
+        )
         firsts = []
         for run in range(args.runs):
             pace = f"{1.01 + 0.01 * run:g}"  # never asked before: a new rendering

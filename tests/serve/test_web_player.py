@@ -127,8 +127,8 @@ def test_keep_the_screen_on_holds_a_wake_lock_or_says_why_not(player: Any) -> No
     driver.find_element("id", "wake").click()
     outcome = wait_for(
         driver,
-        "(window.loosenPlayer.wakeLock && 'held') || "
-        "(!document.getElementById('wake').checked && document.getElementById('status').textContent)",
+        "(window.loosenPlayer.wakeLock && 'held') || (!document.getElementById('wake').checked"
+        " && document.getElementById('status').textContent)",
     )
     assert outcome == "held" or "screen" in outcome
     if outcome == "held":

@@ -18,7 +18,8 @@ __all__ = ["COMMAND_ORDER", "app", "usage_message"]
 
 #: the order of `loosen --help`: what a listener runs first, then looking, then the catalogue
 COMMAND_ORDER = (
-    "play", "export", "serve", "show", "check", "list", "new", "voices", "sounds", "devices", "config",
+    "play", "export", "serve", "show", "check", "list", "new", "voices", "sounds", "devices",
+    "config",
 )  # fmt: skip
 
 

@@ -5,7 +5,8 @@ Audacity label track, which Audacity imports with File > Import > Labels, since 
 WAV markers), ``session.json`` (the timeline of ``loosen show --json``), ``session.vtt``
 (WebVTT captions, one cue per spoken line, for people who cannot hear the voice well and for
 video) and ``session.chapters.json`` (Podcasting 2.0 JSON chapters, which a feed's
-``podcast:chapters`` links to: podcast apps show them as they play). Each is written atomically (`loosen.atomic`): whole, or not at all.
+``podcast:chapters`` links to: podcast apps show them as they play). Each is written
+atomically (`loosen.atomic`): whole, or not at all.
 """
 
 from __future__ import annotations

@@ -76,11 +76,11 @@ class Library:
         entries = find_sessions(self._scripts)
         failures: list[tuple[SessionEntry, LoosenError]] = []
         for entry in entries:
+            summary: SessionSummary | None = None
             try:
-                summary: SessionSummary | None = describe_session(entry.path, self._engine)
-            except LoosenError as error:
-                failures.append((entry, error))
-                summary = None
+                summary = describe_session(entry.path, self._engine)
+            except LoosenError as failure:
+                failures.append((entry, failure))
             with self._lock:
                 self._summaries[entry.digest] = summary
         if failures and len(failures) == len(entries):
