@@ -5,6 +5,7 @@ import contextlib
 import hashlib
 import http.client
 import itertools
+import os
 import shutil
 import signal
 import socket
@@ -316,3 +317,13 @@ def test_nothing_to_serve_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad.write_text("title = 3\n")
     done = run_loosen("serve", str(bad), "--port", "0")
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "bad.toml" in done.stderr
+
+
+def test_without_the_phone_extra_it_says_how_to_install_it(tmp_path: Path) -> None:
+    (tmp_path / "uvicorn.py").write_text('raise ImportError("No module named uvicorn")\n')
+    path = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    done = run_loosen("serve", TINY, "--port", "0", env={"PYTHONPATH": path})
+    assert done.returncode == 2
+    assert done.stderr == (
+        "Error: loosen serve needs the phone extra: pip install 'loosen[phone]'\n"
+    )

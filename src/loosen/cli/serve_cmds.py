@@ -38,12 +38,14 @@ def serve(
     """Serve sessions to a phone's browser and podcast app: a web player and a feed."""
     with reported():
         _require_server()
-        from loosen.serve import Address, ServeOptions, qr_code
+        from loosen.serve import DEFAULT_PORT, Address, ServeOptions, qr_code
         from loosen.serve import serve as run_server
 
         def ready(address: Address) -> None:
             if address.fell_back:
-                typer.echo(f"Port 8777 is in use; listening on port {address.port} instead.")
+                typer.echo(
+                    f"Port {DEFAULT_PORT} is in use; listening on port {address.port} instead."
+                )
             if address.lan:
                 typer.echo("On your phone (same network), scan this or open the address:")
                 typer.echo(qr_code(address.url), nl=False)
@@ -63,8 +65,10 @@ def serve(
 
 
 def _require_server() -> None:
-    import importlib.util
+    import importlib
 
     for module in ("starlette", "uvicorn", "segno"):
-        if importlib.util.find_spec(module) is None:
-            raise BadInputError(f"loosen serve needs the phone extra: {INSTALL_HINT}")
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            raise BadInputError(f"loosen serve needs the phone extra: {INSTALL_HINT}") from None
