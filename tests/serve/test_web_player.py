@@ -66,6 +66,9 @@ def test_a_session_plays_and_the_lock_screen_names_the_step(player: Any) -> None
     assert metadata["art"].endswith("/cover/tiny.jpg")
     assert driver.find_element("id", "step").text == "welcome"
     assert "Welcome." in driver.find_element("id", "lines").text
+    assert driver.find_element("id", "play").get_attribute("aria-label") == "Pause"
+    # a phone's width: nothing sticks out sideways
+    assert now(driver, "document.documentElement.scrollWidth <= window.innerWidth")
     driver.save_screenshot(str(artifacts_dir() / "web-player-session.png"))
 
 

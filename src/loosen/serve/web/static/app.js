@@ -43,7 +43,7 @@ async function showList() {
     const link = document.createElement("a");
     link.href = session.page;
     const img = document.createElement("img");
-    img.src = session.cover; img.alt = ""; img.loading = "lazy";
+    img.src = session.cover; img.alt = "";
     const text = document.createElement("span");
     const name = document.createElement("span");
     name.className = "name"; name.textContent = session.title;
@@ -219,7 +219,7 @@ class Player {
 
   playing(on) {
     const button = $("play");
-    button.innerHTML = on ? "&#x23F8;" : "&#x25B6;";
+    button.classList.toggle("playing", on);
     button.setAttribute("aria-label", on ? "Pause" : "Play");
     if ("mediaSession" in navigator) navigator.mediaSession.playbackState = on ? "playing" : "paused";
   }
