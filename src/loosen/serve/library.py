@@ -69,6 +69,7 @@ class Library:
         self._summaries: dict[str, SessionSummary | None] = {}
         self._covers: dict[str, bytes] = {}
         self._voices: list[tuple[str, str]] | None = None
+        self._durations_s: dict[str, float] = {}  # a rendering's length, by its key
 
     def check(self) -> list[Item]:
         """The items as they are now; raises the first script's `LoosenError` if none of them
@@ -206,7 +207,11 @@ class Library:
             return None
         ready = self._renders.ready(self._renders.key(entry, Variant()))
         if ready is not None:  # rendered: its length, measured
-            duration_s = float(str(ready.timeline_document()["duration_s"]))
+            duration_s = self._durations_s.get(ready.key)
+            if duration_s is None:
+                duration_s = float(str(ready.timeline_document()["duration_s"]))
+                with self._lock:
+                    self._durations_s[ready.key] = duration_s
             summary = SessionSummary(
                 summary.title, summary.description, summary.language, duration_s, True
             )
