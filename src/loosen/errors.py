@@ -14,6 +14,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_RUNTIME",
+    "PHONE_EXTRA_HINT",
     "BadInputError",
     "BadValueError",
     "ExportError",
@@ -46,6 +47,10 @@ class Terminated(KeyboardInterrupt):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+#: how to install what phones need (PyAV for .m4a, .m4b, .opus; the server of `loosen serve`)
+PHONE_EXTRA_HINT = "pip install 'loosen[phone]'"
 
 
 class LoosenError(Exception):

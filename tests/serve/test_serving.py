@@ -57,7 +57,7 @@ def test_it_listens_on_this_computer_only_by_default(cache: Path) -> None:
 
 def test_a_page_that_names_another_host_gets_nothing_from_a_local_server(cache: Path) -> None:
     with serving([TINY], cache=cache) as served:
-        for host in ("evil.example", "evil.example:80", "127.0.0.1.evil.example"):
+        for host in ("evil.example", "evil.example:80", "127.0.0.1.evil.example", "[::1]evil"):
             status, _, body = served.request("/api/sessions", headers={"Host": host})
             assert status == 403, host
             assert b"localhost only" in body
@@ -75,10 +75,13 @@ def test_on_the_network_every_address_needs_the_token(cache: Path) -> None:
             for path in ("/", "/api/sessions", "/feed.xml", "/static/app.js"):
                 status, _, _ = served.request(path, root=root)
                 assert status == 403, (root, path)
-        status, _, _ = served.request("/api/sessions")
+        status, headers, _ = served.request("/api/sessions")
         assert status == 200
+        assert headers["referrer-policy"] == "no-referrer"  # no link followed tells the token
         status, _, _ = served.request("/static/app.js")
         assert status == 200
+        status, headers, _ = served.request("", root=served.root)  # the token, no slash
+        assert status == 308 and headers["location"] == served.root + "/"
 
 
 def test_the_qr_code_printed_holds_the_address_with_its_token(cache: Path) -> None:
@@ -327,3 +330,26 @@ def test_without_the_phone_extra_it_says_how_to_install_it(tmp_path: Path) -> No
     assert done.stderr == (
         "Error: loosen serve needs the phone extra: pip install 'loosen[phone]'\n"
     )
+
+
+def test_a_listener_goes_before_the_feeds_renderings(tmp_path: Path) -> None:
+    # all three are queued for the feed at the start, in order; asking for the last moves it
+    # to the front, behind only the one under way
+    with serving(["back-loosening", "pmr-16", TINY], cache=tmp_path) as served:
+        served.ready("tiny")
+        status, state = served.json("/api/sessions/pmr-16?pace=standard")
+        assert status == 202, state
+
+
+def test_a_session_whose_name_needs_escaping_is_served(tmp_path: Path) -> None:
+    script = tmp_path / "my session #2.toml"
+    shutil.copy(TINY, script)
+    with serving([str(script)], cache=tmp_path) as served:
+        _, listed = served.json("/api/sessions")
+        (session,) = listed  # type: ignore[misc]
+        assert session["page"] == "/session/my%20session%20%232"
+        assert served.request(session["cover"], root="")[0] == 200
+        document = served.ready("my%20session%20%232")
+        assert document["name"] == "my session #2"
+        body = served.request("/feed.xml")[2]
+        assert b"/session/my%20session%20%232" in body

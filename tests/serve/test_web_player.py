@@ -103,24 +103,30 @@ def test_the_progress_bar_marks_every_step(player: Any) -> None:
     assert marks == [step["title"] for step in document["steps"][1:]]
 
 
-def test_a_pace_chosen_on_the_page_is_rendered_and_played(player: Any) -> None:
+def test_a_pace_chosen_while_playing_goes_on_at_the_same_step(player: Any) -> None:
     from selenium.webdriver.support.ui import Select
 
     served, driver = player
-    driver.get(served.url + "session/hold")
+    driver.get(served.url + "session/tiny")
     wait_for(driver, "!document.getElementById('play').disabled")
     standard = now(driver, "window.loosenPlayer.session.duration_s")
+    driver.find_element("id", "play").click()
+    wait_for(driver, "document.getElementById('audio').currentTime > 0.2")
+    driver.find_element("id", "next").click()
+    driver.find_element("id", "next").click()
+    wait_for(driver, "window.loosenPlayer.current === 2")
     wait_for(driver, "document.querySelectorAll('#pace option').length >= 3")
     Select(driver.find_element("id", "pace")).select_by_value("gentle")
-    wait_for(
-        driver,
-        f"window.loosenPlayer.session && window.loosenPlayer.session.duration_s > {standard}",
-    )
-    wait_for(driver, "!document.getElementById('play').disabled")
-    assert (
-        now(driver, "window.loosenPlayer.session.audio")
-        == served.ready("hold", "?pace=gentle")["audio"]
-    )
+    assert not driver.find_element("id", "play").get_attribute("disabled")  # still playing
+    wait_for(driver, f"window.loosenPlayer.session.duration_s > {standard}")
+    gentle = served.ready("tiny", "?pace=gentle")
+    assert now(driver, "window.loosenPlayer.session.audio") == gentle["audio"]
+    start_s = gentle["steps"][2]["start_s"]
+    at = wait_for(driver, f"!document.getElementById('audio').paused && "
+                          f"document.getElementById('audio').currentTime >= {start_s} - 0.05 && "
+                          "document.getElementById('audio').currentTime")  # fmt: skip
+    assert at < start_s + 2.0
+    assert now(driver, "window.loosenPlayer.current") == 2
 
 
 def test_keep_the_screen_on_holds_a_wake_lock_or_says_why_not(player: Any) -> None:

@@ -7,9 +7,8 @@ from typing import Annotated
 import typer
 
 from loosen.cli.common import EngineOpt, app, reported
-from loosen.errors import BadInputError
-
-INSTALL_HINT = "pip install 'loosen[phone]'"
+from loosen.errors import PHONE_EXTRA_HINT, BadInputError
+from loosen.serve import DEFAULT_PORT
 
 
 @app.command()
@@ -22,7 +21,8 @@ def serve(
         int | None,
         typer.Option(
             "--port",
-            help="Port to listen on (default 8777, or a free one if it is taken; 0: any free).",
+            help=f"Port to listen on (default {DEFAULT_PORT}, or a free one if it is taken; "
+            "0: any free one).",
         ),
     ] = None,
     lan: Annotated[
@@ -38,13 +38,19 @@ def serve(
     """Serve sessions to a phone's browser and podcast app: a web player and a feed."""
     with reported():
         _require_server()
-        from loosen.serve import DEFAULT_PORT, Address, ServeOptions, qr_code
+        from loosen.serve import Address, ServeOptions, qr_code
         from loosen.serve import serve as run_server
 
         def ready(address: Address) -> None:
             if address.fell_back:
                 typer.echo(
                     f"Port {DEFAULT_PORT} is in use; listening on port {address.port} instead."
+                )
+            if address.lan and address.url.startswith("http://127."):
+                typer.echo(
+                    "Warning: no network address found for this computer; a phone cannot "
+                    "reach the address below",
+                    err=True,
                 )
             if address.lan:
                 typer.echo("On your phone (same network), scan this or open the address:")
@@ -71,4 +77,4 @@ def _require_server() -> None:
         try:
             importlib.import_module(module)
         except ImportError:
-            raise BadInputError(f"loosen serve needs the phone extra: {INSTALL_HINT}") from None
+            raise BadInputError(f"loosen serve needs the phone extra: {PHONE_EXTRA_HINT}") from None

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from loosen.errors import BadInputError
+from loosen.errors import PHONE_EXTRA_HINT, BadInputError
 from loosen.plan.chapters import Chapter, Cover
 
 __all__ = ["AAC_DELAY", "AAC_FRAME", "PyavWriter", "bit_rate_bps", "require_av"]
@@ -38,7 +38,6 @@ _MONO_BPS = {
     "OPUS": {"low": 24_000, "standard": 32_000, "high": 48_000},
 }
 _FFMPEG = {"MP4": ("ipod", "aac"), "OPUS": ("opus", "libopus")}  # muxer, encoder
-_INSTALL = "pip install 'loosen[phone]'"
 
 
 def require_av() -> None:
@@ -46,7 +45,9 @@ def require_av() -> None:
     try:
         import av  # noqa: F401
     except ImportError:
-        raise BadInputError(f".m4a, .m4b and .opus files need PyAV (FFmpeg): {_INSTALL}") from None
+        raise BadInputError(
+            f".m4a, .m4b and .opus files need PyAV (FFmpeg): {PHONE_EXTRA_HINT}"
+        ) from None
 
 
 def bit_rate_bps(container: str, quality: str, channels: int) -> int:

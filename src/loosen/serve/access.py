@@ -12,9 +12,10 @@ rebinding) gets nothing.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["LOCAL_NAMES", "LocalHostsOnly", "TokenRequired", "new_token"]
 
@@ -25,6 +26,30 @@ LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 def new_token() -> str:
     """A random access token, URL-safe."""
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def _no_referrer(send: Send) -> Send:
+    """``send`` that adds ``Referrer-Policy: no-referrer`` to every response: a link followed
+    from the page never tells another site the address (with its token)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = [*message.get("headers", []), (b"referrer-policy", b"no-referrer")]
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
+
+
+async def _redirect(send: Send, location: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 308,
+            "headers": [(b"location", location.encode()), (b"content-length", b"0")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _forbidden(send: Send, why: str) -> None:
@@ -53,18 +78,20 @@ class TokenRequired:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+            if scope["type"] == "lifespan":
+                await self.app(scope, receive, send)
+            return  # no websockets or anything else
         path: str = scope["path"]
         first = path.lstrip("/").partition("/")[0]
         if not hmac.compare_digest(first.encode(), self._token):
             await _forbidden(send, "this address needs its access token (scan the QR code)")
             return
-        if path == "/" + first:  # the token alone: the list of sessions
-            path += "/"
+        if path == "/" + first:  # the token alone: the list's address, whose links are relative
+            await _redirect(send, path + "/")
+            return
         # as ASGI has it, ``path`` keeps the root and Starlette's routing takes it off
-        scope = dict(scope, root_path=scope.get("root_path", "") + "/" + first, path=path)
-        await self.app(scope, receive, send)
+        scope = dict(scope, root_path=scope.get("root_path", "") + "/" + first)
+        await self.app(scope, receive, _no_referrer(send))
 
 
 class LocalHostsOnly:
@@ -74,7 +101,10 @@ class LocalHostsOnly:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "lifespan"):
+            return
         if scope["type"] == "http":
+            send = _no_referrer(send)
             host = ""
             for name, value in scope["headers"]:
                 if name == b"host":
@@ -86,8 +116,11 @@ class LocalHostsOnly:
         await self.app(scope, receive, send)
 
 
+_HOST = re.compile(r"(?P<name>\[[0-9A-Fa-f:.]+\]|[^:\[\]]+)(?::[0-9]{1,5})?")
+
+
 def _host_name(host: str) -> str:
-    """``localhost:8765`` -> ``localhost``; ``[::1]:8765`` -> ``[::1]``."""
-    if host.startswith("["):
-        return host[: host.find("]") + 1]
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """``localhost:8765`` -> ``localhost``; ``[::1]:8765`` -> ``[::1]``; anything that is not
+    a host with an optional port -> ``""``."""
+    found = _HOST.fullmatch(host.strip())
+    return found.group("name").lower() if found else ""

@@ -10,7 +10,8 @@ front door) and `Renders` (the renderings).
     /api/sessions/NAME?pace=P&voice=V
                              202 {state: "rendering", stage, fraction}; 200 {state: "ready",
                              audio, duration_s, steps: [{title, start_s, end_s, lines}], ...};
-                             422 or 500 {state: "failed", message}
+                             400 (a pace or voice not offered), 422 (the script) or 500
+                             (the machine) {state: "failed", message}
     /audio/KEY.mp3           a rendering: Range requests, a strong ETag (the key), immutable
     /chapters/KEY.json       its Podcasting 2.0 JSON chapters
     /cover/NAME.jpg          a session's cover; /cover.jpg the feed's
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from urllib.parse import quote
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,7 +32,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from loosen.serve.feed import Episode, Show, feed_xml
+from loosen.serve.feed import CHAPTERS_TYPE, Episode, Show, feed_xml
 from loosen.serve.library import Library, UnknownChoiceError
 from loosen.serve.renders import AUDIO_TYPE, Failed, Ready, Renders, Variant
 
@@ -38,7 +40,6 @@ __all__ = ["WEB_DIR", "create_app"]
 
 WEB_DIR = Path(__file__).parent / "web"
 _IMMUTABLE = "private, max-age=31536000, immutable"
-CHAPTERS_TYPE = "application/json+chapters"
 _FRESH = "no-cache"  # may be kept, but asked again (with its ETag) every time
 
 
@@ -62,17 +63,19 @@ def create_app(library: Library, renders: Renders) -> Starlette:
 
 
 class _Endpoints:
-    """The routes' handlers, over one library and its renderings."""
+    """The routes' handlers, over one library and its renderings. Plain functions, which
+    Starlette runs in its thread pool: a cover drawn or a script read never holds up another
+    listener's download."""
 
     def __init__(self, library: Library, renders: Renders) -> None:
         self.library = library
         self.renders = renders
 
-    async def page(self, request: Request) -> Response:
+    def page(self, request: Request) -> Response:
         name = "session.html" if "name" in request.path_params else "index.html"
         return FileResponse(WEB_DIR / name, headers={"cache-control": _FRESH})
 
-    async def sessions(self, request: Request) -> Response:
+    def sessions(self, request: Request) -> Response:
         base = _root(request)
         listed = [
             {
@@ -81,19 +84,19 @@ class _Endpoints:
                 "description": item.summary.description,
                 "length_s": item.summary.length_s,
                 "exact": item.summary.exact,
-                "page": f"{base}/session/{item.entry.name}",
-                "cover": f"{base}/cover/{item.entry.name}.jpg",
+                "page": f"{base}/session/{quote(item.entry.name)}",
+                "cover": f"{base}/cover/{quote(item.entry.name)}.jpg",
             }
             for item in self.library.items()
         ]
         return JSONResponse(listed, headers={"cache-control": "no-store"})
 
-    async def choices(self, request: Request) -> Response:
+    def choices(self, request: Request) -> Response:
         paces = [{"name": n, "description": d} for n, d in self.library.paces()]
         voices = [{"id": i, "name": n} for i, n in self.library.voices()]
         return JSONResponse({"paces": paces, "voices": voices})
 
-    async def session(self, request: Request) -> Response:
+    def session(self, request: Request) -> Response:
         entry = self.library.entry(request.path_params["name"])
         if entry is None:
             return _not_found("no such session")
@@ -124,30 +127,31 @@ class _Endpoints:
             name=entry.name,
             audio=f"{base}/audio/{state.key}.mp3",
             chapters=f"{base}/chapters/{state.key}.json",
-            cover=f"{base}/cover/{entry.name}.jpg",
+            cover=f"{base}/cover/{quote(entry.name)}.jpg",
             home=f"{base}/",
         )
         return JSONResponse(document, headers=headers)
 
-    async def audio(self, request: Request) -> Response:
+    def audio(self, request: Request) -> Response:
         ready = self.renders.ready(request.path_params["key"])
         if ready is None:
             return _not_found("no such rendering")
+        self.renders.touch(ready)
         return _file(request, ready.audio, AUDIO_TYPE, f'"{ready.key}"')
 
-    async def chapters(self, request: Request) -> Response:
+    def chapters(self, request: Request) -> Response:
         ready = self.renders.ready(request.path_params["key"])
         if ready is None:
             return _not_found("no such rendering")
         return _file(request, ready.chapters, CHAPTERS_TYPE, f'"{ready.key}-chapters"')
 
-    async def cover(self, request: Request) -> Response:
+    def cover(self, request: Request) -> Response:
         image = self.library.cover(request.path_params.get("name"))
         if image is None:
             return _not_found("no such session")
         return _bytes(request, image, "image/jpeg")
 
-    async def feed(self, request: Request) -> Response:
+    def feed(self, request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
         episodes = []
         for item in self.library.items():
@@ -165,8 +169,8 @@ class _Endpoints:
                     media_type=AUDIO_TYPE,
                     duration_s=item.summary.length_s,
                     published_s=state.mtime_s,
-                    link=f"{base}/session/{item.entry.name}",
-                    image_url=f"{base}/cover/{item.entry.name}.jpg",
+                    link=f"{base}/session/{quote(item.entry.name)}",
+                    image_url=f"{base}/cover/{quote(item.entry.name)}.jpg",
                     chapters_url=f"{base}/chapters/{state.key}.json",
                 )
             )

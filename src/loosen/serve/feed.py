@@ -15,11 +15,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["Episode", "Show", "feed_xml"]
+__all__ = ["CHAPTERS_TYPE", "Episode", "Show", "feed_xml"]
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
+CHAPTERS_TYPE = "application/json+chapters"  # the Podcasting 2.0 JSON chapters' media type
 CATEGORY, SUBCATEGORY = "Health & Fitness", "Mental Health"
 
 ET.register_namespace("itunes", ITUNES)
@@ -112,7 +113,7 @@ def _item(channel: ET.Element, episode: Episode) -> None:
     ET.SubElement(
         item,
         f"{{{PODCAST}}}chapters",
-        {"url": episode.chapters_url, "type": "application/json+chapters"},
+        {"url": episode.chapters_url, "type": CHAPTERS_TYPE},
     )
 
 

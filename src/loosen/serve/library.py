@@ -13,7 +13,6 @@ import json
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from loosen.errors import BadInputError, LoosenError
 from loosen.pipeline import (
@@ -139,20 +138,23 @@ class Library:
             if not MIN_PACE <= factor <= MAX_PACE:
                 raise UnknownChoiceError(f"pace {pace}: from {MIN_PACE} to {MAX_PACE}")
             pace = f"{factor:g}"
-        if pace == "standard":
+        if pace in ("standard", "1"):
             pace = None  # the script as written: the same rendering as no choice
         if voice is not None and voice not in dict(self.voices()):
             raise UnknownChoiceError(f"no voice called {voice!r}")
         return Variant(pace, voice)
 
-    def player_document(self, entry: SessionEntry, ready: Ready) -> dict[str, Any]:
+    def player_document(self, entry: SessionEntry, ready: Ready) -> dict[str, object]:
         """What the player page shows of a rendering: its title, length and steps (chapters),
         each with its start and end in seconds and the lines spoken in it."""
         timeline = ready.timeline_document()
         chapters = json.loads(ready.chapters.read_text(encoding="utf-8"))["chapters"]
-        events = timeline.get("events", [])
-        assert isinstance(events, list)
-        spoken = [(float(e["start_s"]), str(e["text"])) for e in events if e["kind"] == "speech"]
+        events = timeline.get("events")
+        spoken = [
+            (float(e["start_s"]), str(e["text"]))
+            for e in (events if isinstance(events, list) else [])
+            if e["kind"] == "speech"
+        ]
         steps = []
         for chapter in chapters:
             start_s, end_s = float(chapter["startTime"]), float(chapter["endTime"])
@@ -163,7 +165,7 @@ class Library:
         return {
             "title": str(timeline.get("title", entry.name)),
             "description": summary.description if summary else "",
-            "duration_s": float(str(timeline["duration_s"])),
+            "duration_s": _duration_s(timeline),
             "steps": steps,
         }
 
@@ -209,10 +211,15 @@ class Library:
         if ready is not None:  # rendered: its length, measured
             duration_s = self._durations_s.get(ready.key)
             if duration_s is None:
-                duration_s = float(str(ready.timeline_document()["duration_s"]))
+                duration_s = _duration_s(ready.timeline_document())
                 with self._lock:
                     self._durations_s[ready.key] = duration_s
             summary = SessionSummary(
                 summary.title, summary.description, summary.language, duration_s, True
             )
         return summary
+
+
+def _duration_s(timeline: dict[str, object]) -> float:
+    """A timeline document's length in seconds."""
+    return float(str(timeline["duration_s"]))

@@ -10,17 +10,22 @@ file once served never changes under its name: the key is also its strong ETag.
 One thread renders, one session at a time (speech takes both cores): a listener's request
 first, the feed's renderings after. Each file is written atomically by the export, the timeline
 last, so a rendering is ready when its timeline is there: a rendering stopped half-way (a
-failure, the server stopping) leaves nothing, and a failure is kept in memory only (said to
-whoever asks, and tried again once the script changes). The oldest renderings beyond
+failure, the server stopping) leaves nothing, and a failure is kept in memory only: said to
+whoever asks, tried again once the script changes, and a machine's failure (exit 1) also when
+asked again after `RETRY_AFTER_S`. A listener's request goes before the feed's renderings, and
+moves a rendering already queued for the feed to the front. The oldest renderings beyond
 `MAX_RENDERINGS` are removed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import re
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +45,8 @@ __all__ = [
 ]
 
 MAX_RENDERINGS = 64  # about 1 GB of 15-minute sessions
+RETRY_AFTER_S = 30.0  # a rendering the machine failed is tried again when asked after this
+KEY_PATTERN = re.compile(r"[0-9a-f]{32}")
 AUDIO_SUFFIX = ".mp3"
 AUDIO_TYPE = "audio/mpeg"
 _STOP_WAIT_S = 10.0
@@ -99,6 +106,7 @@ class Failed:
     key: str
     message: str
     exit_code: int
+    at_s: float = 0.0  # when (time.monotonic): a machine's failure is tried again later
 
 
 State = Ready | Rendering | Failed
@@ -149,13 +157,31 @@ class Renders:
             return ready
         with self._lock:
             known = self._states.get(key)
-            if known is not None or not start or self._stopping:
+            if isinstance(known, Failed) and start and self._may_retry(known):
+                known = None  # the machine failed a while ago: try again
+            if not start or self._stopping:
                 return known or Rendering(key)
+            if isinstance(known, Rendering):
+                self._to_front(key)  # a listener waits for it: before the feed's renderings
+                return known
+            if known is not None:
+                return known
             self._states[key] = Rendering(key)
             self._queue.appendleft((key, entry, variant))
             self._start_thread()
             self._wake.notify()
             return self._states[key]
+
+    def _to_front(self, key: str) -> None:
+        for queued in self._queue:
+            if queued[0] == key:
+                self._queue.remove(queued)
+                self._queue.appendleft(queued)
+                return
+
+    @staticmethod
+    def _may_retry(failed: Failed) -> bool:
+        return failed.exit_code != 2 and time.monotonic() - failed.at_s >= RETRY_AFTER_S
 
     def queue_later(self, entry: SessionEntry, variant: Variant) -> None:
         """Queue a rendering behind every listener's request (the feed's episodes)."""
@@ -169,7 +195,10 @@ class Renders:
             self._wake.notify()
 
     def ready(self, key: str) -> Ready | None:
-        """The rendering ``key`` if it is on disk whole, else None."""
+        """The rendering ``key`` if it is on disk whole, else None (and for anything that is
+        not a key)."""
+        if not KEY_PATTERN.fullmatch(key):
+            return None
         audio = self.folder / f"{key}{AUDIO_SUFFIX}"
         chapters = self.folder / f"{key}.chapters.json"
         timeline = self.folder / f"{key}.json"
@@ -211,7 +240,11 @@ class Renders:
                 return
             except LoosenError as error:
                 with self._lock:
-                    self._states[key] = Failed(key, str(error), error.exit_code)
+                    self._states[key] = Failed(key, str(error), error.exit_code, time.monotonic())
+            except Exception as error:  # a bug or the machine: said, and the thread goes on
+                message = f"rendering failed: {type(error).__name__}: {error}"
+                with self._lock:
+                    self._states[key] = Failed(key, message, 1, time.monotonic())
             else:
                 with self._lock:
                     self._states.pop(key, None)
@@ -240,11 +273,18 @@ class Renders:
             listener=Listener(progress=progress),
         )
 
+    def touch(self, ready: Ready) -> None:
+        """Say that ``ready`` was just served: the cache keeps what is used (`MAX_RENDERINGS`
+        by the time each was last served or made)."""
+        with contextlib.suppress(OSError):
+            os.utime(ready.audio)
+
     def _prune(self) -> None:
         audios = sorted(self.folder.glob(f"*{AUDIO_SUFFIX}"), key=_mtime, reverse=True)
         for audio in audios[MAX_RENDERINGS:]:
             for path in (audio, audio.with_suffix(".chapters.json"), audio.with_suffix(".json")):
-                path.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # in use elsewhere: next time
+                    path.unlink(missing_ok=True)
 
 
 def _mtime(path: Path) -> float:

@@ -19,12 +19,20 @@ function clock(seconds) {
   return (h ? h + ":" : "") + mm + ":" + String(r).padStart(2, "0");
 }
 
+// status 0: the server could not be reached (the phone left the network, loosen stopped)
 async function getJson(url) {
-  const response = await fetch(url, { cache: "no-store" });
+  let response;
+  try {
+    response = await fetch(url, { cache: "no-store" });
+  } catch (error) {
+    return { status: 0, body: null };
+  }
   let body = null;
   try { body = await response.json(); } catch (error) { body = null; }
   return { status: response.status, body };
 }
+
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---- the session list ----------------------------------------------------------------------
 
@@ -67,7 +75,8 @@ class Player {
     this.session = null;
     this.current = -1;
     this.wakeLock = null;
-    this.resumeAt = null; // the step to start from after a new rendering (pace or voice)
+    this.loading = 0; // each load's number: only the newest one may show what it got
+    this.loaded = { pace: "", voice: "" }; // the choices of the rendering being played
   }
 
   async start() {
@@ -98,14 +107,20 @@ class Player {
   }
 
   // Ask for the rendering until it is ready: the server renders on demand and says how far.
+  // The session playing goes on playing meanwhile; a newer choice makes this one give up.
   async load() {
+    const mine = ++this.loading;
+    const choice = { pace: $("pace").value, voice: $("voice").value };
     const status = $("status");
     status.classList.remove("failed");
-    this.setEnabled(false);
+    if (!this.session) this.setEnabled(false);
     for (;;) {
       const { status: code, body } = await getJson(
         root + "/api/sessions/" + encodeURIComponent(this.name) + this.query());
+      if (mine !== this.loading) return;
       if (code === 200 && body && body.state === "ready") {
+        status.textContent = "";
+        this.loaded = choice;
         this.show(body);
         return;
       }
@@ -113,11 +128,20 @@ class Player {
         const percent = Math.round((body.fraction || 0) * 100);
         status.textContent = "Preparing the session: " + body.stage.toLowerCase() +
           (percent ? " " + percent + "%" : "") + "…";
-        await new Promise((resolve) => setTimeout(resolve, 700));
+        await pause(700);
+        if (mine !== this.loading) return;
+        continue;
+      }
+      if (code === 0) {
+        status.textContent = "loosen cannot be reached; trying again…";
+        await pause(2000);
+        if (mine !== this.loading) return;
         continue;
       }
       status.textContent = (body && body.message) || "The session cannot be prepared (" + code + ").";
       status.classList.add("failed");
+      $("pace").value = this.loaded.pace; // back to what is playing
+      $("voice").value = this.loaded.voice;
       return;
     }
   }
@@ -140,10 +164,11 @@ class Player {
       mark.title = step.title;
       marks.append(mark);
     }
-    const wasPlaying = !this.audio.paused;
-    const startAt = this.resumeAt !== null && this.steps[this.resumeAt]
-      ? this.steps[this.resumeAt].start_s : 0;
-    this.resumeAt = null;
+    // a new rendering of the session playing (another pace or voice) goes on at the step that
+    // is playing now, from its start
+    const wasPlaying = this.audio.src !== "" && !this.audio.paused;
+    const step = this.audio.src !== "" ? this.current : -1;
+    const startAt = step >= 0 && this.steps[step] ? this.steps[step].start_s : 0;
     this.audio.src = session.audio;
     this.audio.currentTime = startAt;
     this.current = -1;
@@ -183,10 +208,7 @@ class Player {
         event.preventDefault();
       }
     });
-    const rerender = () => {
-      this.resumeAt = Math.max(this.current, 0);
-      this.load();
-    };
+    const rerender = () => this.load();
     $("pace").addEventListener("change", rerender);
     $("voice").addEventListener("change", rerender);
     $("wake").addEventListener("change", () => this.keepAwake());
