@@ -37,8 +37,8 @@ def test_help_lists_the_commands_in_the_order_they_are_used() -> None:
     assert result.exit_code == 0
     listed = re.findall(r"^│ (\w+) ", result.stdout.split("Commands")[1], re.M)
     assert listed == [
-        "play", "export", "show", "check", "list", "new", "voices", "sounds", "devices",
-        "config",
+        "play", "export", "serve", "show", "check", "list", "new", "voices", "sounds",
+        "devices", "config",
     ]  # fmt: skip
 
 

@@ -71,10 +71,9 @@ def serve(
 
 
 def _require_server() -> None:
-    import importlib
-
-    for module in ("starlette", "uvicorn", "segno"):
-        try:
-            importlib.import_module(module)
-        except ImportError:
-            raise BadInputError(f"loosen serve needs the phone extra: {PHONE_EXTRA_HINT}") from None
+    try:
+        import segno  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        raise BadInputError(f"loosen serve needs the phone extra: {PHONE_EXTRA_HINT}") from None
