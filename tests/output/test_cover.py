@@ -263,3 +263,18 @@ def test_a_wav_export_given_a_cover_file_says_it_carries_none(tmp_path: Path) ->
     assert result.exit_code == 0
     assert f"warning: a WAV file carries no cover: {png} is left out" in result.stderr
     assert probed_pictures(tmp_path / "t.wav") == []
+
+
+def test_a_generated_cover_is_kept_and_a_broken_one_drawn_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from loosen.output.cover import cover_cache_dir, generated_cover, render_cover
+
+    monkeypatch.setenv("LOOSEN_CACHE_DIR", str(tmp_path))
+    drawn = render_cover("Kept", "loosen")
+    assert generated_cover("Kept").data == drawn
+    (kept,) = cover_cache_dir().iterdir()
+    assert kept.read_bytes() == drawn
+    kept.write_bytes(drawn[: len(drawn) // 2])  # cut short: not a whole JPEG
+    assert generated_cover("Kept").data == drawn
+    assert kept.read_bytes() == drawn
