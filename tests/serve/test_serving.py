@@ -251,19 +251,23 @@ def test_a_listener_who_hangs_up_mid_download_leaves_nothing_behind(cache: Path)
     assert not [p for p in files if not p.name.endswith((".mp3", ".json"))]
 
 
-def test_an_edited_script_is_a_new_episode_and_a_new_script_appears(tmp_path: Path) -> None:
-    scripts = tmp_path / "scripts"
-    scripts.mkdir()
-    shutil.copy(TINY, scripts / "tiny.toml")
-    env = {"LOOSEN_SCRIPTS_DIR": str(scripts)}
-    with serving([], env=env, cache=tmp_path) as served:
+def test_an_edited_script_is_a_new_episode(tmp_path: Path) -> None:
+    script = tmp_path / "tiny.toml"
+    shutil.copy(TINY, script)
+    with serving([str(script)], cache=tmp_path) as served:
         first = served.ready("tiny")
-        _, listed = served.json("/api/sessions")
-        assert "tiny" in [s["name"] for s in listed]  # type: ignore[union-attr]
-        script = scripts / "tiny.toml"
         script.write_text(script.read_text().replace('title = "Tiny"', 'title = "Tiny, edited"'))
         edited = served.ready("tiny")
         assert edited["audio"] != first["audio"] and edited["title"] == "Tiny, edited"
+
+
+def test_the_library_lists_a_script_added_while_it_serves(tmp_path: Path) -> None:
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    shutil.copy(TINY, scripts / "tiny.toml")
+    with serving([], env={"LOOSEN_SCRIPTS_DIR": str(scripts)}, cache=tmp_path) as served:
+        _, listed = served.json("/api/sessions")
+        assert "tiny" in [s["name"] for s in listed]  # type: ignore[union-attr]
         shutil.copy(TINY, scripts / "another.toml")
         _, listed = served.json("/api/sessions")
         assert "another" in [s["name"] for s in listed]  # type: ignore[union-attr]
@@ -335,9 +339,9 @@ def test_without_the_phone_extra_it_says_how_to_install_it(tmp_path: Path) -> No
 def test_a_listener_goes_before_the_feeds_renderings(tmp_path: Path) -> None:
     # all three are queued for the feed at the start, in order; asking for the last moves it
     # to the front, behind only the one under way
-    with serving(["back-loosening", "pmr-16", TINY], cache=tmp_path) as served:
+    with serving(["stretch-quick", "pmr-4", TINY], cache=tmp_path) as served:
         served.ready("tiny")
-        status, state = served.json("/api/sessions/pmr-16?pace=standard")
+        status, state = served.json("/api/sessions/pmr-4?pace=standard")
         assert status == 202, state
 
 
