@@ -35,11 +35,22 @@ def test_version_comes_from_the_package_metadata() -> None:
 def test_help_lists_the_commands_in_the_order_they_are_used() -> None:
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0
-    listed = re.findall(r"^│ (\w+) ", result.stdout.split("Commands")[1], re.M)
+    listed = re.findall(r"^  (\w+) ", result.stdout.split("Commands:")[1], re.M)
     assert listed == [
         "play", "export", "serve", "show", "check", "list", "new", "voices", "sounds",
         "devices", "config",
     ]  # fmt: skip
+
+
+def test_help_gives_each_command_its_first_sentence_whole_in_a_narrow_terminal() -> None:
+    done = loosen("--help", COLUMNS="50")
+    assert done.returncode == 0, done.stderr
+    assert "..." not in done.stdout.split("Commands:")[1]
+    assert max(len(line) for line in done.stdout.splitlines()) <= 50
+    commands = " ".join(done.stdout.split("Commands:")[1].split())
+    assert "Play a session now, with single-key controls (space, arrows, r, +/-, t, e, q)." in (
+        commands
+    )
 
 
 @pytest.mark.parametrize(
