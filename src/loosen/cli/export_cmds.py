@@ -45,8 +45,8 @@ def export(
         typer.Option(
             "--output",
             "-o",
-            help="Output file: .wav (default), .flac, .ogg or .mp3; with --split or several "
-            "scripts, a folder.",
+            help="Output file: .wav (default), .flac, .ogg, .mp3, .opus, .m4a or .m4b; with "
+            "--split or several scripts, a folder.",
         ),
     ] = None,
     timeline: Annotated[
@@ -88,8 +88,8 @@ def export(
         str | None,
         typer.Option(
             "--quality",
-            help="Of .ogg and .mp3: low, standard (default) or high (a bigger file, a truer "
-            "sound).",
+            help="Of the lossy formats (.ogg, .mp3, .opus, .m4a, .m4b): low, standard (default) "
+            "or high (a bigger file, a truer sound).",
         ),
     ] = None,
     cover: Annotated[
