@@ -37,7 +37,10 @@ import numpy as np
 from loosen.plan.timeline import LEAD_IN_S
 
 LATENCY_S = 0.1  # loosen play's default output latency
-SETTLE_S = 2.5  # the null sink renders what it buffered before a low latency takes effect
+# the null sink renders what it buffered before a low latency takes effect: it has when this
+# many fragments in a row came each within STEADY_GAP_S of the one before
+STEADY_FRAGMENTS = 25
+STEADY_GAP_S = 0.06
 
 
 def first_sound_s(
@@ -91,11 +94,13 @@ class Monitor:
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         self.heard = threading.Event()
+        self.steady = threading.Event()  # the sink runs at the recorder's 20 ms
         self.heard_at: float | None = None
         self._since = math.inf
         self._reader = threading.Thread(target=self._read, name="monitor", daemon=True)
         self._reader.start()
-        time.sleep(SETTLE_S)
+        if not self.steady.wait(timeout=60.0):
+            raise SystemExit("the sink's monitor never ran at 20 ms: is the null sink there?")
 
     def listen_from(self, moment: float) -> None:
         self.heard.clear()
@@ -103,8 +108,13 @@ class Monitor:
 
     def _read(self) -> None:
         assert self._process.stdout is not None
+        previous, in_a_row = -math.inf, 0
         while chunk := self._process.stdout.read(4 * self.FRAGMENT):
             now = time.time()
+            in_a_row = in_a_row + 1 if now - previous <= STEADY_GAP_S else 0
+            previous = now
+            if in_a_row >= STEADY_FRAGMENTS:
+                self.steady.set()
             listening = now >= self._since and not self.heard.is_set()
             if listening and np.abs(np.frombuffer(chunk, np.float32)).max(initial=0.0) > 1e-4:
                 self.heard_at = now

@@ -204,6 +204,31 @@ def test_true_peak_finds_a_peak_between_samples() -> None:
     assert meter.true_peak_dbtp() == pytest.approx(-6.02, abs=0.3)
 
 
+@given(
+    seed=st.integers(0, 2**16),
+    floor_db=st.floats(-40.0, 6.0),
+    pieces=st.integers(1, 3),
+)
+def test_a_true_peak_over_the_floor_is_exact_and_one_under_it_stays_under(
+    seed: int, floor_db: float, pieces: int
+) -> None:
+    # speech-like: bursts of band-limited noise at different levels, some between samples
+    rng = np.random.default_rng(seed)
+    bursts = [rng.standard_normal(4000) * rng.uniform(0.01, 0.9) for _ in range(6)]
+    x = np.convolve(np.concatenate(bursts), np.hanning(5) / 2.5)[:, None].astype(np.float32)
+    exact = TruePeakMeter(RATE, 1)
+    exact.add(x)
+    floor = 10.0 ** (floor_db / 20.0)
+    pruned = TruePeakMeter(RATE, 1, floor=floor)
+    for piece in np.array_split(x, pieces):
+        pruned.add(piece)
+    sample_peak_db = 20 * math.log10(float(np.abs(x).max()))
+    if exact.true_peak_dbtp() > floor_db:
+        assert pruned.true_peak_dbtp() == exact.true_peak_dbtp()
+    else:
+        assert sample_peak_db <= pruned.true_peak_dbtp() <= floor_db
+
+
 def test_the_meters_agree_with_ffmpeg_ebur128(tmp_path: Path) -> None:
     import soundfile as sf
 

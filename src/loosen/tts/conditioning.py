@@ -145,11 +145,29 @@ def _high_passed(x: Audio, rate: int) -> Audio:
     if x.size < 2:
         return x
     pad = round(0.25 * rate)  # the filter rings out within it (to 1e-9), past the kept frames
-    size = 1 << (x.size + pad - 1).bit_length()
+    size = _fft_size(x.size + pad)
     spectrum = np.fft.rfft(x.astype(np.float64), size)
     ratio4 = (np.fft.rfftfreq(size, 1.0 / rate) / HIGHPASS_HZ) ** 4
     spectrum *= np.sqrt(ratio4 / (1.0 + ratio4))
     return np.fft.irfft(spectrum, size)[: x.size].astype(np.float32)
+
+
+def _fft_size(n: int) -> int:
+    """The smallest 2^a 3^b 5^c >= ``n``: pocketfft is as quick on these as on powers of two,
+    and a power of two pads a line by up to twice its length (the high-pass took 2.2 times as
+    long; the filtered line is the same to float32's last bit but for rounding)."""
+    best = 1 << (n - 1).bit_length()
+    fives = 1
+    while fives < best:
+        threes = fives
+        while threes < best:
+            size = threes
+            while size < n:
+                size *= 2
+            best = min(best, size)
+            threes *= 3
+        fives *= 5
+    return best
 
 
 def line_lufs(x: Audio, rate: int) -> float:
@@ -183,12 +201,13 @@ def _levelled(x: Audio, rate: int) -> Audio:
     lufs = line_lufs(x, rate)
     if not math.isfinite(lufs):
         return x
-    meter = TruePeakMeter(rate, 1)
+    loudness_gain_db = SPEECH_LOUDNESS_LUFS - lufs
+    # a line so peaky that it would need more than `SPEECH_LIMIT_DB` stays that much quieter;
+    # a true peak under the level where that begins need not be known exactly
+    peaky_from = db_to_gain(SPEECH_PEAK_DBFS + SPEECH_LIMIT_DB - loudness_gain_db)
+    meter = TruePeakMeter(rate, 1, floor=peaky_from)
     meter.add(x[:, None])
-    # a line so peaky that it would need more than `SPEECH_LIMIT_DB` stays that much quieter
-    gain_db = min(
-        SPEECH_LOUDNESS_LUFS - lufs, SPEECH_PEAK_DBFS + SPEECH_LIMIT_DB - meter.true_peak_dbtp()
-    )
+    gain_db = min(loudness_gain_db, SPEECH_PEAK_DBFS + SPEECH_LIMIT_DB - meter.true_peak_dbtp())
     x = x * np.float32(db_to_gain(gain_db))
     return limit_true_peak(x, rate, SPEECH_PEAK_DBFS)[0]
 
