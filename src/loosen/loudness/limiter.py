@@ -140,7 +140,12 @@ def limit_true_peak(x: Audio, sample_rate: int, ceiling_dbtp: float) -> tuple[Au
     ceiling = ceiling_dbtp - PEAK_MARGIN_DB
     if x.size == 0 or _magnitude(x) * INTERPOLATION_BOUND <= 10.0 ** (ceiling / 20.0):
         return x, 0.0
-    chunk = round(sample_rate / 10)
+    # chunks of a whole number of tenths of a second, at most one second, as few as cover the
+    # sound: the limiter's work per chunk is mostly fixed (a tenth took 1.7 times as long)
+    tenth = round(sample_rate / 10)
+    delay = Limiter(sample_rate, 1, ceiling, tenth).delay
+    count = -(-(x.size + delay) // (10 * tenth))
+    chunk = tenth * -(-(x.size + delay) // (count * tenth))
     limiter = Limiter(sample_rate, 1, ceiling, chunk)
     count = -(-(x.size + limiter.delay) // chunk)
     padded = np.zeros((count * chunk, 1), np.float32)
