@@ -155,19 +155,31 @@ def test_a_failure_in_the_writer_thread_stops_the_render_and_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("kernel", ["linux", "without posix_fadvise"])
 def test_the_file_goes_to_the_disk_while_it_is_written_not_all_at_the_end(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel: str
 ) -> None:
     import loosen.output.export
 
     flushed: list[int] = []
+    synced: list[int] = []  # fdatasync's journal commits, with posix_fadvise there
+    advice: list[tuple[int, int, int]] = []
     out = tmp_path / "session.wav"
 
     def fdatasync(descriptor: int) -> None:
         flushed.append(os.fstat(descriptor).st_size)
 
+    def posix_fadvise(descriptor: int, offset: int, length: int, what: int) -> None:
+        advice.append((offset, length, what))
+        flushed.append(os.fstat(descriptor).st_size)
+
     monkeypatch.setattr(loosen.output.export, "_FLUSH_BYTES", 4 * RATE)  # a second of 16-bit stereo
-    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    if kernel == "linux":
+        monkeypatch.setattr(os, "posix_fadvise", posix_fadvise)
+        monkeypatch.setattr(os, "fdatasync", synced.append)
+    else:
+        monkeypatch.delattr(os, "posix_fadvise", raising=False)
+        monkeypatch.setattr(os, "fdatasync", fdatasync)
     export_blocks(tone_blocks(10.0), out, sample_rate=RATE, channels=2)
     assert flushed and 0 < flushed[0] <= flushed[-1] < out.stat().st_size
     read, rate = sf.read(out, dtype="float32")

