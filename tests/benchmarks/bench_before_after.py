@@ -1,17 +1,19 @@
-"""Warm exports of two trees of loosen taking turns (before, after, before, after, ...), the
-ratio per pair, median and range: a change's cost measured in one run, machine noise shared.
+"""Warm (or, with ``--cold``, cold) exports of two trees of loosen taking turns (before,
+after, before, after, ...), the ratio per pair, median and range: a change's cost measured in
+one run, machine noise shared.
 
 Run: python tests/benchmarks/bench_before_after.py [--pairs N] [--session NAME] BEFORE_TREE
      AFTER_TREE [-- EXPORT OPTIONS...]   (the options last: all after the trees is for export)
 
 Each tree is a checkout whose ``src`` is put first on PYTHONPATH; each has a speech cache of
-its own, filled by one untimed export first.
+its own, filled by one untimed export first (``--cold``: emptied before every export).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("after", type=Path)
     parser.add_argument("--pairs", type=int, default=11)
     parser.add_argument("--session", default="back-loosening")
+    parser.add_argument("--cold", action="store_true", help="a fresh speech cache every time")
     parser.add_argument("options", nargs=argparse.REMAINDER, help="export options (after --)")
     args = parser.parse_args(argv)
     args.options = args.options[1:] if args.options[:1] == ["--"] else args.options
@@ -46,13 +49,17 @@ def main(argv: list[str] | None = None) -> None:
             export_s(tree, args.session, args.options, cache)  # untimed: cache, bytecode
         before_s, after_s, ratios = [], [], []
         for _ in range(args.pairs):
+            for cache in caches.values() if args.cold else ():
+                shutil.rmtree(cache)
+                cache.mkdir()
             a = export_s(args.before, args.session, args.options, caches[args.before])
             b = export_s(args.after, args.session, args.options, caches[args.after])
             before_s.append(a)
             after_s.append(b)
             ratios.append(b / a)
     print(
-        f"{args.session} warm {' '.join(args.options) or '(defaults)'}: before "
+        f"{args.session} {'cold' if args.cold else 'warm'} "
+        f"{' '.join(args.options) or '(defaults)'}: before "
         f"{statistics.median(before_s):.2f} s, after {statistics.median(after_s):.2f} s, "
         f"after/before {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
     )

@@ -20,10 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from loosen.errors import BadInputError, LoosenError
+from loosen.serve.ports import DEFAULT_PORT
 
 __all__ = ["DEFAULT_PORT", "Address", "ServeOptions", "qr_code", "serve"]
-
-DEFAULT_PORT = 8777
 GRACE_S = 2
 
 
