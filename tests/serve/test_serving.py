@@ -10,10 +10,11 @@ import shutil
 import signal
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
-from tests.serve.serving import DATA, run_loosen, serving
+from tests.serve.serving import DATA, RENDERED_S, run_loosen, serving
 from tests.tools import require_module
 
 require_module("starlette")
@@ -343,6 +344,20 @@ def test_a_listener_goes_before_the_feeds_renderings(tmp_path: Path) -> None:
         served.ready("tiny")
         status, state = served.json("/api/sessions/pmr-4?pace=standard")
         assert status == 202, state
+
+
+def test_a_pace_asked_for_and_then_changed_is_not_rendered_in_vain(tmp_path: Path) -> None:
+    # stretch-quick is under way at the start; the listener taps gentle, then brisk: gentle,
+    # still waiting, is dropped, and the feed's renderings follow brisk's
+    with serving(["stretch-quick", "pmr-4", TINY], cache=tmp_path) as served:
+        assert served.json("/api/sessions/tiny?pace=gentle")[0] == 202
+        served.ready("tiny", "?pace=brisk")
+        deadline = time.monotonic() + RENDERED_S
+        while served.request("/feed.xml")[2].count(b"<enclosure") < 3:  # the feed's three
+            assert time.monotonic() < deadline, "the feed's renderings were not made"
+            time.sleep(0.2)
+        made = sorted(p.name for p in (tmp_path / "served").glob("*.mp3"))
+    assert len(made) == 4, made  # stretch-quick, tiny brisk, pmr-4, tiny: no tiny gentle
 
 
 def test_a_session_whose_name_needs_escaping_is_served(tmp_path: Path) -> None:

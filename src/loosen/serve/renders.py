@@ -13,13 +13,16 @@ last, so a rendering is ready when its timeline is there: a rendering stopped ha
 failure, the server stopping) leaves nothing, and a failure is kept in memory only: said to
 whoever asks, tried again once the script changes, and a machine's failure (exit 1) also when
 asked again after `RETRY_AFTER_S`. A listener's request goes before the feed's renderings, and
-moves a rendering already queued for the feed to the front. The oldest renderings beyond
+moves a rendering already queued for the feed to the front; it also drops what listeners asked
+of the same session before and is still waiting (a pace tapped and then another: the page asks
+again for what it still wants, so nothing is lost). The oldest renderings beyond
 `MAX_RENDERINGS` are removed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import os
@@ -112,6 +115,16 @@ class Failed:
 State = Ready | Rendering | Failed
 
 
+@dataclass(frozen=True)
+class _Queued:
+    """A rendering waiting its turn, and whether a listener asked for it (else the feed)."""
+
+    key: str
+    entry: SessionEntry
+    variant: Variant
+    listener: bool
+
+
 class _StopRenderingError(Exception):
     """Raised in the rendering thread to stop an export when the server stops."""
 
@@ -130,7 +143,7 @@ class Renders:
         self._version = version
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
-        self._queue: deque[tuple[str, SessionEntry, Variant]] = deque()
+        self._queue: deque[_Queued] = deque()
         self._states: dict[str, Rendering | Failed] = {}
         self._stopping = False
         self._thread: threading.Thread | None = None
@@ -161,23 +174,32 @@ class Renders:
                 known = None  # the machine failed a while ago: try again
             if not start or self._stopping:
                 return known or Rendering(key)
-            if isinstance(known, Rendering):
+            if known is not None and not isinstance(known, Rendering):
+                return known
+            self._drop_stale(entry, key)
+            if known is not None:
                 self._to_front(key)  # a listener waits for it: before the feed's renderings
                 return known
-            if known is not None:
-                return known
             self._states[key] = Rendering(key)
-            self._queue.appendleft((key, entry, variant))
+            self._queue.appendleft(_Queued(key, entry, variant, listener=True))
             self._start_thread()
             self._wake.notify()
             return self._states[key]
 
     def _to_front(self, key: str) -> None:
         for queued in self._queue:
-            if queued[0] == key:
+            if queued.key == key:
                 self._queue.remove(queued)
-                self._queue.appendleft(queued)
+                self._queue.appendleft(dataclasses.replace(queued, listener=True))
                 return
+
+    def _drop_stale(self, entry: SessionEntry, wanted: str) -> None:
+        """Drop the renderings of ``entry`` other than ``wanted`` that listeners asked for and
+        that wait their turn (not the feed's, not the one under way)."""
+        for queued in list(self._queue):
+            if queued.listener and queued.entry.path == entry.path and queued.key != wanted:
+                self._queue.remove(queued)
+                self._states.pop(queued.key, None)
 
     @staticmethod
     def _may_retry(failed: Failed) -> bool:
@@ -190,7 +212,7 @@ class Renders:
             if key in self._states or self._stopping or self.ready(key) is not None:
                 return
             self._states[key] = Rendering(key)
-            self._queue.append((key, entry, variant))
+            self._queue.append(_Queued(key, entry, variant, listener=False))
             self._start_thread()
             self._wake.notify()
 
@@ -233,7 +255,8 @@ class Renders:
                     self._wake.wait()
                 if self._stopping:
                     return
-                key, entry, variant = self._queue.popleft()
+                queued = self._queue.popleft()
+                key, entry, variant = queued.key, queued.entry, queued.variant
             try:
                 self._render(key, entry, variant)
             except _StopRenderingError:
