@@ -278,3 +278,16 @@ def test_a_generated_cover_is_kept_and_a_broken_one_drawn_again(
     kept.write_bytes(drawn[: len(drawn) // 2])  # cut short: not a whole JPEG
     assert generated_cover("Kept").data == drawn
     assert kept.read_bytes() == drawn
+
+
+@pytest.mark.parametrize("title", ["Расслабление мышц", "Χαλάρωση των μυών", "Релакс 15 min"])
+def test_a_title_in_another_script_is_drawn_whole_in_the_wider_font(title: str) -> None:
+    *lines, subtitle = layout_text(title)
+    assert " ".join(line.text for line in lines) == title
+    assert {line.face for line in lines} == {"dejavu"} and subtitle.face == "aileron"
+    assert render_cover(title) != render_cover("")  # its letters are on the picture
+
+
+def test_a_latin_title_keeps_pillows_own_font() -> None:
+    *lines, _ = layout_text("Évening stretch")
+    assert [(line.text, line.face) for line in lines] == [("Evening stretch", "aileron")]

@@ -3,12 +3,8 @@
 The design is a soft vertical gradient, a few faint rings round a low "sun" and gentle waves
 along the bottom, in one of a few muted palettes (blue, teal, sand, dusk) picked from a hash of
 the title, so that sessions differ and all stay calm; the title is word-wrapped and centred,
-the subtitle smaller below it. The font is the one Pillow bundles (`ImageFont.load_default`,
-through the FreeType its wheels include): nothing is downloaded and no system font is read.
-
-The bundled font (Aileron) draws ASCII and a little punctuation: an accented letter is drawn as
-its base letter (``É`` as ``E``, ``ß`` as ``ss``), and what it has no glyph for (an emoji, another
-script) is left out (`drawable`); the file's tags keep the title whole.
+the subtitle smaller below it, in the font that draws the title best (`loosen.output.cover_text`:
+Pillow's own, or DejaVu Sans for other scripts; nothing is downloaded, no system font is read).
 
 The same title gives the same bytes (same Pillow): no timestamps, no random draws, a baseline
 JPEG. 1400 pixels square by default, the least Apple Podcasts takes.
@@ -19,21 +15,20 @@ picture (a JPEG or PNG), checked before any work.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import io
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from loosen.errors import BadValueError, ScriptError
 from loosen.files import read_regular
+from loosen.output.cover_text import COVER_SIZE_PX, TextLine, drawable, font, layout_text, margin_px
 from loosen.plan.chapters import Cover
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from PIL import Image, ImageFont
+    from PIL import Image
 
 __all__ = [
     "COVER_MIME",
@@ -52,17 +47,11 @@ __all__ = [
 ]
 
 COVER_MIME = "image/jpeg"
-COVER_SIZE_PX = 1400  # Apple Podcasts' least (and 3000 its most)
 MAX_COVER_BYTES = 8 * 2**20  # a user's picture; Apple's covers are well under 1 MB
 MAX_COVER_SIDE_PX = 8192
+_DESIGN = 2  # in the covers' cache key: a change of the drawing code is a new cover (2: DejaVu)
 _QUALITY = 88  # JPEG quality: no visible banding in the gradient at about 100 KB
 _MIN_SIZE_PX, _MAX_SIZE_PX = 64, 4096
-_MARGIN = 0.11  # of the side: the text stays this far from every edge
-_TITLE_MAX = 0.105  # the title's font size, at most, as a part of the side
-_TITLE_MIN = 0.035  # ... and at least: a longer title is cut short with an ellipsis
-_SUBTITLE = 0.036
-_MAX_LINES = 6
-_LINE_SPACING = 1.22  # of the font size
 
 
 @dataclass(frozen=True)
@@ -83,21 +72,6 @@ _PALETTES = (
 )
 
 
-@dataclass(frozen=True)
-class TextLine:
-    """A line of text as placed on the cover: its font size and its ink's box in pixels
-    (left, top, right, bottom), measured with the font it is drawn in."""
-
-    text: str
-    font_px: int
-    box: tuple[int, int, int, int]
-
-
-def margin_px(size_px: int) -> int:
-    """How far the text stays from every edge of a cover ``size_px`` pixels square."""
-    return round(size_px * _MARGIN)
-
-
 def render_cover(title: str, subtitle: str = "loosen", *, size_px: int = COVER_SIZE_PX) -> bytes:
     """Return the cover of a session titled ``title``: a baseline RGB JPEG ``size_px``
     pixels square (64 to 4096), the same bytes for the same arguments. ``subtitle`` is drawn
@@ -110,10 +84,10 @@ def render_cover(title: str, subtitle: str = "loosen", *, size_px: int = COVER_S
     image = _background(palette, size_px, _digest(title))
     draw = ImageDraw.Draw(image)
     for line in layout_text(title, subtitle, size_px=size_px):
-        font = _font(line.font_px)
+        drawn_in = font(line.font_px, line.face)
         left, top, _, _ = line.box
-        ink_left, ink_top, _, _ = (int(edge) for edge in font.getbbox(line.text))
-        draw.text((left - ink_left, top - ink_top), line.text, font=font, fill=palette.text)
+        ink_left, ink_top, _, _ = (int(edge) for edge in drawn_in.getbbox(line.text))
+        draw.text((left - ink_left, top - ink_top), line.text, font=drawn_in, fill=palette.text)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=_QUALITY, optimize=False, progressive=False)
     return out.getvalue()
@@ -151,7 +125,7 @@ def _cached_cover(title: str, subtitle: str) -> bytes:
     from loosen.errors import LoosenError
 
     try:
-        makers = f"{version('loosen')}\0{version('pillow')}"
+        makers = f"{version('loosen')}\0{version('pillow')}\0{_DESIGN}"
     except PackageNotFoundError:  # a source tree: no version to key by, so no cache
         return render_cover(title, subtitle)
     key = hashlib.sha256(f"{makers}\0{title}\0{subtitle}\0{COVER_SIZE_PX}".encode()).hexdigest()
@@ -212,124 +186,6 @@ def cover_of(data: bytes, name: str) -> Cover:
         data=data, mime=_MIMES[kind], width_px=width, height_px=height,
         depth_bits=_DEPTHS.get(mode, 24), colors=colors,
     )  # fmt: skip
-
-
-def layout_text(
-    title: str, subtitle: str = "loosen", *, size_px: int = COVER_SIZE_PX
-) -> list[TextLine]:
-    """The title's lines (word-wrapped, at the largest size that fits inside the margins,
-    `margin_px`) and the subtitle's, centred on a cover ``size_px`` pixels square."""
-    inner = size_px - 2 * margin_px(size_px)
-    title, subtitle = drawable(title), drawable(subtitle)
-    title_px, lines = _fitted_title(title, inner, size_px) if title else (0, [])
-    sub_px = max(8, round(size_px * _SUBTITLE))
-    subs = _wrapped(subtitle, _font(sub_px), inner)[:1] if subtitle else []
-    if subs and _width(_font(sub_px), subs[0]) > inner:
-        subs = [_shortened(subs[0], _font(sub_px), inner)]
-    step = round(title_px * _LINE_SPACING)
-    gap = round(title_px * 0.9) if subs else 0
-    height = step * len(lines) + gap + (round(sub_px * _LINE_SPACING) if subs else 0)
-    top = (size_px - height) // 2 - round(size_px * 0.06)  # a little above the middle
-    placed = [_centred(text, title_px, top + step * row, size_px) for row, text in enumerate(lines)]
-    if subs:
-        placed.append(_centred(subs[0], sub_px, top + step * len(lines) + gap, size_px))
-    return placed
-
-
-# what the font lacks, written with the letters it has
-_SPELLED = str.maketrans({"ß": "ss", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O",
-                          "ø": "o", "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Þ": "Th",
-                          "þ": "th", "—": "-", "–": "-", "‐": "-", "−": "-"})  # fmt: skip
-
-
-def drawable(text: str) -> str:
-    """``text`` as the bundled font can draw it: spaces collapsed, accents dropped (``É`` as
-    ``E``), a few letters spelled out (``ß`` as ``ss``), and what it has no glyph for left out."""
-    spelled = unicodedata.normalize("NFKD", text.translate(_SPELLED))
-    kept = "".join(c for c in spelled if c.isspace() or _has_glyph(c))
-    return " ".join(kept.split())
-
-
-@functools.lru_cache(maxsize=1024)
-def _has_glyph(character: str) -> bool:
-    font = _font(32)
-    return bytes(font.getmask(character)) != _missing_glyph()
-
-
-@functools.lru_cache(maxsize=1)
-def _missing_glyph() -> bytes:
-    return bytes(_font(32).getmask("\ue000"))  # a private-use character: no glyph
-
-
-def _fitted_title(title: str, inner: int, size_px: int) -> tuple[int, list[str]]:
-    """The largest font size (px) at which ``title`` wraps into at most `_MAX_LINES` lines
-    ``inner`` pixels wide, and the lines; at the least size, what does not fit is cut short."""
-    font_px = round(size_px * _TITLE_MAX)
-    least = round(size_px * _TITLE_MIN)
-    while True:
-        font = _font(font_px)
-        lines = _wrapped(title, font, inner)
-        tall = round(font_px * _LINE_SPACING) * len(lines) <= inner * 0.62
-        if len(lines) <= _MAX_LINES and tall:
-            return font_px, lines
-        if font_px <= least:
-            kept = lines[:_MAX_LINES]
-            kept[-1] = _shortened(kept[-1] + " …", font, inner)
-            return font_px, kept
-        font_px = max(least, round(font_px * 0.92))
-
-
-def _wrapped(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> list[str]:
-    """``text`` in lines no wider than ``width_px``; a word too wide alone is broken."""
-    lines: list[str] = []
-    line = ""
-    for word in text.split():
-        candidate = f"{line} {word}" if line else word
-        if _width(font, candidate) <= width_px:
-            line = candidate
-            continue
-        if line:
-            lines.append(line)
-        while _width(font, word) > width_px:  # a word wider than a line: broken where it fills
-            cut = max(
-                1, next(i for i in range(len(word), 0, -1) if _width(font, word[:i]) <= width_px)
-            )
-            lines.append(word[:cut])
-            word = word[cut:]
-        line = word
-    if line:
-        lines.append(line)
-    return lines
-
-
-def _shortened(text: str, font: ImageFont.FreeTypeFont, width_px: int) -> str:
-    """``text``, cut short with an ellipsis until it is no wider than ``width_px``."""
-    while _width(font, text) > width_px and len(text) > 1:
-        text = text[:-2].rstrip() + "…"
-    return text
-
-
-def _centred(text: str, font_px: int, top_px: int, size_px: int) -> TextLine:
-    font = _font(font_px)
-    left, ink_top, right, bottom = (int(edge) for edge in font.getbbox(text))
-    width, height = right - left, bottom - ink_top
-    x = (size_px - width) // 2
-    # the line's origin at ``top_px``: every line's ink sits on the same baseline spacing
-    return TextLine(text, font_px, (x, top_px + ink_top, x + width, top_px + ink_top + height))
-
-
-def _width(font: ImageFont.FreeTypeFont, text: str) -> int:
-    left, _, right, _ = font.getbbox(text)
-    return int(right - left)
-
-
-def _font(font_px: int) -> ImageFont.FreeTypeFont:
-    from PIL import ImageFont
-
-    font = ImageFont.load_default(size=font_px)
-    if not isinstance(font, ImageFont.FreeTypeFont):  # a Pillow built without FreeType
-        raise RuntimeError("Pillow has no FreeType here; reinstall Pillow from its wheels")
-    return font
 
 
 def _digest(title: str) -> bytes:
