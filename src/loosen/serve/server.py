@@ -7,19 +7,30 @@ so; a port asked for by number that is taken is a failure (exit 1) rather than a
 
 uvicorn runs the app in this thread and stops on Ctrl+C or SIGTERM: connections still open (a
 phone streaming) get `GRACE_S` to finish, then the rendering thread is stopped, whatever it was
-writing removed.
+writing removed. While it serves, a stop signal is only noted (`_signals_noted`) and raised
+once uvicorn has returned: an exception raised by a signal handler at any moment could
+interrupt an import half-way and leave its module lock held, and the rendering thread,
+importing too, then waited for it forever (seen under load: a SIGTERM that took 10 s, and one
+that never ended).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import logging
+import signal
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from loosen.errors import BadInputError, LoosenError
+from loosen.errors import BadInputError, LoosenError, Terminated
+
+if TYPE_CHECKING:
+    import uvicorn
 from loosen.serve.ports import DEFAULT_PORT
 
 __all__ = ["DEFAULT_PORT", "Address", "ServeOptions", "qr_code", "serve"]
@@ -95,8 +106,39 @@ def serve(
             lifespan="off",
             timeout_graceful_shutdown=GRACE_S,
         )
-        on_ready(Address(url, port, options.lan, fell_back))
-        uvicorn.Server(config).run(sockets=[listening])
+        server = uvicorn.Server(config)
+        with _signals_noted(server) as noted:
+            on_ready(Address(url, port, options.lan, fell_back))
+            server.run(sockets=[listening])
+        if noted:  # raised here, where nothing is half-imported
+            raise KeyboardInterrupt if noted[0] == signal.SIGINT else Terminated(noted[0])
+
+
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+@contextlib.contextmanager
+def _signals_noted(server: uvicorn.Server) -> Iterator[list[int]]:
+    """Within the block, a stop signal is noted in the list yielded and asks ``server`` (a
+    ``uvicorn.Server``) to stop, rather than raising where the main thread happens to be;
+    uvicorn's own handlers, while it runs, hand theirs back here as it returns."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted  # signals reach the main thread only
+        return
+
+    def note(signum: int, frame: object) -> None:
+        noted.append(signum)
+        server.should_exit = True
+
+    previous = {signum: signal.signal(signum, note) for signum in _STOP_SIGNALS}
+    try:
+        yield noted
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def qr_code(url: str) -> str:
