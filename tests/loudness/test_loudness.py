@@ -450,3 +450,28 @@ def test_measuring_reports_progress_and_runs_once() -> None:
     assert sum(progress) == len(audio) and len(calls) == 1
     list(normalizer.blocks())
     assert len(calls) == 2
+
+
+@given(
+    rate=st.sampled_from([11025, 16000, 22050, 24000, 44100, 48000]),
+    seed=st.integers(0, 2**16),
+    seconds=st.floats(0.05, 2.5),
+)
+def test_a_sounds_limiter_gives_the_samples_a_tenth_of_a_second_at_a_time_would(
+    rate: int, seed: int, seconds: float
+) -> None:
+    from loosen.loudness.limiter import PEAK_MARGIN_DB, Limiter, limit_true_peak
+
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(round(rate * seconds)) * rng.uniform(0.2, 0.9)).astype(np.float32)
+    limited, _ = limit_true_peak(x, rate, -3.0)
+    # the reference: the same limiter fed tenths of a second
+    tenth = round(rate / 10)
+    limiter = Limiter(rate, 1, -3.0 - PEAK_MARGIN_DB, tenth)
+    count = -(-(x.size + limiter.delay) // tenth)
+    padded = np.zeros((count * tenth, 1), np.float32)
+    padded[: x.size, 0] = x
+    out = np.concatenate(
+        [limiter.process(padded[i : i + tenth]) for i in range(0, padded.size, tenth)]
+    )
+    np.testing.assert_array_equal(limited, out[limiter.delay : limiter.delay + x.size, 0])

@@ -17,7 +17,15 @@ from loosen.loudness.true_peak import (
     interpolated_peaks,
 )
 
-__all__ = ["LOOKAHEAD_S", "PEAK_MARGIN_DB", "RELEASE_S", "Limiter", "limit_true_peak"]
+__all__ = [
+    "LOOKAHEAD_S",
+    "PEAK_MARGIN_DB",
+    "RELEASE_S",
+    "Limiter",
+    "largest_cell",
+    "limit_true_peak",
+    "limiter_delay",
+]
 
 Audio = npt.NDArray[np.float32]
 Array = npt.NDArray[np.float64]
@@ -52,6 +60,19 @@ def _sliding_max(x: Array, width: int) -> Array:
     return np.maximum(backward[: n - width + 1], forward[width - 1 : n])
 
 
+def limiter_delay(sample_rate: int) -> int:
+    """How many frames a `Limiter` at ``sample_rate`` (Hz) holds its output back."""
+    width = max(TRUE_PEAK_TAPS, round(LOOKAHEAD_S * sample_rate))
+    return width + TRUE_PEAK_TAPS - TRUE_PEAK_CENTER - 2
+
+
+def largest_cell(sample_rate: int, chunk: int) -> int:
+    """The gain step (frames) a `Limiter` takes for ``chunk``: the largest divisor of it up to
+    16 and under half its look-ahead."""
+    width = max(TRUE_PEAK_TAPS, round(LOOKAHEAD_S * sample_rate))
+    return next(g for g in range(min(16, (width - 1) // 2), 0, -1) if chunk % g == 0)
+
+
 class Limiter:
     """Look-ahead true-peak limiter on fixed chunks; the output lags the input by `delay` frames.
 
@@ -65,14 +86,19 @@ class Limiter:
     adds no clicks. All of it vectorised on cells (a sixteenth of the frames at 48 kHz).
     """
 
-    def __init__(self, sample_rate: int, channels: int, ceiling_dbtp: float, chunk: int):
+    def __init__(
+        self, sample_rate: int, channels: int, ceiling_dbtp: float, chunk: int,
+        cell: int | None = None,
+    ):  # fmt: skip
+        """``cell``: frames per gain step (it must divide ``chunk``); None: the largest that
+        does, up to 16. The output depends on it, not on ``chunk``."""
         self.width = width = max(TRUE_PEAK_TAPS, round(LOOKAHEAD_S * sample_rate))
         # a frame's attenuation is known once the frames its interpolation reads have come in
-        self.delay, self.chunk = width + TRUE_PEAK_TAPS - TRUE_PEAK_CENTER - 2, chunk
+        self.delay, self.chunk = limiter_delay(sample_rate), chunk
         self.ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-        self.cell = cell = next(
-            g for g in range(min(16, (width - 1) // 2), 0, -1) if chunk % g == 0
-        )
+        self.cell = cell = cell or largest_cell(sample_rate, chunk)
+        if chunk % cell:
+            raise ValueError(f"a cell of {cell} frames does not divide a chunk of {chunk}")
         # A peak that frame i's attenuation is for leaves the delay line at frame i + width - 1
         # or i + width, whose gains come from the cells around them: an attenuation is held for
         # `_hold` cells from its own and averaged over `_average` cells, which covers them.
@@ -141,13 +167,14 @@ def limit_true_peak(x: Audio, sample_rate: int, ceiling_dbtp: float) -> tuple[Au
     if x.size == 0 or _magnitude(x) * INTERPOLATION_BOUND <= 10.0 ** (ceiling / 20.0):
         return x, 0.0
     # chunks of a whole number of tenths of a second, at most one second, as few as cover the
-    # sound: the limiter's work per chunk is mostly fixed (a tenth took 1.7 times as long)
+    # sound (the limiter's work per chunk is mostly fixed: a tenth took 1.7 times as long), with
+    # the gain steps of a tenth's chunks: the same samples as those gave
     tenth = round(sample_rate / 10)
-    delay = Limiter(sample_rate, 1, ceiling, tenth).delay
-    count = -(-(x.size + delay) // (10 * tenth))
-    chunk = tenth * -(-(x.size + delay) // (count * tenth))
-    limiter = Limiter(sample_rate, 1, ceiling, chunk)
-    count = -(-(x.size + limiter.delay) // chunk)
+    cell = largest_cell(sample_rate, tenth)
+    needed = x.size + limiter_delay(sample_rate)
+    count = -(-needed // (10 * tenth))
+    chunk = tenth * -(-needed // (count * tenth))
+    limiter = Limiter(sample_rate, 1, ceiling, chunk, cell)
     padded = np.zeros((count * chunk, 1), np.float32)
     padded[: x.size, 0] = x
     out = np.concatenate(
