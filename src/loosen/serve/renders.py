@@ -117,12 +117,14 @@ State = Ready | Rendering | Failed
 
 @dataclass(frozen=True)
 class _Queued:
-    """A rendering waiting its turn, and whether a listener asked for it (else the feed)."""
+    """A rendering waiting its turn: whether a listener asked for it, and whether the feed
+    did (the feed's are never dropped, even when a listener has asked for one too)."""
 
     key: str
     entry: SessionEntry
     variant: Variant
     listener: bool
+    for_feed: bool = False
 
 
 class _StopRenderingError(Exception):
@@ -197,7 +199,8 @@ class Renders:
         """Drop the renderings of ``entry`` other than ``wanted`` that listeners asked for and
         that wait their turn (not the feed's, not the one under way)."""
         for queued in list(self._queue):
-            if queued.listener and queued.entry.path == entry.path and queued.key != wanted:
+            stale = queued.listener and not queued.for_feed and queued.key != wanted
+            if stale and queued.entry.path == entry.path:
                 self._queue.remove(queued)
                 self._states.pop(queued.key, None)
 
@@ -212,7 +215,7 @@ class Renders:
             if key in self._states or self._stopping or self.ready(key) is not None:
                 return
             self._states[key] = Rendering(key)
-            self._queue.append(_Queued(key, entry, variant, listener=False))
+            self._queue.append(_Queued(key, entry, variant, listener=False, for_feed=True))
             self._start_thread()
             self._wake.notify()
 
