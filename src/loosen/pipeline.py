@@ -24,6 +24,7 @@ command's option. `find_sessions`, `describe_session`, `length_without_speaking`
 
 from __future__ import annotations
 
+from loosen.cache_dirs import cache_dir
 from loosen.session.catalog import (
     SessionEntry,
     SessionSummary,
@@ -49,6 +50,7 @@ __all__ = [
     "SessionEntry",
     "SessionOptions",
     "SessionSummary",
+    "cache_dir",
     "check_export",
     "describe_session",
     "export_session",

@@ -291,3 +291,9 @@ def test_a_title_in_another_script_is_drawn_whole_in_the_wider_font(title: str) 
 def test_a_latin_title_keeps_pillows_own_font() -> None:
     *lines, _ = layout_text("Évening stretch")
     assert [(line.text, line.face) for line in lines] == [("Evening stretch", "aileron")]
+
+
+@pytest.mark.parametrize("size", [300, 1400])
+def test_a_long_word_makes_the_title_smaller_rather_than_broken(size: int) -> None:
+    *lines, _ = layout_text("Muskelentspannungsübungen am Abend", size_px=size)
+    assert [line.text for line in lines][0] == "Muskelentspannungsubungen"

@@ -22,7 +22,15 @@ from typing import TYPE_CHECKING
 
 from loosen.errors import BadValueError, ScriptError
 from loosen.files import read_regular
-from loosen.output.cover_text import COVER_SIZE_PX, TextLine, drawable, font, layout_text, margin_px
+from loosen.output.cover_text import (
+    COVER_SIZE_PX,
+    TextLine,
+    drawable,
+    font,
+    layout_text,
+    margin_px,
+    shapes_right_to_left,
+)
 from loosen.plan.chapters import Cover
 
 if TYPE_CHECKING:
@@ -104,15 +112,9 @@ def generated_cover(title: str, subtitle: str = "loosen") -> Cover:
 
 def cover_cache_dir() -> Path:
     """``$LOOSEN_CACHE_DIR/covers`` if set, else the user cache directory's ``loosen/covers``."""
-    import os
-    from pathlib import Path
+    from loosen.cache_dirs import cache_dir
 
-    base = os.environ.get("LOOSEN_CACHE_DIR")
-    if base:
-        return Path(base).expanduser() / "covers"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("loosen")) / "covers"
+    return cache_dir("covers")
 
 
 def _cached_cover(title: str, subtitle: str) -> bytes:
@@ -125,7 +127,8 @@ def _cached_cover(title: str, subtitle: str) -> bytes:
     from loosen.errors import LoosenError
 
     try:
-        makers = f"{version('loosen')}\0{version('pillow')}\0{_DESIGN}"
+        layout = "raqm" if shapes_right_to_left() else "basic"  # how text is laid out
+        makers = f"{version('loosen')}\0{version('pillow')}\0{layout}\0{_DESIGN}"
     except PackageNotFoundError:  # a source tree: no version to key by, so no cache
         return render_cover(title, subtitle)
     key = hashlib.sha256(f"{makers}\0{title}\0{subtitle}\0{COVER_SIZE_PX}".encode()).hexdigest()

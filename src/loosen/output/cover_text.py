@@ -6,8 +6,9 @@ wheels include): nothing is downloaded and no system font is read. It draws ASCI
 punctuation: an accented letter is drawn as its base letter (``É`` as ``E``, ``ß`` as ``ss``).
 A title in a script it lacks (Greek, Cyrillic, Hebrew, Arabic, Armenian, Georgian: more of its
 letters drawn by the other font than by Aileron) is drawn in DejaVu Sans, which loosen ships
-(``loosen/data/fonts``, its licence beside it); what neither has a glyph for (an emoji, Chinese
-or Japanese) is left out (`drawable`), and the file's tags keep the title whole.
+(``loosen/data/fonts``, its licence beside it); Hebrew and Arabic only where Pillow has raqm
+to lay them out (its wheels do, with FriBiDi installed). What neither font has a glyph for (an
+emoji, Chinese or Japanese) is left out (`drawable`), and the file's tags keep the title whole.
 """
 
 from __future__ import annotations
@@ -22,7 +23,16 @@ from typing import TYPE_CHECKING, Literal
 if TYPE_CHECKING:
     from PIL import ImageFont
 
-__all__ = ["COVER_SIZE_PX", "Face", "TextLine", "drawable", "font", "layout_text", "margin_px"]
+__all__ = [
+    "COVER_SIZE_PX",
+    "Face",
+    "TextLine",
+    "drawable",
+    "font",
+    "layout_text",
+    "margin_px",
+    "shapes_right_to_left",
+]
 
 COVER_SIZE_PX = 1400  # Apple Podcasts' least (and 3000 its most)
 _MARGIN = 0.11  # of the side: the text stays this far from every edge
@@ -108,7 +118,18 @@ _FACES: tuple[Face, ...] = ("aileron", "dejavu")
 
 @functools.lru_cache(maxsize=4096)
 def _has_glyph(character: str, face: Face) -> bool:
+    if unicodedata.bidirectional(character) in ("R", "AL") and not shapes_right_to_left():
+        return False  # Hebrew or Arabic, which only raqm lays out right (else drawn reversed)
     return bytes(font(32, face).getmask(character)) != _missing_glyph(face)
+
+
+@functools.cache
+def shapes_right_to_left() -> bool:
+    """Whether this Pillow lays text out with raqm (and FriBiDi): right-to-left scripts in
+    their order, Arabic's letters joined. Without it, their letters are left out."""
+    from PIL import features
+
+    return bool(features.check("raqm"))
 
 
 @functools.lru_cache(maxsize=2)
@@ -118,14 +139,16 @@ def _missing_glyph(face: Face) -> bytes:
 
 def _fitted_title(title: str, inner: int, size_px: int, face: Face) -> tuple[int, list[str]]:
     """The largest font size (px) at which ``title`` wraps into at most `_MAX_LINES` lines
-    ``inner`` pixels wide, and the lines; at the least size, what does not fit is cut short."""
+    ``inner`` pixels wide with no word broken, and the lines; at the least size, a word wider
+    than a line is broken and what does not fit is cut short."""
     font_px = round(size_px * _TITLE_MAX)
     least = round(size_px * _TITLE_MIN)
     while True:
         drawn_in = font(font_px, face)
         lines = _wrapped(title, drawn_in, inner)
         tall = round(font_px * _LINE_SPACING) * len(lines) <= inner * 0.62
-        if len(lines) <= _MAX_LINES and tall:
+        whole = all(_width(drawn_in, word) <= inner for word in title.split())  # none broken
+        if len(lines) <= _MAX_LINES and tall and whole:
             return font_px, lines
         if font_px <= least:
             kept = lines[:_MAX_LINES]

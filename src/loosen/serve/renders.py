@@ -34,7 +34,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loosen.errors import LoosenError
-from loosen.pipeline import ExportOptions, Listener, SessionEntry, SessionOptions, export_session
+from loosen.pipeline import (
+    ExportOptions,
+    Listener,
+    SessionEntry,
+    SessionOptions,
+    cache_dir,
+    export_session,
+)
 
 __all__ = [
     "MAX_RENDERINGS",
@@ -57,12 +64,7 @@ _STOP_WAIT_S = 10.0
 
 def served_cache_dir() -> Path:
     """``$LOOSEN_CACHE_DIR/served`` if set, else the user cache directory's ``loosen/served``."""
-    base = os.environ.get("LOOSEN_CACHE_DIR")
-    if base:
-        return Path(base).expanduser() / "served"
-    import platformdirs
-
-    return Path(platformdirs.user_cache_dir("loosen")) / "served"
+    return cache_dir("served")
 
 
 @dataclass(frozen=True)

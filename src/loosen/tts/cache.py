@@ -91,12 +91,9 @@ def quantize(clip: Clip) -> Clip:
 
 def default_cache_root() -> Path:
     """``$LOOSEN_CACHE_DIR/speech`` if set, else the user cache directory's ``loosen/speech``."""
-    base = os.environ.get("LOOSEN_CACHE_DIR")
-    if base:
-        return Path(base).expanduser() / "speech"
-    import platformdirs
+    from loosen.cache_dirs import cache_dir
 
-    return Path(platformdirs.user_cache_dir("loosen")) / "speech"
+    return cache_dir("speech")
 
 
 class SpeechCache:
