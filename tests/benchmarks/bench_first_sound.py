@@ -38,9 +38,11 @@ from loosen.plan.timeline import LEAD_IN_S
 
 LATENCY_S = 0.1  # loosen play's default output latency
 # the null sink renders what it buffered before a low latency takes effect: it has when this
-# many fragments in a row came each within STEADY_GAP_S of the one before
+# many fragments in a row came each within STEADY_GAP_S of the one before, at the pace of real
+# time (a backlog read at once comes faster: it does not count)
 STEADY_FRAGMENTS = 25
 STEADY_GAP_S = 0.06
+STEADY_FRACTION = 0.8  # of the fragments' own length, the least time they took to come
 
 
 def first_sound_s(
@@ -108,12 +110,17 @@ class Monitor:
 
     def _read(self) -> None:
         assert self._process.stdout is not None
-        previous, in_a_row = -math.inf, 0
+        previous, run_began, in_a_row = -math.inf, 0.0, 0
+        fragment_s = self.FRAGMENT / self.RATE_HZ
         while chunk := self._process.stdout.read(4 * self.FRAGMENT):
             now = time.time()
-            in_a_row = in_a_row + 1 if now - previous <= STEADY_GAP_S else 0
+            if now - previous <= STEADY_GAP_S:
+                in_a_row += 1
+            else:
+                run_began, in_a_row = now, 0
             previous = now
-            if in_a_row >= STEADY_FRAGMENTS:
+            paced = now - run_began >= STEADY_FRACTION * fragment_s * in_a_row
+            if in_a_row >= STEADY_FRAGMENTS and paced:
                 self.steady.set()
             listening = now >= self._since and not self.heard.is_set()
             if listening and np.abs(np.frombuffer(chunk, np.float32)).max(initial=0.0) > 1e-4:

@@ -53,8 +53,8 @@ import soundfile
 import tight_floors
 
 SESSIONS = ("back-loosening", "pmr-16")
-RATE_HZ = 48_000
-LOOSEN = (sys.executable, "-m", "loosen")
+RATE_HZ = tight_floors.RATE_HZ
+LOOSEN = tight_floors.LOOSEN
 LENGTH_TOLERANCE_S = 1.0
 # the formats' rows: extension, options, and the row whose export of the same round it is
 # measured against (its WAV); lossy files of a session without ambience are mono by default,
@@ -287,81 +287,10 @@ class Bench:
             self.say(f"{subject} {name}: {note}")
 
     def measure_tight(self, session: str) -> None:
-        """Issue 18's targets against tight floors, each in pairs of whole processes (see
-        tight_floors.py): a cold export against espeak-ng on both cores plus an int16 write,
-        fsync'd; a warm export at a new pace against the write; the session's rows."""
-        if shutil.which("espeak-ng") is None:
-            self.say("tight floors: skipped, espeak-ng missing (Debian: apt-get install espeak-ng)")
-            return
-        timeline = self.show_timeline(session)
-        total_frames = round(timeline["duration_s"] * RATE_HZ)
-        texts = list(dict.fromkeys(e["text"] for e in timeline["events"] if e["kind"] == "speech"))
-        out = self.folder / f"{session}-tight.wav"
-
-        def cold_export(_run: int) -> float:
-            env = self.env_with_cache(self.fresh_folder("cache"))
-            seconds = tight_floors.run_s([*LOOSEN, "export", session, "-o", str(out)], env)
-            out.unlink()
-            return seconds
-
-        def floors(_run: int) -> float:
-            speech_s = tight_floors.speech_floor_s(texts, self.fresh_folder("espeak"))
-            return speech_s + tight_floors.write_floor_s(out, total_frames, self.env)
-
-        warm_env = self.env_with_cache(self.fresh_folder("cache"))
-        tight_floors.run_s([*LOOSEN, "export", session, "-o", str(out)], warm_env)  # fills it
-        paced_frames: list[int] = []
-
-        def warm_new_pace(run: int) -> float:
-            pace = f"{1.05 + 0.05 * run:.2f}"  # a pace not rendered before: nothing of it kept
-            command = [*LOOSEN, "export", session, "-o", str(out), "--pace", pace]
-            seconds = tight_floors.run_s(command, warm_env)
-            paced_frames.append(soundfile.info(str(out)).frames)
-            out.unlink()
-            return seconds
-
-        def write_paced(_run: int) -> float:
-            return tight_floors.write_floor_s(out, paced_frames[-1], self.env)
-
-        rows = [
-            (f"{session}: cold export / (espeak-ng on 2 cores + int16 write, fsync)",
-             cold_export, floors, 1.5),
-            (f"{session}: warm export, new --pace / int16 write, fsync",
-             warm_new_pace, write_paced, 1.5),
-        ]  # fmt: skip
-        for name, a, b, limit in rows:
-            row = tight_floors.measure_pairs(name, a, b, self.runs, limit, self.say)
-            self.pair_rows.append(row)
+        tight_floors.measure_tight(self, session)
 
     def measure_long(self) -> None:
-        """A warm export of 8 hours against one of 2 hours, in pairs: linear, ratio <= 4.4."""
-        env = self.env_with_cache(self.fresh_folder("cache"))
-        env["LOOSEN_MAX_SESSION_H"] = "9"  # over the default limit of 6 hours
-        scripts = {  # pmr-16's groups 9 times last 2 hours
-            hours: long_scripts.write_script(
-                self.folder / f"{hours}-hours.toml",
-                f"{hours} hours",
-                groups=16,
-                times=9 * hours // 2,
-            )
-            for hours in (2, 8)
-        }
-        self.check_script(scripts[2], env)  # fills the speech cache: both are warm
-        out = self.folder / "long.wav"
-
-        def export(hours: int) -> tight_floors.Step:
-            def step(_run: int) -> float:
-                command = [*LOOSEN, "export", str(scripts[hours]), "-o", str(out)]
-                seconds = tight_floors.run_s(command, env)
-                out.unlink()
-                return seconds
-
-            return step
-
-        row = tight_floors.measure_pairs(
-            "warm export of 8 h / of 2 h", export(8), export(2), self.runs, 4.4, self.say
-        )
-        self.pair_rows.append(row)
+        tight_floors.measure_long(self)
 
     def measure_memory(self) -> None:
         """Peak RSS of a warm export of a 10-minute and a 2-hour session."""

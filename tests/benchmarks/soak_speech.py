@@ -32,19 +32,22 @@ class Job:
     number: int
     out: Path
     timeline: Path
+    errors: Path
     process: subprocess.Popen[bytes]
     started_s: float
 
 
 def start(number: int, session: str, root: Path) -> Job:
     out, timeline = root / f"{number:03d}.wav", root / f"{number:03d}.json"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "loosen", "export", session, "-o", str(out),
-         "--timeline", str(timeline)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        env={**os.environ, "LOOSEN_CACHE_DIR": str(root / f"cache-{number}")},
-    )  # fmt: skip
-    return Job(number, out, timeline, process, time.monotonic())
+    errors = root / f"{number:03d}.err"  # a file: a pipe nobody reads could fill and block it
+    with errors.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "loosen", "export", session, "-o", str(out),
+             "--timeline", str(timeline)],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+            env={**os.environ, "LOOSEN_CACHE_DIR": str(root / f"cache-{number}")},
+        )  # fmt: skip
+    return Job(number, out, timeline, errors, process, time.monotonic())
 
 
 def speech_lengths(timeline: Path) -> list[tuple[str, float]]:
@@ -64,11 +67,12 @@ class Soak:
         self.differing_lines = 0
 
     def finish(self, job: Job, company: str) -> None:
-        _, err = job.process.communicate()
+        job.process.wait()
         took_s = time.monotonic() - job.started_s
         if job.process.returncode != 0:
             self.failures += 1
-            print(f"run {job.number}: exit {job.process.returncode}: {err.decode().strip()[:200]}")
+            err = job.errors.read_text(errors="replace").strip()[:200]
+            print(f"run {job.number}: exit {job.process.returncode}: {err}")
             return
         digest = hashlib.sha256(job.out.read_bytes()).hexdigest()
         self.digests[job.number] = digest

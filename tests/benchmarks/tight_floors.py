@@ -17,14 +17,24 @@ time: every step waits for a process to end.
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import long_scripts
+import soundfile
+
+if TYPE_CHECKING:
+    from bench_speed import Bench
 
 SPEECH_RATE_WPM = 150  # loosen's default rate, which the bundled sessions use
+RATE_HZ = 48_000
+LOOSEN = (sys.executable, "-m", "loosen")
 
 WRITE_INT16_FSYNC_PY = """\
 import os
@@ -126,3 +136,82 @@ def measure_pairs(
     row = PairRow(name, tuple(a_s), tuple(b_s), limit)
     print(row.line(), flush=True)
     return row
+
+
+def measure_tight(bench: Bench, session: str) -> None:
+    """Issue 18's targets against tight floors, each in pairs of whole processes (see
+    py): a cold export against espeak-ng on both cores plus an int16 write,
+    fsync'd; a warm export at a new pace against the write; the session's rows."""
+    if shutil.which("espeak-ng") is None:
+        bench.say("tight floors: skipped, espeak-ng missing (Debian: apt-get install espeak-ng)")
+        return
+    timeline = bench.show_timeline(session)
+    total_frames = round(timeline["duration_s"] * RATE_HZ)
+    texts = list(dict.fromkeys(e["text"] for e in timeline["events"] if e["kind"] == "speech"))
+    out = bench.folder / f"{session}-tight.wav"
+
+    def cold_export(_run: int) -> float:
+        env = bench.env_with_cache(bench.fresh_folder("cache"))
+        seconds = run_s([*LOOSEN, "export", session, "-o", str(out)], env)
+        out.unlink()
+        return seconds
+
+    def floors(_run: int) -> float:
+        speech_s = speech_floor_s(texts, bench.fresh_folder("espeak"))
+        return speech_s + write_floor_s(out, total_frames, bench.env)
+
+    warm_env = bench.env_with_cache(bench.fresh_folder("cache"))
+    run_s([*LOOSEN, "export", session, "-o", str(out)], warm_env)  # fills it
+    paced_frames: list[int] = []
+
+    def warm_new_pace(run: int) -> float:
+        pace = f"{1.05 + 0.05 * run:.2f}"  # a pace not rendered before: nothing of it kept
+        command = [*LOOSEN, "export", session, "-o", str(out), "--pace", pace]
+        seconds = run_s(command, warm_env)
+        paced_frames.append(soundfile.info(str(out)).frames)
+        out.unlink()
+        return seconds
+
+    def write_paced(_run: int) -> float:
+        return write_floor_s(out, paced_frames[-1], bench.env)
+
+    rows = [
+        (f"{session}: cold export / (espeak-ng on 2 cores + int16 write, fsync)",
+         cold_export, floors, 1.5),
+        (f"{session}: warm export, new --pace / int16 write, fsync",
+         warm_new_pace, write_paced, 1.5),
+    ]  # fmt: skip
+    for name, a, b, limit in rows:
+        row = measure_pairs(name, a, b, bench.runs, limit, bench.say)
+        bench.pair_rows.append(row)
+
+
+def measure_long(bench: Bench) -> None:
+    """A warm export of 8 hours against one of 2 hours, in pairs: linear, ratio <= 4.4."""
+    env = bench.env_with_cache(bench.fresh_folder("cache"))
+    env["LOOSEN_MAX_SESSION_H"] = "9"  # over the default limit of 6 hours
+    scripts = {  # pmr-16's groups 9 times last 2 hours
+        hours: long_scripts.write_script(
+            bench.folder / f"{hours}-hours.toml",
+            f"{hours} hours",
+            groups=16,
+            times=9 * hours // 2,
+        )
+        for hours in (2, 8)
+    }
+    bench.check_script(scripts[2], env)  # fills the speech cache: both are warm
+    out = bench.folder / "long.wav"
+
+    def export(hours: int) -> Step:
+        def step(_run: int) -> float:
+            command = [*LOOSEN, "export", str(scripts[hours]), "-o", str(out)]
+            seconds = run_s(command, env)
+            out.unlink()
+            return seconds
+
+        return step
+
+    row = measure_pairs(
+        "warm export of 8 h / of 2 h", export(8), export(2), bench.runs, 4.4, bench.say
+    )
+    bench.pair_rows.append(row)

@@ -4,7 +4,7 @@ like every other error.
 
 Help is click's plain text, not typer's rich panels: importing typer's rich help formatter
 (rich's markdown, traceback and pretty-printing modules) took about 80 ms, most of
-`loosen --help`'s time (0.19 s against 0.09 s without it, issue 18)."""
+`loosen --help`'s time (0.19 s against 0.08 s without it, issue 18)."""
 
 from __future__ import annotations
 
