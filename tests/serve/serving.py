@@ -67,14 +67,14 @@ class Served:
     def ready(self, name: str, query: str = "") -> dict[str, object]:
         """Ask for the session ``name`` until its rendering is ready; its player document."""
         deadline = time.monotonic() + RENDERED_S
+        waiting = f"{query}&wait=1" if query else "?wait=1"  # held until made, or a second
         while True:
-            status, document = self.json(f"/api/sessions/{name}{query}")
+            status, document = self.json(f"/api/sessions/{name}{waiting}")
             assert isinstance(document, dict)
             if status == 200:
                 return document
             assert status == 202, (status, document)
             assert time.monotonic() < deadline, f"{name} was not rendered in {RENDERED_S} s"
-            time.sleep(0.2)
 
 
 def _read_lines(stream: object, lines: "queue.Queue[str | None]") -> None:

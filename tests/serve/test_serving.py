@@ -360,6 +360,17 @@ def test_a_pace_asked_for_and_then_changed_is_not_rendered_in_vain(tmp_path: Pat
     assert len(made) == 4, made  # stretch-quick, tiny brisk, pmr-4, tiny: no tiny gentle
 
 
+def test_a_page_may_wait_for_its_rendering_in_one_request(tmp_path: Path) -> None:
+    with serving([TINY], cache=tmp_path) as served:
+        for bogus in ("abc", "nan", "-1", ""):  # not a wait: answered at once, as it stands
+            status, state = served.json(f"/api/sessions/tiny?pace=1.37&wait={bogus}")
+            assert status == 202 and state["state"] == "rendering", state  # type: ignore[index]
+        answers = []
+        while not answers or answers[-1] == 202:  # held up to 5 s each time, until it is made
+            answers.append(served.json("/api/sessions/tiny?pace=1.37&wait=5")[0])
+        assert answers[-1] == 200
+
+
 def test_a_session_whose_name_needs_escaping_is_served(tmp_path: Path) -> None:
     script = tmp_path / "my session #2.toml"
     shutil.copy(TINY, script)

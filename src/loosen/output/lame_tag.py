@@ -124,6 +124,7 @@ class StreamLog:
         self._skip = 0  # bytes to pass before the next header
         self._carry = b""  # the start of a header cut off by the end of the last piece
         self._unsummed = bytearray()  # bytes not yet added to the CRC
+        self._headers: dict[int, FrameHeader] = {}  # by their bytes: a stream has a few dozen
 
     def feed(self, data: bytes | bytearray) -> None:
         """Read the next ``data`` of the stream."""
@@ -133,16 +134,20 @@ class StreamLog:
             self._unsummed.clear()
         piece = self._carry + bytes(data) if self._carry else data
         start, at = self.bytes - len(self._carry), self._skip
+        headers = self._headers
         while at + 4 <= len(piece):
-            header = FrameHeader.parse(int.from_bytes(piece[at : at + 4], "big"))
-            if self.first is None:
-                self.first = header
-            elif (header.raw ^ self.first.raw) & 0xFFFE0CC0:  # version, layer, rate, mode
-                raise ValueError("the MP3 encoder changed its stream's format midway")
+            raw = int.from_bytes(piece[at : at + 4], "big")
+            header = headers.get(raw)
+            if header is None:
+                header = headers[raw] = FrameHeader.parse(raw)
+                if self.first is None:
+                    self.first = header
+                elif (raw ^ self.first.raw) & 0xFFFE0CC0:  # version, layer, rate, mode
+                    raise ValueError("the MP3 encoder changed its stream's format midway")
+                self.lowest_kbps = min(self.lowest_kbps or header.kbps, header.kbps)
             if self.frames % self.seek_step == 0:
                 self._keep_seek_point(start + at)
             self.frames += 1
-            self.lowest_kbps = min(self.lowest_kbps or header.kbps, header.kbps)
             at += header.frame_bytes
         self._carry = bytes(piece[at:]) if at < len(piece) else b""
         self._skip = max(0, at - len(piece))

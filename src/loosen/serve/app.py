@@ -34,7 +34,7 @@ from starlette.staticfiles import StaticFiles
 
 from loosen.serve.feed import CHAPTERS_TYPE, Episode, Show, feed_xml
 from loosen.serve.library import Library, UnknownChoiceError
-from loosen.serve.renders import AUDIO_TYPE, Failed, Ready, Renders, Variant
+from loosen.serve.renders import AUDIO_TYPE, Failed, Ready, Rendering, Renders, Variant
 
 __all__ = ["WEB_DIR", "create_app"]
 
@@ -107,6 +107,10 @@ class _Endpoints:
         except UnknownChoiceError as error:
             return JSONResponse({"state": "failed", "message": str(error)}, status_code=400)
         state = self.renders.state(entry, variant)
+        wait_s = _wait_s(request.query_params.get("wait"))
+        if isinstance(state, Rendering) and wait_s:  # a long poll: answered as it is made
+            self.renders.wait_finished(state.key, wait_s)
+            state = self.renders.state(entry, variant)
         headers = {"cache-control": "no-store"}
         if isinstance(state, Failed):
             status = 422 if state.exit_code == 2 else 500
@@ -220,3 +224,16 @@ def _not_modified(etag: str, cache_control: str) -> Response:
 
 def _not_found(why: str) -> Response:
     return JSONResponse({"state": "failed", "message": why}, status_code=404)
+
+
+MAX_WAIT_S = 5.0  # the longest a request for a rendering under way is held (``?wait=S``)
+
+
+def _wait_s(asked: str | None) -> float:
+    """The seconds ``?wait=`` asks a request to be held while its rendering is made: 0 to
+    `MAX_WAIT_S` (what is not a number: 0, an answer at once)."""
+    try:
+        wait_s = float(asked) if asked else 0.0
+    except ValueError:
+        return 0.0
+    return min(max(wait_s, 0.0), MAX_WAIT_S) if wait_s == wait_s else 0.0  # NaN: 0

@@ -147,6 +147,7 @@ class Renders:
         self._version = version
         self._lock = threading.Lock()
         self._wake = threading.Condition(self._lock)
+        self._finished = threading.Condition(self._lock)  # a rendering ended (or the server)
         self._queue: deque[_Queued] = deque()
         self._states: dict[str, Rendering | Failed] = {}
         self._stopping = False
@@ -210,6 +211,17 @@ class Renders:
     def _may_retry(failed: Failed) -> bool:
         return failed.exit_code != 2 and time.monotonic() - failed.at_s >= RETRY_AFTER_S
 
+    def wait_finished(self, key: str, timeout_s: float) -> None:
+        """Wait up to ``timeout_s`` seconds for the rendering ``key`` to end (made or failed),
+        or for the server to stop: a page asking again at once then hears it the moment it is
+        ready, rather than at its next poll."""
+        deadline = time.monotonic() + timeout_s
+        with self._lock:
+            while isinstance(self._states.get(key), Rendering) and not self._stopping:
+                left_s = deadline - time.monotonic()
+                if left_s <= 0 or not self._finished.wait(left_s):
+                    return
+
     def queue_later(self, entry: SessionEntry, variant: Variant) -> None:
         """Queue a rendering behind every listener's request (the feed's episodes)."""
         key = self.key(entry, variant)
@@ -243,6 +255,7 @@ class Renders:
             self._stopping = True
             self._queue.clear()
             self._wake.notify_all()
+            self._finished.notify_all()
             thread = self._thread
         if thread is not None:
             thread.join(_STOP_WAIT_S)
@@ -267,17 +280,23 @@ class Renders:
             except _StopRenderingError:
                 return
             except LoosenError as error:
-                with self._lock:
-                    self._states[key] = Failed(key, str(error), error.exit_code, time.monotonic())
+                self._end(key, Failed(key, str(error), error.exit_code, time.monotonic()))
             except Exception as error:  # a bug or the machine: said, and the thread goes on
                 message = f"rendering failed: {type(error).__name__}: {error}"
-                with self._lock:
-                    self._states[key] = Failed(key, message, 1, time.monotonic())
+                self._end(key, Failed(key, message, 1, time.monotonic()))
             else:
-                with self._lock:
-                    self._states.pop(key, None)
-                    self.renders_done += 1
+                self._end(key, None)
                 self._prune()
+
+    def _end(self, key: str, failed: Failed | None) -> None:
+        """The rendering ``key`` ended: made (``failed`` None) or failed; its waiters hear it."""
+        with self._lock:
+            if failed is None:
+                self._states.pop(key, None)
+                self.renders_done += 1
+            else:
+                self._states[key] = failed
+            self._finished.notify_all()
 
     def _render(self, key: str, entry: SessionEntry, variant: Variant) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

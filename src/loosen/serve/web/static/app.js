@@ -85,10 +85,11 @@ class Player {
     await this.load();
   }
 
-  query() {
+  query(waiting = false) {
     const params = new URLSearchParams();
     if ($("pace").value) params.set("pace", $("pace").value);
     if ($("voice").value) params.set("voice", $("voice").value);
+    if (waiting) params.set("wait", "1");
     const text = params.toString();
     return text ? "?" + text : "";
   }
@@ -115,8 +116,10 @@ class Player {
     status.classList.remove("failed");
     if (!this.session) this.setEnabled(false);
     for (;;) {
+      // wait=1: the server holds the request until the rendering is made (or a second has
+      // gone, with how far it is), so the page hears at once that it can play
       const { status: code, body } = await getJson(
-        root + "/api/sessions/" + encodeURIComponent(this.name) + this.query());
+        root + "/api/sessions/" + encodeURIComponent(this.name) + this.query(true));
       if (mine !== this.loading) return;
       if (code === 200 && body && body.state === "ready") {
         status.textContent = "";
@@ -128,7 +131,7 @@ class Player {
         const percent = Math.round((body.fraction || 0) * 100);
         status.textContent = "Preparing the session: " + body.stage.toLowerCase() +
           (percent ? " " + percent + "%" : "") + "…";
-        await pause(700);
+        await pause(100); // the server held it a second already; this only keeps a stopping one calm
         if (mine !== this.loading) return;
         continue;
       }
