@@ -475,3 +475,33 @@ def test_a_sounds_limiter_gives_the_samples_a_tenth_of_a_second_at_a_time_would(
         [limiter.process(padded[i : i + tenth]) for i in range(0, padded.size, tenth)]
     )
     np.testing.assert_array_equal(limited, out[limiter.delay : limiter.delay + x.size, 0])
+
+
+def test_a_stream_whose_true_peak_stays_under_the_ceiling_takes_two_passes_not_three() -> None:
+    # a steady tone with a short louder burst every second: after the gain its true peak is
+    # some dB under the ceiling, while a bound from the sample peak (7.6 dB over it) would have
+    # asked for the limiter
+    from loosen.loudness.true_peak import true_peak_bound_dbtp
+
+    t = np.arange(RATE * 12) / RATE
+    burst = np.where(
+        (t % 1.0) < 0.005, np.hanning(240)[np.minimum((t % 1.0 * RATE).astype(int), 239)], 0
+    )
+    tone = ((0.05 + 0.1 * burst) * np.sin(2 * np.pi * 997 * t)).astype(np.float32)
+    audio = np.stack([tone, tone], axis=1)
+    passes = []
+
+    def blocks() -> Iterator[np.ndarray]:
+        passes.append(1)
+        return cut(audio, [4096])
+
+    normalizer = Normalizer(blocks, sample_rate=RATE, channels=2, full_report=False)
+    normalizer.measure()  # as an export runs them: pass 1, the make-up, pass 2
+    normalizer.make_up()
+    peak_dbtp = 20 * math.log10(float(np.abs(tone).max())) + normalizer.gain_db
+    assert peak_dbtp < normalizer.true_peak_dbtp - 1.0  # the limiter has nothing to do
+    bound_dbtp = true_peak_bound_dbtp(float(np.abs(tone).max())) + normalizer.gain_db
+    assert bound_dbtp > normalizer.true_peak_dbtp  # ... which the bound could not tell
+    out = np.concatenate(list(normalizer.blocks()))
+    assert len(passes) == 2  # pass 1 and pass 2: no make-up pass
+    np.testing.assert_array_equal(out, audio * np.float32(10 ** (normalizer.gain_db / 20)))
