@@ -22,7 +22,6 @@ again for what it still wants, so nothing is lost). The oldest renderings beyond
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
@@ -119,14 +118,13 @@ State = Ready | Rendering | Failed
 
 @dataclass(frozen=True)
 class _Queued:
-    """A rendering waiting its turn: whether a listener asked for it, and whether the feed
-    did (the feed's are never dropped, even when a listener has asked for one too)."""
+    """A rendering waiting its turn, and whether the feed asked for it (the feed's are never
+    dropped, even once a listener has asked for one too; a listener's may be)."""
 
     key: str
     entry: SessionEntry
     variant: Variant
-    listener: bool
-    for_feed: bool = False
+    for_feed: bool
 
 
 class _StopRenderingError(Exception):
@@ -186,7 +184,7 @@ class Renders:
                 self._to_front(key)  # a listener waits for it: before the feed's renderings
                 return known
             self._states[key] = Rendering(key)
-            self._queue.appendleft(_Queued(key, entry, variant, listener=True))
+            self._queue.appendleft(_Queued(key, entry, variant, for_feed=False))
             self._start_thread()
             self._wake.notify()
             return self._states[key]
@@ -195,15 +193,14 @@ class Renders:
         for queued in self._queue:
             if queued.key == key:
                 self._queue.remove(queued)
-                self._queue.appendleft(dataclasses.replace(queued, listener=True))
+                self._queue.appendleft(queued)
                 return
 
     def _drop_stale(self, entry: SessionEntry, wanted: str) -> None:
         """Drop the renderings of ``entry`` other than ``wanted`` that listeners asked for and
         that wait their turn (not the feed's, not the one under way)."""
         for queued in list(self._queue):
-            stale = queued.listener and not queued.for_feed and queued.key != wanted
-            if stale and queued.entry.path == entry.path:
+            if not queued.for_feed and queued.key != wanted and queued.entry.path == entry.path:
                 self._queue.remove(queued)
                 self._states.pop(queued.key, None)
 
@@ -229,7 +226,7 @@ class Renders:
             if key in self._states or self._stopping or self.ready(key) is not None:
                 return
             self._states[key] = Rendering(key)
-            self._queue.append(_Queued(key, entry, variant, listener=False, for_feed=True))
+            self._queue.append(_Queued(key, entry, variant, for_feed=True))
             self._start_thread()
             self._wake.notify()
 
